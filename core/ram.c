@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Guest RAM: memfd-backed regions laid out as on a PC — low RAM up to the
+ * 3 GiB PCI hole, the rest above 4 GiB. memfd (rather than anonymous memory)
+ * lets snapshots and migration share or map the same pages later.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "include/hover/ram.h"
+
+static int add_region(struct guest_ram *ram, u64 gpa, u64 size)
+{
+	struct ram_region *r = &ram->region[ram->nregions];
+	void *p;
+	int fd;
+
+	fd = memfd_create("hover-ram", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	r->gpa = gpa;
+	r->size = size;
+	r->hva = p;
+	r->fd = fd;
+	ram->nregions++;
+	ram->total += size;
+	return 0;
+}
+
+int ram_create(struct guest_ram *ram, u64 size)
+{
+	u64 low = size < RAM_LOW_MAX ? size : RAM_LOW_MAX;
+	int ret;
+
+	memset(ram, 0, sizeof(*ram));
+	if (size == 0 || (size & 0xfff))
+		return -EINVAL;
+	ret = add_region(ram, 0, low);
+	if (ret == 0 && size > low)
+		ret = add_region(ram, RAM_HIGH_BASE, size - low);
+	if (ret)
+		ram_destroy(ram);
+	return ret;
+}
+
+void ram_destroy(struct guest_ram *ram)
+{
+	for (unsigned i = 0; i < ram->nregions; i++) {
+		munmap(ram->region[i].hva, ram->region[i].size);
+		close(ram->region[i].fd);
+	}
+	memset(ram, 0, sizeof(*ram));
+}
+
+void *ram_ptr(const struct guest_ram *ram, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < ram->nregions; i++) {
+		const struct ram_region *r = &ram->region[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int ram_read(const struct guest_ram *ram, u64 gpa, void *buf, u64 len)
+{
+	void *p = ram_ptr(ram, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+int ram_write(const struct guest_ram *ram, u64 gpa, const void *buf, u64 len)
+{
+	void *p = ram_ptr(ram, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, buf, len);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The software TLB: fill and flush (see tlb.h for the layout).
+ *
+ * Architecturally (Intel SDM Vol. 3A 4.10) a TLB may cache any translation
+ * the page tables allowed until INVLPG, a CR3 load or a paging-mode change
+ * flushes it, so caching per 4 KiB page with the permission already checked
+ * is allowed. The page walk itself (x86_translate: permissions, A/D bits,
+ * #PF) lives in mmu.c. With CR0.PG = 0 linear addresses are physical.
+ */
+#include <stdlib.h>
+
+#include "cpu/x86/block.h"
+#include "cpu/x86/tlb.h"
+
+int x86_tlb_create(struct x86_cpu *cpu)
+{
+	cpu->tlb = calloc(1, sizeof(*cpu->tlb));
+	if (!cpu->tlb)
+		return -1;
+	x86_tlb_flush_all(cpu);
+	return 0;
+}
+
+void x86_tlb_destroy(struct x86_cpu *cpu)
+{
+	free(cpu->tlb);
+	cpu->tlb = NULL;
+}
+
+void x86_tlb_flush_all(struct x86_cpu *cpu)
+{
+	struct x86_tlb *t = cpu->tlb;
+
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned a = 0; a < 3; a++)
+			for (unsigned i = 0; i < X86_TLB_SIZE; i++)
+				t->e[u][a][i].tag = X86_TLB_EMPTY;
+	t->large = false;
+}
+
+void x86_tlb_flush_page(struct x86_cpu *cpu, u64 linear)
+{
+	struct x86_tlb *t = cpu->tlb;
+	unsigned i = x86_tlb_index(linear);
+
+	/* Pieces of a large page sit at other indexes: only a full flush reaches them all. */
+	if (t->large) {
+		x86_tlb_flush_all(cpu);
+		return;
+	}
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned a = 0; a < 3; a++)
+			t->e[u][a][i].tag = X86_TLB_EMPTY;
+}
+
+void x86_tlb_note_large(struct x86_cpu *cpu)
+{
+	cpu->tlb->large = true;
+}
+
+void x86_tlb_drop_writes(struct x86_cpu *cpu, u64 gpa)
+{
+	struct x86_tlb *t = cpu->tlb;
+
+	gpa &= X86_PAGE_MASK;
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned i = 0; i < X86_TLB_SIZE; i++)
+			if (t->gpa[u][X86_ACC_WRITE][i] == gpa)
+				t->e[u][X86_ACC_WRITE][i].tag = X86_TLB_EMPTY;
+}
+
+u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u64 *gpa_out)
+{
+	struct x86_tlb *t = cpu->tlb;
+	unsigned i = x86_tlb_index(lin);
+	u64 gpa;
+	u8 *host;
+
+	if (cpu->cr0 & X86_CR0_PG)
+		gpa = x86_translate(cpu, lin, acc, user) & X86_PAGE_MASK;
+	else
+		gpa = lin & X86_PAGE_MASK;
+	*gpa_out = gpa;
+	host = cpu->bus.ram_page(cpu->bus.opaque, gpa);
+	if (!host)
+		return NULL;
+	if (acc == X86_ACC_WRITE && x86_code_test(cpu, gpa))
+		x86_code_invalidate(cpu, gpa);
+	t->e[user][acc][i].tag = lin & X86_PAGE_MASK;
+	t->e[user][acc][i].addend = (uintptr_t)host - (uintptr_t)(lin & X86_PAGE_MASK);
+	t->gpa[user][acc][i] = gpa;
+	return host;
+}
+
+unsigned x86_peek_code(struct x86_cpu *cpu, u64 rip, u8 *buf, unsigned len)
+{
+	unsigned n = 0;
+
+	while (n < len) {
+		u64 lin = x86_fetch_linear(cpu, rip + n);
+		u64 gpa = lin;
+		u8 *host;
+
+		if ((cpu->cr0 & X86_CR0_PG) &&
+		    !x86_translate_probe(cpu, lin, X86_ACC_EXEC, cpu->cpl == 3, &gpa))
+			break;
+		host = cpu->bus.ram_page(cpu->bus.opaque, gpa & X86_PAGE_MASK);
+		if (!host)
+			break;
+		buf[n++] = host[gpa & 0xfff];
+	}
+	return n;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to the CPU core (mem.c, tlb.c, block.c, run.c, dispatch.c): the
+ * software TLB.
+ *
+ * Direct-mapped, X86_TLB_SIZE entries for each of (supervisor, user) x
+ * (read, write, exec), so a permission check and the accessed/dirty-bit walk
+ * happen once per page and access kind. An entry maps a 4 KiB linear page to
+ * a host pointer: host = addend + linear. tag is the linear page address, or
+ * X86_TLB_EMPTY. A lookup compares the tag with the page of the access's LAST
+ * byte while indexing with its first, so one compare also rejects accesses
+ * that cross a page (they take the slow path). MMIO pages are never cached.
+ */
+#ifndef HOVER_CPU_X86_TLB_H
+#define HOVER_CPU_X86_TLB_H
+
+#include "cpu/x86/exec.h"
+
+#define X86_TLB_BITS 8
+#define X86_TLB_SIZE (1u << X86_TLB_BITS)
+#define X86_TLB_EMPTY (~0ULL) /* low bits set: never equals a page address */
+#define X86_PAGE_MASK (~0xfffULL)
+
+struct x86_tlb_entry {
+	u64 tag;
+	uintptr_t addend;
+};
+
+struct x86_tlb {
+	struct x86_tlb_entry e[2][3][X86_TLB_SIZE]; /* [user][enum x86_access][index] */
+	u64 gpa[2][3][X86_TLB_SIZE];                /* guest-physical page of each entry */
+	bool large;                                 /* a large page was cached since the last full flush */
+};
+
+static inline unsigned x86_tlb_index(u64 lin)
+{
+	return (unsigned)(lin >> 12) & (X86_TLB_SIZE - 1);
+}
+
+/* Host pointer for [lin, lin+size) if cached and within one page, else NULL. */
+static inline u8 *x86_tlb_hit(struct x86_tlb *t, u64 lin, unsigned size, int acc, bool user)
+{
+	const struct x86_tlb_entry *e = &t->e[user][acc][x86_tlb_index(lin)];
+
+	if (likely(e->tag == ((lin + size - 1) & X86_PAGE_MASK)))
+		return (u8 *)(e->addend + (uintptr_t)lin);
+	return NULL;
+}
+
+/*
+ * Translate the page holding lin (may raise #PF) and cache it if it is RAM.
+ * Returns the host pointer of the page start, or NULL for MMIO; *gpa gets the
+ * guest-physical page address either way. A write fill of a page holding
+ * translated code drops that code first (self-modifying code).
+ */
+u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u64 *gpa);
+/* Forget write entries mapping guest-physical page gpa (it now holds code). */
+void x86_tlb_drop_writes(struct x86_cpu *cpu, u64 gpa);
+int x86_tlb_create(struct x86_cpu *cpu);
+void x86_tlb_destroy(struct x86_cpu *cpu);
+
+/* Linear address of CS:rip for instruction fetch (no limit check). */
+static inline u64 x86_fetch_linear(const struct x86_cpu *cpu, u64 rip)
+{
+	if (cpu->mode == X86_MODE_LONG64)
+		return rip;
+	return (u32)(cpu->seg[SEG_CS].base + rip);
+}
+
+/* Copy up to len code bytes at CS:rip without faulting; returns how many were readable. */
+unsigned x86_peek_code(struct x86_cpu *cpu, u64 rip, u8 *buf, unsigned len);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Guest RAM: a few regions, each one memfd mapping, shared by the engines,
+ * device DMA, snapshots and migration. On a PC the RAM below 4 GiB stops at
+ * the PCI hole (RAM_LOW_MAX); the rest is placed from 4 GiB up.
+ */
+#ifndef HOVER_INCLUDE_RAM_H
+#define HOVER_INCLUDE_RAM_H
+
+#include "include/hover/types.h"
+
+#define RAM_MAX_REGIONS 4
+#define RAM_LOW_MAX 0xC0000000ULL /* 3 GiB: PCI/MMIO hole above */
+#define RAM_HIGH_BASE 0x100000000ULL
+
+struct ram_region {
+	u64 gpa;
+	u64 size;
+	u8 *hva;
+	int fd; /* memfd backing the mapping */
+};
+
+struct guest_ram {
+	struct ram_region region[RAM_MAX_REGIONS];
+	unsigned nregions;
+	u64 total;
+};
+
+/* Allocates `size` bytes of guest RAM laid out as on a PC. */
+int ram_create(struct guest_ram *ram, u64 size) HOVER_WUR;
+void ram_destroy(struct guest_ram *ram);
+
+/*
+ * Host pointer for [gpa, gpa+len), or NULL if any byte of it is not RAM.
+ * This is the one check every DMA and loader goes through: a guest-supplied
+ * address is never dereferenced without it.
+ */
+void *ram_ptr(const struct guest_ram *ram, u64 gpa, u64 len);
+
+/* Copy helpers; return -EFAULT if the range is not entirely RAM. */
+int ram_read(const struct guest_ram *ram, u64 gpa, void *buf, u64 len);
+int ram_write(const struct guest_ram *ram, u64 gpa, const void *buf, u64 len);
+
+#endif

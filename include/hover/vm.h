@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * struct vm: one virtual machine — its RAM, address spaces, timers, vCPUs and
+ * the engine running them. No globals: two VMs could share a process.
+ *
+ * Locking: vm->lock is the device lock. Every device callback (port I/O,
+ * MMIO, timer, event-loop handler) runs with it held.
+ */
+#ifndef HOVER_INCLUDE_VM_H
+#define HOVER_INCLUDE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "include/hover/addrspace.h"
+#include "include/hover/ram.h"
+#include "include/hover/regs.h"
+#include "include/hover/timer.h"
+#include "include/hover/types.h"
+
+#define VM_MAX_CPUS 64
+
+struct accel_ops;
+struct evloop;
+
+/* Why the VM stopped running. VM_RUNNING while it runs. */
+enum vm_stop {
+	VM_RUNNING = 0,
+	VM_POWEROFF,     /* ACPI S5 or equivalent: exit 0 */
+	VM_RESET,        /* guest asked for a reboot */
+	VM_TRIPLE_FAULT, /* shutdown: report registers, exit non-zero */
+	VM_PANIC,        /* guest kernel panicked */
+	VM_QUIT,         /* the user quit (Ctrl-A x) */
+	VM_ERROR,        /* host-side failure */
+};
+
+/*
+ * The interrupt controller a vCPU takes external interrupts from. With the
+ * emu engine this is hover's local APIC (hw/lapic.c); with an in-kernel
+ * irqchip it is unused.
+ */
+struct vcpu_intc {
+	/* Highest-priority deliverable vector, acknowledged (IRR->ISR); -1 if none. */
+	int (*ack)(void *opaque);
+	/* The local APIC's MMIO page for this vCPU (per-CPU, so not in vm->mmio). */
+	const struct io_ops *mmio_ops;
+	void *opaque;
+	/* IA32_APIC_BASE MSR access, so the APIC can be relocated or disabled. */
+	u64 (*get_base)(void *opaque);
+	void (*set_base)(void *opaque, u64 val);
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	void *accel_data;
+	struct vcpu_intc intc;
+	pthread_t thread;
+};
+
+struct vm {
+	pthread_mutex_t lock;
+	struct guest_ram ram;
+	struct addrspace *pio;
+	struct addrspace *mmio;
+	struct timer_list *timers;
+	struct evloop *loop; /* set by whoever runs the event loop; woken on stop */
+
+	const struct accel_ops *accel;
+	void *accel_data;
+
+	unsigned ncpus;
+	struct vcpu *vcpu[VM_MAX_CPUS];
+
+	/* Set once by whoever stops the VM first; vCPUs and the event loop poll it. */
+	_Atomic int stop;
+	_Atomic bool stop_claimed;
+	char stop_detail[512];
+	struct vcpu_regs stop_regs; /* registers at a triple fault */
+	bool stop_regs_valid;
+
+	bool debug; /* --debug: log unimplemented opcodes, unclaimed I/O */
+};
+
+int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel) HOVER_WUR;
+void vm_destroy(struct vm *vm);
+
+/* Record why the VM stops (first caller wins) and kick every vCPU. Thread-safe,
+ * lock-free: devices call it with vm->lock held. */
+void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...) HOVER_PRINTF(3, 4);
+static inline enum vm_stop vm_stopped(struct vm *vm)
+{
+	return (enum vm_stop)atomic_load_explicit(&vm->stop, memory_order_acquire);
+}
+
+/* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
+void vcpu_kick(struct vcpu *vcpu);
+
+#endif

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The verb table's entry type and the verbs. */
+#ifndef HOVER_MGMT_CMD_H
+#define HOVER_MGMT_CMD_H
+
+#include <stdio.h>
+
+#define HOVER_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_GUEST_FAILED = 1, EXIT_USAGE = 2, EXIT_HOST_ERROR = 3 };
+
+struct cmd {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+	void (*help)(FILE *f);
+};
+
+int cmd_run(int argc, char **argv);
+void cmd_run_help(FILE *f);
+
+#endif

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `hover run`: boot one VM in this process with its serial console on
+ * stdin/stdout, until the guest powers off (exit 0), fails (exit 1), or the
+ * user quits with Ctrl-A x.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/console_stdio.h"
+#include "include/hover/accel.h"
+#include "include/hover/log.h"
+#include "machine/pc.h"
+#include "mgmt/cmd.h"
+#include "mgmt/panic_watch.h"
+#include "mgmt/parse.h"
+
+#define MIN_MEMORY (16 * MiB)
+
+struct run_opts {
+	const char *kernel, *initrd, *cmdline, *accel;
+	u64 memory;
+	unsigned cpus;
+	bool no_reboot, debug, quiet;
+};
+
+void cmd_run_help(FILE *f)
+{
+	fprintf(f,
+		"usage: hover run --kernel BZIMAGE [OPTIONS]\n"
+		"\n"
+		"Boot a Linux guest with its serial console on stdin/stdout.\n"
+		"Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A to the guest.\n"
+		"\n"
+		"  --kernel FILE      the guest kernel (a Linux bzImage, e.g. Debian's vmlinuz)\n"
+		"  --initrd FILE      an initramfs to load with it\n"
+		"  --cmdline TEXT     the kernel command line (e.g. \"console=ttyS0 panic=-1\")\n"
+		"  --memory SIZE      guest RAM: 512M, 2G... (default 512M)\n"
+		"  --cpus N           number of vCPUs (default 1)\n"
+		"  --accel ENGINE     auto (default), kvm or emu (hover's software CPU)\n"
+		"  --no-reboot        exit with status 0 when the guest reboots\n"
+		"  --debug            log unimplemented instructions and unclaimed I/O\n"
+		"  --quiet            print only errors\n"
+		"\n"
+		"exit status: 0 the guest powered off (or quit), 1 it failed (triple fault,\n"
+		"kernel panic), 2 bad usage or input, 3 host error\n");
+}
+
+static int usage_error(const char *fmt, const char *arg, const char *hint)
+{
+	fprintf(stderr, "hover: ");
+	fprintf(stderr, fmt, arg);
+	if (hint)
+		fprintf(stderr, " (%s)", hint);
+	fprintf(stderr, "\n");
+	return EXIT_USAGE;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
+	       O_DEBUG, O_QUIET, O_HELP };
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "memory", required_argument, NULL, O_MEMORY },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "accel", required_argument, NULL, O_ACCEL },
+		{ "no-reboot", no_argument, NULL, O_NOREBOOT },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto", .cmdline = "" };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_KERNEL: o->kernel = optarg; break;
+		case O_INITRD: o->initrd = optarg; break;
+		case O_CMDLINE: o->cmdline = optarg; break;
+		case O_MEMORY:
+			if (parse_size(optarg, &o->memory))
+				return usage_error("--memory %s: not a size", optarg, "try 512M or 2G");
+			break;
+		case O_CPUS:
+			if (parse_uint(optarg, 1, VM_MAX_CPUS, &o->cpus))
+				return usage_error("--cpus %s: not a number of vCPUs", optarg,
+						   "1 to 64");
+			break;
+		case O_ACCEL: o->accel = optarg; break;
+		case O_NOREBOOT: o->no_reboot = true; break;
+		case O_DEBUG: o->debug = true; break;
+		case O_QUIET: o->quiet = true; break;
+		case O_HELP: cmd_run_help(stdout); return -1;
+		case ':':
+			return usage_error("%s: needs a value", argv[optind - 1], "see `hover help run`");
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1],
+					   "see `hover help run`");
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
+	if (!o->kernel)
+		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
+	if (o->memory < MIN_MEMORY || (o->memory & 0xfff))
+		return usage_error("--memory: %s", "needs at least 16M, in whole 4K pages",
+				   "try 512M");
+	{
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && psz > 0 && o->memory > (u64)pages * (u64)psz) {
+			char host[32];
+
+			snprintf(host, sizeof(host), "%lluM",
+				 (unsigned long long)((u64)pages * (u64)psz / MiB));
+			return usage_error("--memory: more than this host has (%s)", host,
+					   "choose a smaller size");
+		}
+	}
+	return 0;
+}
+
+struct run_state {
+	struct panic_watch panic;
+};
+
+static void console_tap(void *opaque, const u8 *buf, size_t len)
+{
+	struct run_state *rs = opaque;
+
+	panic_watch_feed(&rs->panic, buf, len);
+}
+
+/* One line: the registers a person needs to see where a guest died. */
+static void format_regs(const struct vm *vm, char *buf, size_t len)
+{
+	const struct vcpu_regs *r = &vm->stop_regs;
+
+	if (!vm->stop_regs_valid) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len,
+		 "; rip=%016llx rsp=%016llx rflags=%08llx rax=%016llx rbx=%016llx rcx=%016llx "
+		 "rdx=%016llx rsi=%016llx rdi=%016llx rbp=%016llx cs=%04x ss=%04x cr0=%08llx "
+		 "cr2=%016llx cr3=%016llx cr4=%08llx efer=%llx",
+		 (unsigned long long)r->rip, (unsigned long long)r->gpr[REG_RSP],
+		 (unsigned long long)r->rflags, (unsigned long long)r->gpr[REG_RAX],
+		 (unsigned long long)r->gpr[REG_RBX], (unsigned long long)r->gpr[REG_RCX],
+		 (unsigned long long)r->gpr[REG_RDX], (unsigned long long)r->gpr[REG_RSI],
+		 (unsigned long long)r->gpr[REG_RDI], (unsigned long long)r->gpr[REG_RBP],
+		 r->seg[SEG_CS].sel, r->seg[SEG_SS].sel, (unsigned long long)r->cr0,
+		 (unsigned long long)r->cr2, (unsigned long long)r->cr3,
+		 (unsigned long long)r->cr4, (unsigned long long)r->efer);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct run_state rs;
+	const struct accel_ops *accel;
+	char msg[512];
+	char regs[512];
+	int ret;
+
+	ret = parse_opts(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	log_set_level(o.quiet ? LOG_ERROR : o.debug ? LOG_DEBUG : LOG_INFO);
+
+	ret = accel_select(o.accel, &accel, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "hover: %s\n", msg);
+		return EXIT_USAGE;
+	}
+	log_info("%s", msg);
+	if (o.cpus > 1 && !accel->irqchip_in_kernel) {
+		fprintf(stderr, "hover: --cpus %u: the %s engine runs one vCPU for now (use --cpus 1)\n",
+			o.cpus, accel->name);
+		return EXIT_USAGE;
+	}
+
+	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
+	term_raw_enter(STDIN_FILENO);
+	atexit(term_restore);
+
+	for (;;) {
+		struct pc_config cfg = {
+			.ram_size = o.memory,
+			.ncpus = o.cpus,
+			.accel = accel,
+			.kernel = o.kernel,
+			.initrd = o.initrd,
+			.cmdline = o.cmdline,
+			.debug = o.debug,
+			.console_in_fd = STDIN_FILENO,
+			.console_out_fd = STDOUT_FILENO,
+			.console_tap = console_tap,
+			.tap_opaque = &rs,
+		};
+		struct pc *pc;
+		enum vm_stop why;
+		struct vm *vm;
+
+		memset(&rs, 0, sizeof(rs));
+		ret = pc_create(&pc, &cfg, msg, sizeof(msg));
+		if (ret) {
+			term_restore();
+			fprintf(stderr, "hover: %s\n", msg);
+			return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
+		}
+		why = pc_run(pc);
+		vm = pc_vm(pc);
+		if (why == VM_RESET && rs.panic.seen)
+			why = VM_PANIC;
+		switch (why) {
+		case VM_POWEROFF:
+			log_info("guest powered off");
+			ret = EXIT_OK;
+			break;
+		case VM_QUIT:
+			log_info("quit (Ctrl-A x)");
+			ret = EXIT_OK;
+			break;
+		case VM_RESET:
+			if (o.no_reboot) {
+				log_info("guest rebooted; exiting (--no-reboot)");
+				ret = EXIT_OK;
+				break;
+			}
+			log_info("guest rebooting");
+			pc_destroy(pc);
+			continue;
+		case VM_PANIC:
+			log_error("guest kernel panic: %s", rs.panic.cause);
+			ret = EXIT_GUEST_FAILED;
+			break;
+		case VM_TRIPLE_FAULT:
+			format_regs(vm, regs, sizeof(regs));
+			log_error("guest triple fault (%s): the CPU shut down%s", vm->stop_detail, regs);
+			ret = EXIT_GUEST_FAILED;
+			break;
+		default:
+			format_regs(vm, regs, sizeof(regs));
+			log_error("guest stopped: %s%s", vm->stop_detail, regs);
+			ret = EXIT_GUEST_FAILED;
+			break;
+		}
+		pc_destroy(pc);
+		term_restore();
+		return ret;
+	}
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install, from Debian 12's own packages, whatever building and testing hover
+# needs and this machine lacks. Safe to run repeatedly: it does nothing when
+# everything is present.
+set -e
+PKGS="build-essential meson ninja-build pkg-config libcmocka-dev liblzma-dev libzstd-dev
+zlib1g-dev libcapstone-dev python3-pytest python3-pexpect busybox-static cpio
+qemu-system-x86 qemu-utils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "hover: installing from Debian:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing

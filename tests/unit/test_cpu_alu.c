@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ADD..CMP, TEST, INC/DEC, NOT/NEG and group 5 (Intel SDM Vol. 2): register
+ * forms against the host CPU, memory forms, LOCK rules and the FF group.
+ */
+#define CPU_INT_CASES_ALU
+#include "tests/unit/cpu_int_test.h"
+#include "tests/unit/cpu_int_cases.h"
+
+#define CODE(s) s, sizeof(s) - 1
+
+static void test_alu_differential(void **state)
+{
+	int_run_cases(int_cases, ARRAY_SIZE(int_cases), 200);
+}
+
+static void test_alu_memory(void **state)
+{
+	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	u64 *q = (u64 *)int_data(0);
+
+	/* 128-bit add through memory: adc [rdi], rsi; adc [rdi+8], rax with CF=1 in. */
+	q[0] = ~0ULL;
+	q[1] = 5;
+	r.gpr[REG_RSI] = 0;
+	r.gpr[REG_RAX] = 0;
+	r.flags = X86_CF;
+	assert_int_equal(int_exec(CODE("\x48\x11\x37\x48\x11\x47\x08"), &r), -1);
+	assert_int_equal(q[0], 0);
+	assert_int_equal(q[1], 6);
+	assert_int_equal(int_flags() & X86_CF, 0);
+
+	/* neg byte [rdi]; not word [rdi+2]; inc qword [rdi+8]; dec dword [rdi+16] */
+	q[0] = 0x00001234000000ffULL;
+	q[1] = ~0ULL;
+	q[2] = 0x0000000100000000ULL;
+	r.flags = X86_CF;
+	assert_int_equal(int_exec(CODE("\xf6\x1f\x66\xf7\x57\x02\x48\xff\x47\x08\xff\x4f\x10"), &r), -1);
+	assert_int_equal(q[0], 0x00001234ffff0001ULL);
+	assert_int_equal(q[1], 0);
+	assert_int_equal(q[2], 0x00000001ffffffffULL);
+	/* DEC of 0 -> SF, AF; CF kept from before the INC/DEC (NEG set it). */
+	assert_int_equal(int_flags() & FL_ALL, X86_SF | X86_AF | X86_PF | X86_CF);
+
+	/* cmp dword [rdi], 7 leaves memory alone */
+	q[0] = 7;
+	assert_int_equal(int_exec(CODE("\x83\x3f\x07"), &r), -1);
+	assert_int_equal(q[0], 7);
+	assert_true(int_flags() & X86_ZF);
+
+	/* lock add dword [rdi+8], 5 */
+	q[1] = 0xfffffffe;
+	assert_int_equal(int_exec(CODE("\xf0\x83\x47\x08\x05"), &r), -1);
+	assert_int_equal(q[1], 3);
+	assert_true(int_flags() & X86_CF);
+}
+
+static void test_alu_lock_ud(void **state)
+{
+	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+
+	/* lock add eax, ebx: register destination */
+	assert_int_equal(int_exec(CODE("\xf0\x01\xd8"), &r), X86_EXC_UD);
+	/* lock cmp [rdi], eax: CMP is not lockable */
+	assert_int_equal(int_exec(CODE("\xf0\x39\x07"), &r), X86_EXC_UD);
+	/* lock test [rdi], eax */
+	assert_int_equal(int_exec(CODE("\xf0\x85\x07"), &r), X86_EXC_UD);
+	/* 82 /0 is invalid in 64-bit mode */
+	assert_int_equal(int_exec(CODE("\x82\xc0\x01"), &r), X86_EXC_UD);
+	/* FF /7, FE /2 */
+	assert_int_equal(int_exec(CODE("\xff\xf8"), &r), X86_EXC_UD);
+	assert_int_equal(int_exec(CODE("\xfe\xd0"), &r), X86_EXC_UD);
+	/* FF /3 with a register operand */
+	assert_int_equal(int_exec(CODE("\xff\xd8"), &r), X86_EXC_UD);
+}
+
+static void test_alu_inc_keeps_cf(void **state)
+{
+	struct int_regs r = { .gpr[REG_RAX] = 0x7fffffff };
+
+	/* stc; inc eax: OF set, CF still 1 */
+	assert_int_equal(int_exec(CODE("\xf9\xff\xc0"), &r), -1);
+	assert_int_equal(int_h->cpu->gpr[REG_RAX], 0x80000000);
+	assert_int_equal(int_flags() & (X86_CF | X86_OF | X86_SF | X86_ZF), X86_CF | X86_OF | X86_SF);
+}
+
+static void test_alu_group5(void **state)
+{
+	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct x86_cpu *cpu = int_h->cpu;
+	u64 *q = (u64 *)int_data(0);
+
+	/* call [rdi] -> the HLT at +3 (skipping the one at +2) */
+	q[0] = HARNESS_CODE + 3;
+	assert_int_equal(int_exec(CODE("\xff\x17\xf4\xf4\xf4\xf4"), &r), -1);
+	assert_int_equal(cpu->rip, HARNESS_CODE + 4);
+	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK - 8);
+	assert_int_equal(harness_read64(int_h, HARNESS_STACK - 8), HARNESS_CODE + 2);
+
+	/* jmp rax -> +3 */
+	r.gpr[REG_RAX] = HARNESS_CODE + 3;
+	assert_int_equal(int_exec(CODE("\xff\xe0\xf4\xf4"), &r), -1);
+	assert_int_equal(cpu->rip, HARNESS_CODE + 4);
+
+	/* push qword [rdi]; pop rbx */
+	q[0] = 0x1122334455667788ULL;
+	assert_int_equal(int_exec(CODE("\xff\x37\x5b"), &r), -1);
+	assert_int_equal(cpu->gpr[REG_RBX], 0x1122334455667788ULL);
+	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK);
+
+	/* 66 push word [rdi]: 2 bytes */
+	assert_int_equal(int_exec(CODE("\x66\xff\x37"), &r), -1);
+	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK - 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alu_differential),
+		cmocka_unit_test(test_alu_memory),
+		cmocka_unit_test(test_alu_lock_ud),
+		cmocka_unit_test(test_alu_inc_keeps_cf),
+		cmocka_unit_test(test_alu_group5),
+	};
+
+	return cmocka_run_group_tests(tests, int_setup, int_teardown);
+}
