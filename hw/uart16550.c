@@ -357,6 +357,8 @@ static void uart_write(void *opaque, u64 offset, unsigned size, u64 v)
 	case REG_MCR:
 		s->mcr = val & 0x1F;
 		update_msr(s);
+		if (s->mcr & MCR_LOOP)
+			s->rx_blocked = true; /* input is disconnected until loopback ends */
 		break;
 	case REG_LSR:
 	case REG_MSR:
@@ -387,7 +389,8 @@ size_t uart16550_receive(struct uart16550 *u, const u8 *buf, size_t len)
 
 	while (n < len && uart16550_can_receive(u))
 		rx_push(u, buf[n++]);
-	if (n < len)
+	/* Full now or refused bytes: tell the backend when room appears. */
+	if (!uart16550_can_receive(u))
 		u->s.rx_blocked = true;
 	if (n) {
 		rx_timeout_restart(u);

@@ -39,7 +39,10 @@ struct uart16550_config {
 	struct timer_list *timers; /* for the character-timeout timer */
 	/* Bytes the guest transmitted. Must not block. */
 	void (*tx)(void *opaque, const u8 *buf, size_t len);
-	/* Optional: the guest made room in the RX FIFO after a short receive(). */
+	/*
+	 * Optional: input can be taken again after receive() filled the FIFO or
+	 * refused bytes (or loopback ended). May call uart16550_receive().
+	 */
 	void (*rx_ready)(void *opaque);
 	void *opaque;
 	/* Optional clock (tests); NULL means clock_ns(). */

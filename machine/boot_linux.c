@@ -336,7 +336,7 @@ static void write_regs(struct vcpu_regs *regs, u64 entry)
 	regs->efer = EFER_LME | EFER_LMA;
 }
 
-/* Check that the low boot structures are RAM; then zero and return pointers. */
+/* Host pointers to the low boot structures, each checked to be guest RAM. */
 struct lowmem {
 	u8 *gdt, *tss, *bp, *stack, *pml4, *pdpt, *pd, *cmdline;
 };

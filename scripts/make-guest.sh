@@ -140,6 +140,9 @@ panic)
 	;;
 esac
 export PS1='/ # '
+# A serial console reports no window size; without one, busybox's line editor
+# asks the terminal with ESC[6n, which would show up in test transcripts.
+stty rows 24 cols 80 2>/dev/null
 echo "hover-guest: shell on the console (poweroff -f to stop)"
 exec setsid cttyhack sh
 EOF

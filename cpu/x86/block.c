@@ -141,6 +141,7 @@ void x86_blocks_flush(struct x86_cpu *cpu)
 	memset(c->page_hash, 0, sizeof(c->page_hash));
 	c->nblocks = c->ninsns = c->npages = 0;
 	c->cur = NULL;
+	cpu->tlb->gen++;
 	/* The executing block's storage may be handed out again: leave it after this instruction. */
 	cpu->end_block = true;
 }
@@ -369,7 +370,44 @@ static struct x86_block *build(struct x86_cpu *cpu, u64 key, u64 lin, u8 *host, 
 	return b;
 }
 
+static struct x86_block *lookup(struct x86_cpu *cpu);
+
 struct x86_block *x86_block_get(struct x86_cpu *cpu)
+{
+	struct x86_block_cache *c = cpu->blocks;
+	struct x86_block *prev = c->cur, *b;
+	u8 ctx = (u8)(cpu->mode | (cpu->cpl << 4));
+	u32 gen = cpu->tlb->gen;
+	u64 rip = cpu->rip;
+	unsigned k;
+
+	/* Follow a link from the previous block (64-bit mode only: no CS base to track). */
+	if (likely(prev && cpu->mode == X86_MODE_LONG64)) {
+		for (k = 0; k < 2; k++) {
+			b = prev->link[k];
+			if (b && prev->link_rip[k] == rip && prev->link_gen[k] == gen &&
+			    prev->link_ctx[k] == ctx && b->valid) {
+				c->cur = b;
+				return b;
+			}
+		}
+	}
+	b = lookup(cpu);
+	/* The lookup may have flushed everything (pool full): prev is gone then. */
+	if (prev && c->cur == prev && b != &c->scratch && cpu->mode == X86_MODE_LONG64 &&
+	    cpu->tlb->gen == gen) {
+		k = prev->link_next;
+		prev->link_next ^= 1;
+		prev->link[k] = b;
+		prev->link_rip[k] = rip;
+		prev->link_gen[k] = gen;
+		prev->link_ctx[k] = ctx;
+	}
+	c->cur = b;
+	return b;
+}
+
+static struct x86_block *lookup(struct x86_cpu *cpu)
 {
 	struct x86_block_cache *c = cpu->blocks;
 	bool user = cpu->cpl == 3;
@@ -377,7 +415,7 @@ struct x86_block *x86_block_get(struct x86_cpu *cpu)
 	u8 *host;
 
 	if (cpu->mode == X86_MODE_LONG64) {
-		if (unlikely(((rip >> 47) + 1) > 1))
+		if (unlikely((u64)((s64)rip >> 47) + 1 > 1))
 			x86_raise(cpu, X86_EXC_GP, 0);
 	} else if (unlikely(rip > cpu->seg[SEG_CS].limit)) {
 		x86_raise(cpu, X86_EXC_GP, 0);

@@ -18,6 +18,12 @@ struct x86_block {
 	struct x86_block *hnext;   /* lookup hash chain */
 	struct x86_block *pnext;   /* blocks starting in the same physical page */
 	struct x86_insn *insns;
+	/* Successors seen (64-bit mode), to skip the lookup: valid while TLB gen, mode and CPL match. */
+	struct x86_block *link[2];
+	u64 link_rip[2];
+	u32 link_gen[2];
+	u8 link_ctx[2];
+	u8 link_next;
 	u16 n;
 	bool valid;
 };
@@ -44,7 +50,7 @@ void x86_code_invalidate(struct x86_cpu *cpu, u64 gpa);
  * MMIO) come back as a one-instruction scratch block.
  */
 struct x86_block *x86_block_get(struct x86_cpu *cpu);
-/* The block the run loop is executing (an invalidation of it ends it after the current insn). */
+/* Set the block being executed (x86_block_get does this itself; NULL after a fault). */
 void x86_blocks_set_current(struct x86_cpu *cpu, struct x86_block *b);
 /* Apply invalidations queued by x86_cpu_phys_written() (vCPU thread). */
 void x86_code_apply_pending(struct x86_cpu *cpu);

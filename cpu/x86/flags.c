@@ -176,6 +176,12 @@ bool x86_cond(struct x86_cpu *cpu, unsigned cc)
 		}
 	} else if (lf->op == X86_LF_NONE) {
 		return cond_from_flags(cpu->rflags, cc);
+	} else if ((cc >> 1) == 2) { /* E/NE: ZF depends on the result alone */
+		r = (lf->res & size_mask(size)) == 0;
+		return r ^ (cc & 1);
+	} else if ((cc >> 1) == 4) { /* S/NS */
+		r = (lf->res & sign_bit(size)) != 0;
+		return r ^ (cc & 1);
 	}
 	return cond_from_flags(lazy_compute(lf), cc);
 }

@@ -19,7 +19,7 @@
 
 static inline bool canonical(u64 a)
 {
-	return ((a >> 47) + 1) <= 1;
+	return (u64)((s64)a >> 47) + 1 <= 1;
 }
 
 _Noreturn static void seg_fault(struct x86_cpu *cpu, int seg)

@@ -14,6 +14,8 @@
 
 void mmx_enter(struct x86_cpu *cpu)
 {
+	if (cpu->cr0 & X86_CR0_EM) /* MMX with CR0.EM: #UD, not the x87's #NM */
+		x86_ud(cpu);
 	x86_check_fpu(cpu);
 	if (cpu->fpu.fsw & FSW_ES)
 		x86_raise(cpu, X86_EXC_MF, X86_NO_ERR);
@@ -66,6 +68,8 @@ static void op_movntq_Mq_Pq(struct x86_cpu *cpu, const struct x86_insn *in)
 /* 0F 77: EMMS: every x87 register tagged empty. */
 static void op_emms(struct x86_cpu *cpu, const struct x86_insn *in)
 {
+	if (cpu->cr0 & X86_CR0_EM)
+		x86_ud(cpu);
 	x86_check_fpu(cpu);
 	if (cpu->fpu.fsw & FSW_ES)
 		x86_raise(cpu, X86_EXC_MF, X86_NO_ERR);

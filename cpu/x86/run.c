@@ -195,7 +195,6 @@ static enum x86_exit run_blocks(struct x86_cpu *cpu)
 		}
 
 		b = x86_block_get(cpu);
-		x86_blocks_set_current(cpu, b);
 		cpu->end_block = false;
 		in = b->insns;
 		end = in + b->n;

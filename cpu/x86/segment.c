@@ -284,6 +284,9 @@ static void code_check(struct x86_cpu *cpu, u16 sel, bool ret, struct seg_reg *c
 		x86_raise(cpu, X86_EXC_NP, err);
 	if ((cpu->efer & X86_EFER_LMA) && (cs->attr & SEG_ATTR_L) && (cs->attr & SEG_ATTR_DB))
 		x86_raise(cpu, X86_EXC_GP, err);
+	/* The only memory write of a far transfer's CS load: do it before any register changes. */
+	x86_desc_set_accessed(cpu, *addr, *raw);
+	cs->attr |= X86_DESC_ACCESSED;
 }
 
 static bool target64(const struct x86_cpu *cpu, const struct seg_reg *cs)
@@ -297,11 +300,8 @@ static void check_target_ip(struct x86_cpu *cpu, const struct seg_reg *cs, u64 i
 		x86_raise(cpu, X86_EXC_GP, 0);
 }
 
-static void commit_cs(struct x86_cpu *cpu, struct seg_reg *cs, unsigned cpl, u64 addr, u64 raw,
-		      u64 ip)
+static void commit_cs(struct x86_cpu *cpu, struct seg_reg *cs, unsigned cpl, u64 ip)
 {
-	x86_desc_set_accessed(cpu, addr, raw);
-	cs->attr |= X86_DESC_ACCESSED;
 	cs->sel = (u16)((cs->sel & ~3u) | cpl);
 	cpu->seg[SEG_CS] = *cs;
 	cpu->cpl = (u8)cpl;
@@ -323,7 +323,7 @@ void x86_far_jmp(struct x86_cpu *cpu, u16 sel, u64 off)
 	}
 	code_check(cpu, sel, false, &cs, &addr, &raw);
 	check_target_ip(cpu, &cs, off);
-	commit_cs(cpu, &cs, cpu->cpl, addr, raw, off);
+	commit_cs(cpu, &cs, cpu->cpl, off);
 }
 
 void x86_far_call(struct x86_cpu *cpu, u16 sel, u64 off, unsigned opsize)
@@ -345,7 +345,7 @@ void x86_far_call(struct x86_cpu *cpu, u16 sel, u64 off, unsigned opsize)
 		cpu->end_block = true;
 		return;
 	}
-	commit_cs(cpu, &cs, cpu->cpl, addr, raw, off);
+	commit_cs(cpu, &cs, cpu->cpl, off);
 }
 
 /* Returning to an outer ring: data segments the new CPL may not use become null. */
@@ -408,14 +408,14 @@ static void far_ret(struct x86_cpu *cpu, unsigned op, u16 imm)
 		u16 ss_sel = (u16)stk_read(cpu, 3 * op + imm, op);
 
 		outer_stack(cpu, ss_sel, rpl, target64(cpu, &cs), &ss);
-		commit_cs(cpu, &cs, rpl, addr, raw, ip);
+		commit_cs(cpu, &cs, rpl, ip);
 		cpu->seg[SEG_SS] = ss;
 		set_rsp_after(cpu, sp + imm, op, &ss);
 		null_inner_segs(cpu, rpl);
 		return;
 	}
 	set_sp(cpu, cpu->gpr[REG_RSP] + 2 * op + imm);
-	commit_cs(cpu, &cs, cpu->cpl, addr, raw, ip);
+	commit_cs(cpu, &cs, cpu->cpl, ip);
 }
 
 static void op_retf(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -482,14 +482,14 @@ static void op_iret(struct x86_cpu *cpu, const struct x86_insn *in)
 		outer_stack(cpu, ss_sel, rpl, target64(cpu, &cs), &ss);
 		check_target_ip(cpu, &cs, ip);
 		write_flags(cpu, fl, op, true, cpl);
-		commit_cs(cpu, &cs, rpl, addr, raw, ip);
+		commit_cs(cpu, &cs, rpl, ip);
 		cpu->seg[SEG_SS] = ss;
 		set_rsp_after(cpu, sp, op, &ss);
 	} else {
 		check_target_ip(cpu, &cs, ip);
 		set_sp(cpu, cpu->gpr[REG_RSP] + 3 * op);
 		write_flags(cpu, fl, op, true, cpl);
-		commit_cs(cpu, &cs, rpl, addr, raw, ip);
+		commit_cs(cpu, &cs, rpl, ip);
 	}
 	if (rpl > cpl)
 		null_inner_segs(cpu, rpl);

@@ -38,6 +38,21 @@ void sse_raise_flags(struct x86_cpu *cpu, u32 flags)
 	}
 }
 
+/* The host's SQRTSS/SQRTSD (the libm call the C builtin may make for errno would add flags). */
+static inline float host_sqrtf(float x)
+{
+	float r;
+	__asm__("sqrtss %1, %0" : "=x"(r) : "x"(x));
+	return r;
+}
+
+static inline double host_sqrt(double x)
+{
+	double r;
+	__asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x));
+	return r;
+}
+
 /*
  * Element operations for one format, instantiated for binary32 (f32) and
  * binary64 (f64). W is the prefix, FT the C type, UT the bit type.
@@ -77,9 +92,11 @@ void sse_raise_flags(struct x86_cpu *cpu, u32 flags)
 	static UT W##_arith(enum fp_op op, UT a, UT b, u32 mxcsr, u32 *sw)              \
 	{                                                                               \
 		if (op == FP_MIN || op == FP_MAX) {                                     \
+			/* DAZ applies even to the operand returned for a NaN. */       \
 			if (W##_is_nan(a) || W##_is_nan(b)) {                           \
 				*sw |= MXCSR_IE;                                        \
-				return b;                                               \
+				return W##_daz(b, mxcsr | MXCSR_DAZ, sw) == b ||        \
+				       !(mxcsr & MXCSR_DAZ) ? b : (b & SIGN);           \
 			}                                                               \
 			a = W##_daz(a, mxcsr, sw);                                      \
 			b = W##_daz(b, mxcsr, sw);                                      \
@@ -146,8 +163,8 @@ void sse_raise_flags(struct x86_cpu *cpu, u32 flags)
 		return W##_lt(a, b) ? X86_CF : 0;                                       \
 	}
 
-DEFINE_FP(f32, float, u32, 0x80000000u, 0x00400000u, __builtin_sqrtf)
-DEFINE_FP(f64, double, u64, 0x8000000000000000ULL, 0x0008000000000000ULL, __builtin_sqrt)
+DEFINE_FP(f32, float, u32, 0x80000000u, 0x00400000u, host_sqrtf)
+DEFINE_FP(f64, double, u64, 0x8000000000000000ULL, 0x0008000000000000ULL, host_sqrt)
 
 static unsigned form_len(enum fp_form form)
 {

@@ -37,6 +37,7 @@ void x86_tlb_flush_all(struct x86_cpu *cpu)
 			for (unsigned i = 0; i < X86_TLB_SIZE; i++)
 				t->e[u][a][i].tag = X86_TLB_EMPTY;
 	t->large = false;
+	t->gen++;
 }
 
 void x86_tlb_flush_page(struct x86_cpu *cpu, u64 linear)
@@ -52,6 +53,7 @@ void x86_tlb_flush_page(struct x86_cpu *cpu, u64 linear)
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned a = 0; a < 3; a++)
 			t->e[u][a][i].tag = X86_TLB_EMPTY;
+	t->gen++;
 }
 
 void x86_tlb_note_large(struct x86_cpu *cpu)

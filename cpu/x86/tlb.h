@@ -30,6 +30,7 @@ struct x86_tlb {
 	struct x86_tlb_entry e[2][3][X86_TLB_SIZE]; /* [user][enum x86_access][index] */
 	u64 gpa[2][3][X86_TLB_SIZE];                /* guest-physical page of each entry */
 	bool large;                                 /* a large page was cached since the last full flush */
+	u32 gen;                                    /* bumped by every flush: block links check it */
 };
 
 static inline unsigned x86_tlb_index(u64 lin)

@@ -167,17 +167,57 @@ static long double from_f64(struct x86_cpu *cpu, u64 v, u16 *ex)
 	return r;
 }
 
-/* Read the memory operand of an arithmetic/compare form: m32fp, m64fp, m16int, m32int. */
-long double x87_read_src(struct x86_cpu *cpu, const struct x86_insn *in, u16 *ex)
+/*
+ * Exact, signal-free widening of a binary32/64 to 80 bits: SNaNs stay
+ * signalling (so the host operation applies the x87 NaN rules and raises
+ * invalid itself) and denormals come out normalised.
+ */
+static struct x86_fpreg widen(u64 v, unsigned mbits, unsigned ebits, bool *denormal)
+{
+	const int bias = (1 << (ebits - 1)) - 1;
+	u16 sign = (v >> (mbits + ebits)) & 1 ? 0x8000 : 0;
+	int exp = (int)((v >> mbits) & ((1u << ebits) - 1));
+	u64 frac = v & ((1ULL << mbits) - 1);
+	struct x86_fpreg r = { 0, sign };
+
+	*denormal = false;
+	if (exp == (1 << ebits) - 1) {
+		r.exp |= 0x7fff;
+		r.mant = (1ULL << 63) | (frac << (63 - mbits));
+	} else if (exp == 0) {
+		if (frac) {
+			int p = 63 - __builtin_clzll(frac);
+			*denormal = true;
+			r.mant = frac << (63 - p);
+			r.exp |= (u16)(p + (1 - bias) - (int)mbits + 16383);
+		}
+	} else {
+		r.mant = (1ULL << 63) | (frac << (63 - mbits));
+		r.exp |= (u16)(exp - bias + 16383);
+	}
+	return r;
+}
+
+/*
+ * Read the memory operand of an arithmetic/compare form: m32fp, m64fp,
+ * m16int, m32int. A denormal m32fp/m64fp reports DE in *ex; callers drop
+ * it when a NaN operand takes precedence.
+ */
+struct x86_fpreg x87_read_src(struct x86_cpu *cpu, const struct x86_insn *in, u16 *ex)
 {
 	u64 ea = x86_ea(cpu, in);
+	bool den = false;
+	struct x86_fpreg r;
 
 	switch (in->opcode) {
-	case 0xd8: return from_f32(cpu, x86_read32(cpu, in->seg, ea), ex);
-	case 0xdc: return from_f64(cpu, x86_read64(cpu, in->seg, ea), ex);
-	case 0xda: return (long double)(s32)x86_read32(cpu, in->seg, ea);
-	default: return (long double)(s16)x86_read16(cpu, in->seg, ea);
+	case 0xd8: r = widen(x86_read32(cpu, in->seg, ea), 23, 8, &den); break;
+	case 0xdc: r = widen(x86_read64(cpu, in->seg, ea), 52, 11, &den); break;
+	case 0xda: r = x87_ld_reg((long double)(s32)x86_read32(cpu, in->seg, ea)); break;
+	default: r = x87_ld_reg((long double)(s16)x86_read16(cpu, in->seg, ea)); break;
 	}
+	if (den)
+		*ex |= FSW_DE;
+	return r;
 }
 
 static void fld_m(struct x86_cpu *cpu, const struct x86_insn *in, unsigned kind)

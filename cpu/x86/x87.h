@@ -91,7 +91,7 @@ bool x87_blocked(const struct x86_cpu *cpu, u16 ex);
 /* Merge ex (FSW exception bits, SF, and C1 for overflow) into FSW; set ES/B if unmasked. */
 void x87_commit(struct x86_cpu *cpu, u16 ex);
 /* The m32fp/m64fp/m32int/m16int operand of D8/DC/DA/DE, converted. */
-long double x87_read_src(struct x86_cpu *cpu, const struct x86_insn *in, u16 *ex);
+struct x86_fpreg x87_read_src(struct x86_cpu *cpu, const struct x86_insn *in, u16 *ex);
 
 /* x87_math.c */
 void x87_math_arith(struct x86_cpu *cpu, const struct x86_insn *in);   /* D8 DC DE, DA memory */

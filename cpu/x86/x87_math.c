@@ -92,6 +92,7 @@ static void fcom_core(struct x86_cpu *cpu, struct x86_fpreg b, bool b_empty, u16
 		if (r_unsupported(a) || r_unsupported(b)) {
 			ex |= FSW_IE;
 		} else if (r_is_nan(a) || r_is_nan(b)) {
+			ex &= (u16)~FSW_DE;
 			if (signaling || r_is_snan(a) || r_is_snan(b))
 				ex |= FSW_IE;
 		} else {
@@ -145,11 +146,18 @@ void x87_math_arith(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	if (in->mod != 3) {
 		u16 ex = 0;
-		long double src = x87_read_src(cpu, in, &ex);
+		struct x86_fpreg src = x87_read_src(cpu, in, &ex);
+		/* A NaN (or empty) ST(0) takes precedence over a denormal source. */
+		struct x86_fpreg st0 = cpu->fpu.fpr[x87_phys(cpu, 0)];
+		if (x87_empty(cpu, 0) || r_is_nan(st0))
+			ex &= (u16)~FSW_DE;
+		/* So does division by zero: FDIVR m with ST(0) = 0 reports only ZE. */
+		if (r == 7 && (st0.exp & 0x7fff) == 0 && st0.mant == 0)
+			ex &= (u16)~FSW_DE;
 		if (r == 2 || r == 3)
-			fcom_core(cpu, x87_ld_reg(src), false, ex, true, r == 3, false);
+			fcom_core(cpu, src, false, ex, true, r == 3, false);
 		else
-			farith(cpu, r, 0, src, false, ex, false);
+			farith(cpu, r, 0, x87_reg_ld(&src), false, ex, false);
 		return;
 	}
 	switch (in->opcode) {

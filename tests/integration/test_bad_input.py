@@ -33,9 +33,9 @@ def test_empty_kernel(hover, tmp_path):
 def test_initrd_larger_than_ram(hover, guest, tmp_path):
     big = tmp_path / "big.img"
     with open(big, "wb") as f:
-        f.truncate(96 * 1024 * 1024)  # sparse: costs no disk
+        f.truncate(200 * 1024 * 1024)  # sparse: costs no disk
     status, _, err = run_hover(["run", "--kernel", guest["kernel"], "--initrd", str(big),
-                                "--memory", "64M"])
+                                "--memory", "160M"])
     assert status == 2
     assert str(big) in err
     assert "memory" in err

@@ -273,6 +273,7 @@ enum x86_exit harness_run(struct cpu_harness *h)
 	int vec;
 
 	memset(h->ram + HARNESS_EXC_REC, 0xff, 4);
+	h->cpu->halted = false; /* the previous run ended in HLT: continue at RIP */
 	pthread_create(&t, NULL, watchdog_main, &w);
 	h->exit = x86_cpu_run(h->cpu);
 	pthread_mutex_lock(&w.lock);

@@ -110,7 +110,7 @@ void harness_load_at(struct cpu_harness *h, u64 gpa, const void *bytes, size_t l
 void *harness_ptr(struct cpu_harness *h, u64 gpa);
 u64 harness_read64(struct cpu_harness *h, u64 gpa);
 
-/* Run until exit; records exc_* fields. Returns the exit reason. */
+/* Run from RIP (leaving any HLT state) until exit; records exc_* fields. Returns the exit reason. */
 enum x86_exit harness_run(struct cpu_harness *h);
 /* Vector taken by the last run (through the IDT stubs), or -1. */
 int harness_exception(struct cpu_harness *h);

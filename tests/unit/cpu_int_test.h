@@ -85,7 +85,7 @@ typedef void native_fn(struct int_regs *r);
 
 static u8 *native_page;
 
-static native_fn *native_build(const struct int_case *c)
+static inline native_fn *native_build(const struct int_case *c)
 {
 	u8 *p;
 
@@ -108,13 +108,13 @@ static native_fn *native_build(const struct int_case *c)
 
 static struct cpu_harness *int_h;
 
-static int int_setup(void **state)
+static inline int int_setup(void **state)
 {
 	int_h = harness_create();
 	return int_h ? 0 : -1;
 }
 
-static int int_teardown(void **state)
+static inline int int_teardown(void **state)
 {
 	harness_destroy(int_h);
 	int_h = NULL;
@@ -125,7 +125,7 @@ static int int_teardown(void **state)
 }
 
 /* Load `code` followed by HLT. */
-static void int_load(const void *code, size_t len)
+static inline void int_load(const void *code, size_t len)
 {
 	u8 buf[256];
 
@@ -136,7 +136,7 @@ static void int_load(const void *code, size_t len)
 }
 
 /* Set every GPR but RSP and the arithmetic flags, start at HARNESS_CODE. */
-static void int_prepare(const struct int_regs *r)
+static inline void int_prepare(const struct int_regs *r)
 {
 	struct x86_cpu *cpu = int_h->cpu;
 
@@ -149,7 +149,7 @@ static void int_prepare(const struct int_regs *r)
 }
 
 /* Run to the HLT; returns the exception vector taken, or -1. */
-static int int_run(void)
+static inline int int_run(void)
 {
 	enum x86_exit e = harness_run(int_h);
 
@@ -157,7 +157,7 @@ static int int_run(void)
 	return harness_exception(int_h);
 }
 
-static void emu_exec(struct int_regs *r)
+static inline void emu_exec(struct int_regs *r)
 {
 	int_prepare(r);
 	assert_int_equal(int_run(), -1);
@@ -169,7 +169,7 @@ static void emu_exec(struct int_regs *r)
 
 static u64 rng_state = 0x9e3779b97f4a7c15ULL;
 
-static u64 rnd(void)
+static inline u64 rnd(void)
 {
 	rng_state ^= rng_state << 13;
 	rng_state ^= rng_state >> 7;
@@ -183,7 +183,7 @@ static const u64 edge_values[] = {
 	0x8000000000000000ULL, 0xffffffffffffffffULL, 0xfffffffffffffffeULL, 0x8080808080808080ULL,
 };
 
-static u64 rnd_value(void)
+static inline u64 rnd_value(void)
 {
 	switch (rnd() % 4) {
 	case 0: return edge_values[rnd() % ARRAY_SIZE(edge_values)];
@@ -193,24 +193,24 @@ static u64 rnd_value(void)
 	}
 }
 
-static u64 mask_of(unsigned k)
+static inline u64 mask_of(unsigned k)
 {
 	return k == 8 ? ~0ULL : (1ULL << (k * 8)) - 1;
 }
 
-static u64 sext_of(u64 v, unsigned k)
+static inline u64 sext_of(u64 v, unsigned k)
 {
 	unsigned sh = 64 - k * 8;
 
 	return (u64)((s64)(v << sh) >> sh);
 }
 
-static void set_low(u64 *reg, unsigned k, u64 v)
+static inline void set_low(u64 *reg, unsigned k, u64 v)
 {
 	*reg = (*reg & ~mask_of(k)) | (v & mask_of(k));
 }
 
-static void shape_inputs(int kind, struct int_regs *r)
+static inline void shape_inputs(int kind, struct int_regs *r)
 {
 	unsigned k;
 	u64 d, lo;
@@ -260,7 +260,7 @@ static void shape_inputs(int kind, struct int_regs *r)
 	}
 }
 
-static void print_regs(const char *what, const struct int_regs *r)
+static inline void print_regs(const char *what, const struct int_regs *r)
 {
 	print_error("  %s:", what);
 	for (unsigned i = 0; i < 16; i++)
@@ -270,7 +270,7 @@ static void print_regs(const char *what, const struct int_regs *r)
 }
 
 /* Run every case `iters` times with random inputs natively and on hover's CPU; fail on a difference. */
-static void int_run_cases(const struct int_case *cases, size_t n, unsigned iters)
+static inline void int_run_cases(const struct int_case *cases, size_t n, unsigned iters)
 {
 	unsigned failures = 0;
 
@@ -317,7 +317,7 @@ static void int_run_cases(const struct int_case *cases, size_t n, unsigned iters
 /* ---- directed tests ---- */
 
 /* Run `code`; returns the exception vector or -1. Registers are left in int_h->cpu. */
-static int int_exec(const void *code, size_t len, const struct int_regs *r)
+static inline int int_exec(const void *code, size_t len, const struct int_regs *r)
 {
 	int_load(code, len);
 	int_prepare(r);

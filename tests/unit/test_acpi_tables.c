@@ -261,7 +261,8 @@ static int run(const char *cmd, const char *log)
 static void test_iasl(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const sigs[] = { "FACP", "APIC", "DSDT", "FACS", "XSDT", "RSDT", "RSD " };
+	/* (iasl 20200925 cannot take a bare RSDP; test_rsdp_xsdt checks it.) */
+	static const char *const sigs[] = { "FACP", "APIC", "DSDT", "FACS", "XSDT", "RSDT" };
 	char dir[] = "/tmp/hover-acpi-XXXXXX", path[512], cmd[2048], log[600];
 	const u8 *x = at(f, f->rsdp, 36);
 	FILE *fp;
@@ -280,11 +281,9 @@ static void test_iasl(void **state)
 			a = g64(x + 24);
 		else if (!strcmp(sigs[i], "RSDT"))
 			a = g32(x + 16);
-		else if (!strcmp(sigs[i], "RSD "))
-			a = f->rsdp;
 		assert_true(a != 0);
-		len = a == f->rsdp ? 36 : g32(at(f, a + 4, 4));
-		dump(f, dir, a == f->rsdp ? "RSDP" : sigs[i], a, len, path, sizeof(path));
+		len = g32(at(f, a + 4, 4));
+		dump(f, dir, sigs[i], a, len, path, sizeof(path));
 		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s", dir, path);
 		if (run(cmd, log) != 0) {
 			snprintf(cmd, sizeof(cmd), "cat %s", log);

@@ -734,6 +734,36 @@ static void test_debian_kernel_too_little_ram(void **state)
 	ram_destroy(&small);
 }
 
+/* The payloads tests/asm/meson.build wraps with scripts/mkbzimage.py, when built. */
+static void test_asm_payloads(void **state)
+{
+	static const char *const names[] = { "hello", "triple_fault" };
+	const char *root = getenv("HOVER_BUILD_ROOT");
+	struct guest_ram *ram = *state;
+	unsigned i, found = 0;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		struct boot_linux_config cfg = { 0 };
+		struct vcpu_regs regs;
+		char path[4200], err[512] = "";
+
+		snprintf(path, sizeof(path), "%s/tests/asm/%s.bzImage", root ? root : ".", names[i]);
+		if (access(path, R_OK))
+			continue;
+		found++;
+		cfg.kernel = path;
+		cfg.cmdline = "hover.test=asm";
+		assert_int_equal(boot_linux_load(ram, &cfg, &regs, err, sizeof(err)), 0);
+		check_entry_state(ram, &regs, KADDR);
+		check_boot_params(ram, cfg.cmdline);
+		assert_int_equal(gp(ram, KADDR, 1)[0], 0xfa); /* both start with cli */
+	}
+	if (!found) {
+		print_message("    tests/asm payloads not built; skipped\n");
+		skip();
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -767,6 +797,7 @@ int main(void)
 		T(test_kernel_is_directory),
 		T(test_debian_kernel),
 		T(test_debian_kernel_too_little_ram),
+		T(test_asm_payloads),
 	};
 #undef T
 

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * i8042: Linux's controller probe (flush, self-test, CTR, AUX loop and
+ * enable checks), atkbd's reset/identify/LEDs/scan set, the mouse's reset,
+ * IRQ1/IRQ12 edges per byte, disabled interfaces holding data, and the three
+ * reset paths (command 0xFE, output port bit 0, port 0x92 bit 0).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "hw/i8042.h"
+
+struct fixture {
+	struct addrspace *pio;
+	struct i8042 *k;
+	int level[2], edges[2];
+	int resets;
+};
+
+static void irq_set(void *opaque, unsigned pin, int level)
+{
+	struct fixture *f = opaque;
+	unsigned i = pin == 12;
+
+	if (level && !f->level[i])
+		f->edges[i]++;
+	f->level[i] = level;
+}
+
+static void reset_cb(void *opaque)
+{
+	((struct fixture *)opaque)->resets++;
+}
+
+static u8 in(struct fixture *f, u16 port)
+{
+	u64 v = 0;
+
+	as_read(f->pio, port, 1, &v);
+	return (u8)v;
+}
+
+static void out(struct fixture *f, u16 port, u8 v)
+{
+	as_write(f->pio, port, 1, v);
+}
+
+/* i8042_command(): command, parameters, then poll OBF for each reply. */
+static int command(struct fixture *f, u8 cmd, const u8 *params, unsigned np, u8 *resp,
+		   unsigned nr, u8 *status)
+{
+	out(f, 0x64, cmd);
+	for (unsigned i = 0; i < np; i++) {
+		assert_int_equal(in(f, 0x64) & 0x02, 0); /* IBF never sticks */
+		out(f, 0x60, params[i]);
+	}
+	for (unsigned i = 0; i < nr; i++) {
+		u8 st = in(f, 0x64);
+
+		if (!(st & 0x01))
+			return -1;
+		if (status)
+			status[i] = st;
+		resp[i] = in(f, 0x60);
+	}
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = test_calloc(1, sizeof(*f));
+	struct i8042_config cfg = {0};
+
+	assert_int_equal(as_create(&f->pio, "pio"), 0);
+	irq_line_init(&cfg.irq1, irq_set, f, 1);
+	irq_line_init(&cfg.irq12, irq_set, f, 12);
+	cfg.reset = reset_cb;
+	cfg.opaque = f;
+	assert_int_equal(i8042_create(&f->k, &cfg), 0);
+	assert_int_equal(i8042_attach(f->k, f->pio), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	i8042_destroy(f->k);
+	as_destroy(f->pio);
+	test_free(f);
+	return 0;
+}
+
+static void test_linux_probe(void **state)
+{
+	struct fixture *f = *state;
+	u8 r[2], st[1], p;
+
+	/* i8042_flush: nothing there */
+	assert_int_equal(in(f, 0x64) & 0x01, 0);
+	assert_int_equal(in(f, 0x64) & 0x10, 0x10); /* no keylock */
+	assert_int_equal(command(f, 0xAA, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0], 0x55);
+	/* stable CTR */
+	assert_int_equal(command(f, 0x20, NULL, 0, &r[0], 1, NULL), 0);
+	assert_int_equal(command(f, 0x20, NULL, 0, &r[1], 1, NULL), 0);
+	assert_int_equal(r[0], r[1]);
+	assert_int_equal(r[0] & 0x40, 0x40); /* translated, like a BIOS leaves it */
+	p = (u8)((r[0] | 0x10) & ~0x01);
+	assert_int_equal(command(f, 0x60, &p, 1, NULL, 0, NULL), 0);
+	assert_int_equal(command(f, 0x20, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0], p);
+	/* i8042_check_aux: loop */
+	p = 0x5A;
+	assert_int_equal(command(f, 0xD3, &p, 1, r, 1, st), 0);
+	assert_int_equal(st[0] & 0x20, 0x20);
+	assert_int_equal(r[0], 0x5A);
+	/* AUX disable/enable show in the CTR */
+	assert_int_equal(command(f, 0xA7, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(command(f, 0x20, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0] & 0x20, 0x20);
+	assert_int_equal(command(f, 0xA8, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(command(f, 0x20, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0] & 0x20, 0);
+	/* AUX IRQ test: loop with AUXINT on raises IRQ12 */
+	p = (u8)(r[0] | 0x02);
+	assert_int_equal(command(f, 0x60, &p, 1, NULL, 0, NULL), 0);
+	out(f, 0x64, 0xD3);
+	out(f, 0x60, 0xA5);
+	assert_int_equal(f->level[1], 1);
+	assert_int_equal(in(f, 0x60), 0xA5);
+	assert_int_equal(f->level[1], 0);
+	/* port tests */
+	assert_int_equal(command(f, 0xAB, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0], 0x00);
+	assert_int_equal(command(f, 0xA9, NULL, 0, r, 1, NULL), 0);
+	assert_int_equal(r[0], 0x00);
+	assert_int_equal(f->resets, 0);
+}
+
+static void test_keyboard(void **state)
+{
+	struct fixture *f = *state;
+
+	/* reset: two bytes, two IRQ1 edges */
+	out(f, 0x60, 0xFF);
+	assert_int_equal(f->level[0], 1);
+	assert_int_equal(in(f, 0x64) & 0x21, 0x01);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	assert_int_equal(f->level[0], 1);
+	assert_int_equal(in(f, 0x60), 0xAA);
+	assert_int_equal(f->level[0], 0);
+	assert_int_equal(f->edges[0], 2);
+	assert_int_equal(in(f, 0x64) & 0x01, 0);
+	/* identify, translated */
+	out(f, 0x60, 0xF2);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	assert_int_equal(in(f, 0x60), 0xAB);
+	assert_int_equal(in(f, 0x60), 0x41);
+	/* LEDs, scan set, enable, echo */
+	out(f, 0x60, 0xED);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0x07);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0xF0);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0x02);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0xF5);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0xF4);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0xEE);
+	assert_int_equal(in(f, 0x60), 0xEE);
+	/* untranslated identify */
+	out(f, 0x64, 0x60);
+	out(f, 0x60, 0x05);
+	out(f, 0x60, 0xF2);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	assert_int_equal(in(f, 0x60), 0xAB);
+	assert_int_equal(in(f, 0x60), 0x83);
+	/* a disabled keyboard interface holds its bytes */
+	out(f, 0x64, 0xAD);
+	out(f, 0x60, 0xEE);
+	assert_int_equal(in(f, 0x64) & 0x01, 0);
+	out(f, 0x64, 0xAE);
+	assert_int_equal(in(f, 0x64) & 0x01, 0x01);
+	assert_int_equal(in(f, 0x60), 0xEE);
+	/* no IRQ1 when KBDINT is off */
+	out(f, 0x64, 0x60);
+	out(f, 0x60, 0x04);
+	out(f, 0x60, 0xEE);
+	assert_int_equal(f->level[0], 0);
+	assert_int_equal(in(f, 0x60), 0xEE);
+}
+
+static void test_mouse(void **state)
+{
+	struct fixture *f = *state;
+	u8 r[4], p, st[3];
+
+	p = 0xFF;
+	assert_int_equal(command(f, 0xA8, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 3, st), 0);
+	assert_int_equal(r[0], 0xFA);
+	assert_int_equal(r[1], 0xAA);
+	assert_int_equal(r[2], 0x00);
+	assert_int_equal(st[0] & 0x20, 0x20);
+	p = 0xF2;
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 2, NULL), 0);
+	assert_int_equal(r[1], 0x00);
+	p = 0xF3;
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 1, NULL), 0);
+	p = 200;
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 1, NULL), 0);
+	p = 0xE9;
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 4, NULL), 0);
+	assert_int_equal(r[3], 200);
+}
+
+static void test_reset_paths(void **state)
+{
+	struct fixture *f = *state;
+	u8 r;
+
+	out(f, 0x64, 0xFE);
+	assert_int_equal(f->resets, 1);
+	out(f, 0x64, 0xFF); /* pulses nothing */
+	assert_int_equal(f->resets, 1);
+	assert_int_equal(command(f, 0xD0, NULL, 0, &r, 1, NULL), 0);
+	assert_int_equal(r & 0x03, 0x03);
+	out(f, 0x64, 0xD1);
+	out(f, 0x60, 0x02);
+	assert_int_equal(f->resets, 2);
+	out(f, 0x64, 0xD1);
+	out(f, 0x60, 0x01); /* A20 off, no reset */
+	assert_int_equal(f->resets, 2);
+	assert_false(i8042_a20_enabled(f->k) && !(in(f, 0x92) & 0x02));
+	out(f, 0x92, 0x00);
+	assert_false(i8042_a20_enabled(f->k));
+	out(f, 0x92, 0x02);
+	assert_true(i8042_a20_enabled(f->k));
+	assert_int_equal(in(f, 0x92), 0x02);
+	out(f, 0x92, 0x03);
+	assert_int_equal(f->resets, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_linux_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyboard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mouse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_paths, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
