@@ -70,6 +70,12 @@ struct pc {
 
 /* ---- interrupt wiring ---- */
 
+/* The IOAPIC takes the first ID after the CPUs'; the register field is 4 bits wide. */
+static u8 pc_ioapic_id(unsigned ncpus)
+{
+	return (u8)(ncpus < 15 ? ncpus : 15);
+}
+
 /* An ISA line goes to the 8259 and to the IOAPIC (IRQ0 → GSI2, per the MADT override). */
 static void isa_irq_set(void *opaque, unsigned irq, int level)
 {
@@ -148,7 +154,7 @@ static int build_irqchips(struct pc *pc)
 	if (ret)
 		return ret;
 	ret = ioapic_create(&pc->ioapic, &(struct ioapic_config){
-		.id = (u8)vm->ncpus, .opaque = pc, .deliver = ioapic_deliver,
+		.id = pc_ioapic_id(vm->ncpus), .opaque = pc, .deliver = ioapic_deliver,
 	});
 	if (ret)
 		return ret;
@@ -314,7 +320,7 @@ static int build_acpi(struct pc *pc, u64 *rsdp)
 	if (ret)
 		return ret;
 	acpi_config_init(&acfg, vm->ncpus);
-	acfg.ioapic_id = (u8)vm->ncpus;
+	acfg.ioapic_id = pc_ioapic_id(vm->ncpus);
 	acfg.sci_irq = PC_SCI_IRQ;
 	acfg.com1 = true;
 	return acpi_tables_build(&vm->ram, PC_ACPI_BASE, PC_ACPI_SIZE, &acfg, rsdp);
