@@ -32,3 +32,22 @@ def test_triple_fault_is_reported_with_registers(hover):
     assert len(lines) == 1, err
     # One line: the cause and the registers.
     assert "rip=" in lines[0] and "cr3=" in lines[0] and "rsp=" in lines[0]
+
+
+def test_unimplemented_opcode_raises_ud_in_guest_and_is_logged_once(hover):
+    status, out, err = run_hover(["run", "--accel", "emu", "--debug", "--kernel",
+                                  payload("unimplemented"), "--memory", "64M"])
+    # The guest's own #UD handler ran for both executions...
+    assert "ud count=2" in out
+    assert status == 0, err
+    # ...and --debug named the instruction once, with its bytes and RIP.
+    logged = [l for l in err.splitlines() if "unimplemented instruction" in l]
+    assert len(logged) == 1, err
+    assert "f2 0f 38 f1 c1" in logged[0] and "rip=0x" in logged[0]
+
+
+def test_unimplemented_opcode_is_silent_without_debug(hover):
+    status, out, err = run_hover(["run", "--accel", "emu", "--kernel",
+                                  payload("unimplemented"), "--memory", "64M"])
+    assert "ud count=2" in out and status == 0
+    assert "unimplemented" not in err
