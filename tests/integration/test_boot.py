@@ -71,3 +71,32 @@ def test_kernel_panic_is_reported(hover, guest):
     assert status == 1
     assert "kernel panic" in err
     assert "Attempted to kill init" in err
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of the whole line (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_idle_guest_costs_no_host_cpu_and_knows_the_date(hover, guest):
+    import time
+
+    child = spawn_hover(boot_args(guest))
+    child.expect_exact(FIRST_LINE)
+    child.expect_exact("# ")
+    # The CMOS RTC carries the host's real date.
+    child.sendline("date -u +%Y-%m-%d")
+    child.expect_exact(time.strftime("%Y-%m-%d", time.gmtime()))
+    child.expect_exact("# ")
+    time.sleep(2)  # let boot-time work (deferred initcalls, timers) settle
+    before = cpu_seconds(child.pid)
+    time.sleep(5)
+    used = cpu_seconds(child.pid) - before
+    child.sendline("poweroff -f")
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    assert child.exitstatus == 0
+    # HLT sleeps until the next interrupt: an idle shell must not spin a host core.
+    assert used < 0.5, f"idle guest used {used:.2f} s of host CPU in 5 s"
