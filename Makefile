@@ -7,7 +7,8 @@ BUILD ?= build
 GUEST ?= $(BUILD)/guest
 MEMORY ?= 512M
 
-.PHONY: all deps test unit integration run guest clean check-cpu fuzz bench
+.PHONY: all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
+	check-kvm bench-kvm
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -35,8 +36,34 @@ integration: all guest
 test: all guest
 	scripts/run-tests.sh $(BUILD) $(GUEST)
 
-bench: all guest
+# `make bench` runs both: boot time, then the CPU-bound guest programs.
+bench: bench-boot bench-cpu
+
+bench-boot: all guest
 	/usr/bin/python3 bench/boot_time.py --build $(BUILD) --guest $(GUEST)
+
+bench-cpu: all guest
+	/usr/bin/python3 bench/cpu_programs.py --build $(BUILD) --guest $(GUEST)
+
+# The kvm engine on real KVM in the nested rig (scripts/kvm-rig.sh; about a
+# minute, also part of `make test`), and its benchmarks beside QEMU there.
+check-kvm: all guest
+	HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/integration/test_kvm.py
+
+bench-kvm: all guest
+	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)
+	/usr/bin/python3 bench/kvm_memory.py --build $(BUILD) --guest $(GUEST)
 
 clean:
 	rm -rf $(BUILD)
+
+# The long differential CPU run: 10,000,000 cases of hover's CPU against
+# Unicorn (tests/diff; about 11 minutes with 2 jobs on a 2-core machine).
+# SEED=N picks another seed, JOBS=N the number of processes.
+check-cpu: all
+	$(BUILD)/tests/diff/diffcpu --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
+
+# The decoder under libFuzzer with ASan/UBSan for FUZZ_SECONDS (default 120).
+fuzz:
+	scripts/fuzz.sh $(BUILD)/fuzz

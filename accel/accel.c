@@ -10,8 +10,14 @@
 #include "include/hover/accel.h"
 
 extern const struct accel_ops accel_emu_ops;
+#ifdef HOVER_HAVE_KVM
+extern const struct accel_ops accel_kvm_ops;
+#endif
 
 static const struct accel_ops *const engines[] = {
+#ifdef HOVER_HAVE_KVM
+	&accel_kvm_ops,
+#endif
 	&accel_emu_ops,
 };
 
@@ -26,7 +32,7 @@ const struct accel_ops *accel_find(const char *name)
 int accel_select(const char *name, const struct accel_ops **out, char *why, size_t len)
 {
 	const struct accel_ops *a;
-	char reason[256] = "";
+	char reason[384] = "";
 	int ret;
 
 	if (strcmp(name, "auto") == 0) {
@@ -43,13 +49,15 @@ int accel_select(const char *name, const struct accel_ops **out, char *why, size
 			return ret;
 		}
 		*out = a;
-		snprintf(why, len, "using emu (hover's software CPU: %s)",
-			 accel_find("kvm") ? "KVM is not usable here" : "this build has no KVM engine");
+		if (accel_find("kvm"))
+			snprintf(why, len, "using emu (hover's software CPU; kvm: %s)", reason);
+		else
+			snprintf(why, len, "using emu (hover's software CPU; this build has no KVM engine)");
 		return 0;
 	}
 	a = accel_find(name);
 	if (!a && strcmp(name, "kvm") == 0) {
-		snprintf(why, len, "--accel kvm: this build of hover has no KVM engine yet (use --accel emu)");
+		snprintf(why, len, "--accel kvm: this build of hover has no KVM engine (it was built without <linux/kvm.h>; use --accel emu)");
 		return -ENODEV;
 	}
 	if (!a) {

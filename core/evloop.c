@@ -32,6 +32,7 @@ struct evloop {
 	int wakefd;
 	struct fd_handler h[EVLOOP_MAX_FDS];
 	unsigned nh;
+	bool timers_frozen; /* VM paused: device timers neither fire nor arm the timerfd */
 };
 
 static void arm_timerfd(struct evloop *el)
@@ -39,7 +40,7 @@ static void arm_timerfd(struct evloop *el)
 	u64 deadline = timer_list_next_deadline(el->vm->timers);
 	struct itimerspec its = { 0 };
 
-	if (deadline != UINT64_MAX) {
+	if (deadline != UINT64_MAX && !el->timers_frozen) {
 		/* 0 would disarm: an already-due deadline still needs a nonzero value. */
 		if (deadline == 0)
 			deadline = 1;
@@ -133,6 +134,12 @@ void evloop_del_fd(struct evloop *el, int fd)
 	}
 }
 
+void evloop_set_timers_frozen(struct evloop *el, bool frozen)
+{
+	el->timers_frozen = frozen;
+	arm_timerfd(el);
+}
+
 void evloop_wake(struct evloop *el)
 {
 	u64 one = 1;
@@ -177,7 +184,8 @@ int evloop_run(struct evloop *el)
 				}
 			}
 		}
-		timer_list_run(vm->timers, clock_ns());
+		if (!el->timers_frozen)
+			timer_list_run(vm->timers, clock_ns());
 		arm_timerfd(el);
 		pthread_mutex_unlock(&vm->lock);
 	}

@@ -23,6 +23,8 @@ int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_
 	if (!vm)
 		return -ENOMEM;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->park_lock, NULL);
+	pthread_cond_init(&vm->park_cond, NULL);
 	vm->accel = accel;
 	ret = ram_create(&vm->ram, ram_size);
 	if (ret)
@@ -76,6 +78,8 @@ err_mmio:
 err_pio:
 	ram_destroy(&vm->ram);
 err_ram:
+	pthread_cond_destroy(&vm->park_cond);
+	pthread_mutex_destroy(&vm->park_lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 	return ret;
@@ -94,6 +98,8 @@ void vm_destroy(struct vm *vm)
 	as_destroy(vm->mmio);
 	as_destroy(vm->pio);
 	ram_destroy(&vm->ram);
+	pthread_cond_destroy(&vm->park_cond);
+	pthread_mutex_destroy(&vm->park_lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 }
@@ -109,14 +115,66 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 	vsnprintf(vm->stop_detail, sizeof(vm->stop_detail), fmt, ap);
 	va_end(ap);
 	atomic_store_explicit(&vm->stop, (int)why, memory_order_release);
+	/* Parked vCPUs wake up to see the stop. */
+	pthread_mutex_lock(&vm->park_lock);
+	pthread_cond_broadcast(&vm->park_cond);
+	pthread_mutex_unlock(&vm->park_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpu[i]);
 	if (vm->loop)
 		evloop_wake(vm->loop);
 }
 
+void vm_ram_written(struct vm *vm, u64 gpa, u64 len)
+{
+	if (len && vm->accel && vm->accel->ram_written)
+		vm->accel->ram_written(vm, gpa, len);
+}
+
 void vcpu_kick(struct vcpu *vcpu)
 {
 	if (vcpu && vcpu->vm->accel->vcpu_kick)
 		vcpu->vm->accel->vcpu_kick(vcpu);
+}
+
+/* ---- pause / resume ---- */
+
+void vm_pause(struct vm *vm)
+{
+	atomic_store_explicit(&vm->pause_req, true, memory_order_release);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpu[i]);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->park_lock);
+	atomic_store_explicit(&vm->pause_req, false, memory_order_release);
+	pthread_cond_broadcast(&vm->park_cond);
+	pthread_mutex_unlock(&vm->park_lock);
+	/* A vCPU asleep in HLT when the pause came must look for interrupts again. */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpu[i]);
+}
+
+unsigned vm_parked_vcpus(struct vm *vm)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&vm->park_lock);
+	n = vm->parked;
+	pthread_mutex_unlock(&vm->park_lock);
+	return n;
+}
+
+void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->park_lock);
+	vm->parked++;
+	while (vm_pause_requested(vm) && vm_stopped(vm) == VM_RUNNING)
+		pthread_cond_wait(&vm->park_cond, &vm->park_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->park_lock);
 }

@@ -19,7 +19,8 @@
 struct console_stdio {
 	struct console_stdio_config cfg;
 	struct evloop *el;
-	bool escape;   /* previous byte was Ctrl-A */
+	struct console_stdio_session own_session;
+	struct console_stdio_session *session;
 	bool reading;  /* in_fd is being polled */
 	bool eof;
 	u8 pending[256];
@@ -73,8 +74,8 @@ static void on_input(void *opaque, int fd, u32 events)
 	for (ssize_t i = 0; i < n; i++) {
 		u8 b = buf[i];
 
-		if (c->escape) {
-			c->escape = false;
+		if (c->session->escape) {
+			c->session->escape = false;
 			if (b == 'x' || b == 'X') {
 				c->cfg.quit(c->cfg.opaque);
 				return;
@@ -82,7 +83,7 @@ static void on_input(void *opaque, int fd, u32 events)
 			if (b != CTRL_A)
 				continue; /* unknown escape: swallow it */
 		} else if (b == CTRL_A) {
-			c->escape = true;
+			c->session->escape = true;
 			continue;
 		}
 		c->pending[c->npending++] = b;
@@ -101,6 +102,7 @@ int console_stdio_create(struct console_stdio **out, struct evloop *el,
 		return -ENOMEM;
 	c->cfg = *cfg;
 	c->el = el;
+	c->session = cfg->session ? cfg->session : &c->own_session;
 	if (cfg->in_fd >= 0) {
 		ret = evloop_add_fd(el, cfg->in_fd, EPOLLIN, on_input, c);
 		if (ret == -EPERM) {

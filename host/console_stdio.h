@@ -12,6 +12,14 @@
 struct evloop;
 struct console_stdio;
 
+/*
+ * What must survive a guest reboot (a new VM, a new console object): a
+ * Ctrl-A typed just before the reboot still pairs with the x after it.
+ */
+struct console_stdio_session {
+	bool escape; /* the previous byte was Ctrl-A */
+};
+
 struct console_stdio_config {
 	int in_fd;  /* -1: no input */
 	int out_fd;
@@ -20,6 +28,8 @@ struct console_stdio_config {
 	/* The user pressed Ctrl-A x. */
 	void (*quit)(void *opaque);
 	void *opaque;
+	/* Caller-owned state that outlives this object; NULL: private to it. */
+	struct console_stdio_session *session;
 };
 
 int console_stdio_create(struct console_stdio **out, struct evloop *el,

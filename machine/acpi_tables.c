@@ -107,7 +107,7 @@ void acpi_config_init(struct acpi_config *cfg, unsigned ncpus)
 
 /* --- a tiny AML assembler (ACPI 6.3 chapter 20) --- */
 
-#define AML_MAX 1024
+#define AML_MAX 4096
 
 struct aml {
 	u8 b[AML_MAX];
@@ -202,6 +202,117 @@ static u32 eisa_id(const char *id)
 	return __builtin_bswap32(v);
 }
 
+/* Word/DWord Address Space Descriptors (6.4.3.5.2/3): a producer window, min and max fixed. */
+static void crs_word(u8 *p, size_t *n, u8 type, u8 tflags, u16 min, u16 max)
+{
+	u8 *d = p + *n;
+
+	d[0] = 0x88;
+	put16(d + 1, 13);
+	d[3] = type;  /* 1 = I/O, 2 = bus numbers */
+	d[4] = 0x0C;  /* _MAF | _MIF, positive decode, producer */
+	d[5] = tflags;
+	put16(d + 6, 0); /* granularity */
+	put16(d + 8, min);
+	put16(d + 10, max);
+	put16(d + 12, 0); /* translation */
+	put16(d + 14, max - min + 1);
+	*n += 16;
+}
+
+static void crs_dword_mem(u8 *p, size_t *n, u32 min, u32 max)
+{
+	u8 *d = p + *n;
+
+	d[0] = 0x87;
+	put16(d + 1, 23);
+	d[3] = 0;    /* memory */
+	d[4] = 0x0C;
+	d[5] = 0x01; /* read-write, non-cacheable */
+	put32(d + 6, 0);
+	put32(d + 10, min);
+	put32(d + 14, max);
+	put32(d + 18, 0);
+	put32(d + 22, max - min + 1);
+	*n += 26;
+}
+
+/*
+ * Device (PCI0): the host bridge (PCI Firmware 3.2 section 4.1.1; ACPI 6.3
+ * 6.2.13 _PRT). _CRS hands Linux bus 0, all I/O ports but the config ports
+ * 0xCF8-0xCFF (claimed with an IO descriptor), and the 32-bit MMIO window
+ * BARs are assigned from; _PRT routes every slot's INTA-D to IOAPIC GSIs.
+ */
+static void build_pci0_aml(struct aml *a, const struct acpi_config *cfg)
+{
+	u8 crs[128];
+	size_t n = 0, dev, buf, prt;
+	static const u8 cf8_io[] = { 0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08 };
+
+	crs_word(crs, &n, 2, 0, 0, 0);              /* bus 0 */
+	crs_word(crs, &n, 1, 3, 0x0000, 0x0CF7);    /* I/O below the config ports */
+	memcpy(crs + n, cf8_io, sizeof(cf8_io));    /* IO (Decode16, 0xCF8, 0xCF8, 1, 8) */
+	n += sizeof(cf8_io);
+	crs_word(crs, &n, 1, 3, 0x0D00, 0xFFFF);    /* I/O above them */
+	crs_dword_mem(crs, &n, cfg->pci_mmio_base, cfg->pci_mmio_base + cfg->pci_mmio_size - 1);
+	crs[n++] = 0x79; /* EndTag, checksum 0 */
+	crs[n++] = 0x00;
+
+	aml_byte(a, 0x5B);
+	aml_byte(a, 0x82); /* DeviceOp */
+	dev = aml_pkg_begin(a);
+	aml_name(a, "PCI0");
+	aml_byte(a, 0x08);
+	aml_name(a, "_HID");
+	aml_int(a, eisa_id("PNP0A08")); /* PCI Express root bridge */
+	aml_byte(a, 0x08);
+	aml_name(a, "_CID");
+	aml_int(a, eisa_id("PNP0A03")); /* compatible: PCI root bridge */
+	aml_byte(a, 0x08);
+	aml_name(a, "_UID");
+	aml_int(a, 0);
+	aml_byte(a, 0x08);
+	aml_name(a, "_SEG");
+	aml_int(a, 0);
+	aml_byte(a, 0x08);
+	aml_name(a, "_BBN");
+	aml_int(a, 0);
+	aml_byte(a, 0x08);
+	aml_name(a, "_CRS");
+	aml_byte(a, 0x11); /* BufferOp */
+	buf = aml_pkg_begin(a);
+	aml_int(a, n);
+	aml_bytes(a, crs, n);
+	aml_pkg_end(a, buf);
+
+	/* Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, Zero, GSI }, ... }) */
+	aml_byte(a, 0x08);
+	aml_name(a, "_PRT");
+	aml_byte(a, 0x12); /* PackageOp */
+	prt = aml_pkg_begin(a);
+	aml_byte(a, 32 * 4); /* NumElements */
+	for (unsigned slot = 0; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			size_t e;
+
+			aml_byte(a, 0x12);
+			e = aml_pkg_begin(a);
+			aml_byte(a, 4);
+			aml_byte(a, 0x0C); /* DWordPrefix: the address must be a DWORD */
+			aml_byte(a, 0xFF);
+			aml_byte(a, 0xFF);
+			aml_byte(a, slot);
+			aml_byte(a, 0);
+			aml_int(a, pin);
+			aml_int(a, 0); /* Source: none, so SourceIndex is a GSI */
+			aml_int(a, cfg->pci_gsi_base + ((slot + pin) & 3));
+			aml_pkg_end(a, e);
+		}
+	}
+	aml_pkg_end(a, prt);
+	aml_pkg_end(a, dev);
+}
+
 static void build_dsdt_aml(struct aml *a, const struct acpi_config *cfg)
 {
 	size_t pkg, scope, dev, buf;
@@ -223,30 +334,34 @@ static void build_dsdt_aml(struct aml *a, const struct acpi_config *cfg)
 	aml_int(a, 0);
 	aml_pkg_end(a, pkg);
 
-	if (!cfg->com1)
+	if (!cfg->com1 && !cfg->pci)
 		return;
-	/* Scope (\_SB) { Device (COM1) { _HID, _UID, _CRS } } */
+	/* Scope (\_SB) { Device (COM1) { _HID, _UID, _CRS }  Device (PCI0) { ... } } */
 	aml_byte(a, 0x10); /* ScopeOp */
 	scope = aml_pkg_begin(a);
 	aml_name(a, "\\_SB_");
-	aml_byte(a, 0x5B); /* ExtOpPrefix */
-	aml_byte(a, 0x82); /* DeviceOp */
-	dev = aml_pkg_begin(a);
-	aml_name(a, "COM1");
-	aml_byte(a, 0x08);
-	aml_name(a, "_HID");
-	aml_int(a, eisa_id("PNP0501"));
-	aml_byte(a, 0x08);
-	aml_name(a, "_UID");
-	aml_int(a, 1);
-	aml_byte(a, 0x08);
-	aml_name(a, "_CRS");
-	aml_byte(a, 0x11); /* BufferOp */
-	buf = aml_pkg_begin(a);
-	aml_int(a, sizeof(com1_crs)); /* BufferSize */
-	aml_bytes(a, com1_crs, sizeof(com1_crs));
-	aml_pkg_end(a, buf);
-	aml_pkg_end(a, dev);
+	if (cfg->com1) {
+		aml_byte(a, 0x5B); /* ExtOpPrefix */
+		aml_byte(a, 0x82); /* DeviceOp */
+		dev = aml_pkg_begin(a);
+		aml_name(a, "COM1");
+		aml_byte(a, 0x08);
+		aml_name(a, "_HID");
+		aml_int(a, eisa_id("PNP0501"));
+		aml_byte(a, 0x08);
+		aml_name(a, "_UID");
+		aml_int(a, 1);
+		aml_byte(a, 0x08);
+		aml_name(a, "_CRS");
+		aml_byte(a, 0x11); /* BufferOp */
+		buf = aml_pkg_begin(a);
+		aml_int(a, sizeof(com1_crs)); /* BufferSize */
+		aml_bytes(a, com1_crs, sizeof(com1_crs));
+		aml_pkg_end(a, buf);
+		aml_pkg_end(a, dev);
+	}
+	if (cfg->pci)
+		build_pci0_aml(a, cfg);
 	aml_pkg_end(a, scope);
 }
 
@@ -383,13 +498,31 @@ static void build_madt(u8 *p, const struct acpi_config *cfg)
 	finish(p);
 }
 
+/*
+ * MCFG (PCI Firmware 3.2 section 4.1.2): one ECAM allocation, segment 0,
+ * bus 0 only (hw/pci_host.c decodes 1 MiB).
+ */
+#define MCFG_LEN (HDR_LEN + 8 + 16)
+
+static void build_mcfg(u8 *p, const struct acpi_config *cfg)
+{
+	header(p, "MCFG", MCFG_LEN, 1);
+	put64(p + HDR_LEN + 8, cfg->pci_ecam_base);
+	put16(p + HDR_LEN + 16, 0); /* PCI segment group */
+	p[HDR_LEN + 18] = 0;        /* start bus */
+	p[HDR_LEN + 19] = 0;        /* end bus */
+	finish(p);
+}
+
 int acpi_tables_build(struct guest_ram *ram, u64 base, u64 size, const struct acpi_config *cfg,
 		      u64 *rsdp_gpa)
 {
 	struct tbuf t = { .base = base, .size = size };
 	struct aml aml = { .len = 0 };
-	s64 o_rsdp, o_facs, o_dsdt, o_fadt, o_madt, o_rsdt, o_xsdt;
+	s64 o_rsdp, o_facs, o_dsdt, o_fadt, o_madt, o_rsdt, o_xsdt, o_mcfg = 0;
 	u64 a_facs, a_dsdt, a_fadt, a_madt, a_rsdt, a_xsdt;
+	bool mcfg = cfg->pci && cfg->pci_ecam_base;
+	unsigned nent = mcfg ? 3 : 2;
 	int ret;
 
 	if (!cfg->ncpus || cfg->ncpus > ACPI_MAX_CPUS || cfg->ioapic_id > 15 ||
@@ -408,8 +541,9 @@ int acpi_tables_build(struct guest_ram *ram, u64 base, u64 size, const struct ac
 	    (o_dsdt = tb_alloc(&t, HDR_LEN + aml.len, 16)) < 0 ||
 	    (o_fadt = tb_alloc(&t, FADT_LEN, 16)) < 0 ||
 	    (o_madt = tb_alloc(&t, madt_len(cfg), 16)) < 0 ||
-	    (o_rsdt = tb_alloc(&t, HDR_LEN + 2 * 4, 16)) < 0 ||
-	    (o_xsdt = tb_alloc(&t, HDR_LEN + 2 * 8, 16)) < 0)
+	    (o_rsdt = tb_alloc(&t, HDR_LEN + nent * 4, 16)) < 0 ||
+	    (o_xsdt = tb_alloc(&t, HDR_LEN + nent * 8, 16)) < 0 ||
+	    (mcfg && (o_mcfg = tb_alloc(&t, MCFG_LEN, 16)) < 0))
 		goto out;
 	a_facs = base + o_facs, a_dsdt = base + o_dsdt, a_fadt = base + o_fadt;
 	a_madt = base + o_madt, a_rsdt = base + o_rsdt, a_xsdt = base + o_xsdt;
@@ -426,14 +560,21 @@ int acpi_tables_build(struct guest_ram *ram, u64 base, u64 size, const struct ac
 	build_fadt(t.p + o_fadt, cfg, a_facs, a_dsdt);
 	build_madt(t.p + o_madt, cfg);
 
-	header(t.p + o_rsdt, "RSDT", HDR_LEN + 2 * 4, 1);
+	if (mcfg)
+		build_mcfg(t.p + o_mcfg, cfg);
+
+	header(t.p + o_rsdt, "RSDT", HDR_LEN + nent * 4, 1);
 	put32(t.p + o_rsdt + HDR_LEN, a_fadt);
 	put32(t.p + o_rsdt + HDR_LEN + 4, a_madt);
+	if (mcfg)
+		put32(t.p + o_rsdt + HDR_LEN + 8, base + o_mcfg);
 	finish(t.p + o_rsdt);
 
-	header(t.p + o_xsdt, "XSDT", HDR_LEN + 2 * 8, 1);
+	header(t.p + o_xsdt, "XSDT", HDR_LEN + nent * 8, 1);
 	put64(t.p + o_xsdt + HDR_LEN, a_fadt);
 	put64(t.p + o_xsdt + HDR_LEN + 8, a_madt);
+	if (mcfg)
+		put64(t.p + o_xsdt + HDR_LEN + 16, base + o_mcfg);
 	finish(t.p + o_xsdt);
 
 	/* RSDP (5.2.5.3): checksum over the ACPI 1.0 part, extended checksum over all 36 bytes. */

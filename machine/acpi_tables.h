@@ -2,7 +2,8 @@
 /*
  * ACPI tables for the PC board (ACPI 6.3): RSDP (revision 2), RSDT, XSDT,
  * FADT (revision 6, full fixed-feature hardware, no SMI), FACS, MADT
- * (revision 5) and a DSDT of hand-assembled AML (\_S5, COM1). The guest finds
+ * (revision 5), MCFG (PCI Firmware 3.2 section 4.1.2) and a DSDT of
+ * hand-assembled AML (\_S5, COM1, the PCI host bridge with _CRS and _PRT). The guest finds
  * them through boot_params.acpi_rsdp_addr, or by scanning 0xE0000-0xFFFFF.
  */
 #ifndef HOVER_MACHINE_ACPI_TABLES_H
@@ -32,6 +33,15 @@ struct acpi_config {
 	u8 sci_irq;
 	u8 slp_typ_s5; /* \_S5 SLP_TYPa/b, must match what acpi_pm powers off on */
 	bool com1;     /* describe the 16550 at 0x3F8/IRQ4 in the DSDT */
+	/*
+	 * PCI host bridge (hw/pci_host.c): \_SB.PCI0 in the DSDT (_CRS windows,
+	 * _PRT: slot S pin P -> GSI pci_gsi_base + (S + P) % 4) and, with an
+	 * ECAM base, an MCFG table for bus 0.
+	 */
+	bool pci;
+	u64 pci_ecam_base;                /* 0: no MCFG */
+	u32 pci_mmio_base, pci_mmio_size; /* 32-bit memory window for BARs */
+	u32 pci_gsi_base;
 };
 
 /* Fill cfg with hover's PC layout (hw/lapic.h, hw/ioapic.h, hw/acpi_pm.h defaults). */

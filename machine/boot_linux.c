@@ -318,8 +318,8 @@ static void write_regs(struct vcpu_regs *regs, u64 entry)
 	unsigned i;
 
 	memset(regs, 0, sizeof(*regs));
-	regs->gpr[REG_RSI] = BOOT_PARAMS_ADDR;
-	regs->gpr[REG_RSP] = BOOT_STACK_TOP;
+	regs->gpr[GPR_RSI] = BOOT_PARAMS_ADDR;
+	regs->gpr[GPR_RSP] = BOOT_STACK_TOP;
 	regs->rip = entry;
 	regs->rflags = 0x2;
 	for (i = 0; i < SEG_COUNT; i++)

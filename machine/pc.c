@@ -7,19 +7,24 @@
  *      and the ISA IRQ fan-out (each ISA line drives both the PIC and the
  *      IOAPIC; ISA IRQ0 lands on GSI2, as the MADT's override says)
  *   3. legacy devices: PIT, CMOS RTC, i8042, COM1, port 0x80
+ *   3b. PCI: the host bridge (ports 0xCF8/0xCFC, ECAM at PC_PCI_ECAM_BASE),
+ *      INTx on IOAPIC GSIs 16-19, MSI to the local APICs; then one
+ *      virtio-blk per --disk, in command-line order (slots 1, 2, ...)
  *   4. ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9) and
  *      the tables in the BIOS area
  *   5. the Linux kernel, loaded per the boot protocol; vCPU 0 starts at its
  *      64-bit entry
  *
- * With an engine that brings its own irqchip (KVM) step 2 is the engine's;
- * the board only asks the accel_ops capability, never the engine's name.
+ * With an engine that brings its own irqchip (KVM) step 2 and the PIT are
+ * the engine's and the ISA lines drive its set_irq(); the board only asks the
+ * accel_ops capability, never the engine's name.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/block.h"
 #include "host/console_stdio.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
@@ -32,10 +37,19 @@
 #include "include/hover/accel.h"
 #include "include/hover/evloop.h"
 #include "include/hover/log.h"
+#include "include/hover/pci.h"
 #include "machine/acpi_tables.h"
 #include "machine/boot_linux.h"
 #include "machine/e820.h"
 #include "machine/pc.h"
+#include "virtio/blk.h"
+#include "virtio/pci.h"
+/* --- network, console ports, rng --- */
+#include "host/net.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
+/* --- end network, console ports, rng --- */
 
 #define PC_ISA_IRQS 16
 #define PC_COM1_IRQ 4
@@ -45,6 +59,13 @@
 #define PC_MOUSE_IRQ 12
 #define PC_ACPI_BASE 0xE0000ULL /* ACPI tables: the BIOS area, where a legacy RSDP scan looks */
 #define PC_ACPI_SIZE 0x20000ULL
+/* PCI: BARs in [3 GiB, 3.5 GiB) right above low RAM, ECAM for bus 0 above that. */
+#define PC_PCI_MMIO_BASE 0xC0000000ULL
+#define PC_PCI_MMIO_SIZE 0x20000000ULL
+#define PC_PCI_ECAM_BASE 0xE0000000ULL
+#define PC_PCI_ECAM_SIZE 0x100000ULL
+#define PC_PCI_IO_BASE 0x1000
+#define PC_PCI_IO_SIZE 0x1000
 
 struct pc {
 	struct pc_config cfg;
@@ -66,6 +87,21 @@ struct pc {
 	struct uart16550 *com1;
 	struct acpi_pm *pm;
 	struct console_stdio *console;
+
+	/* --- PCI and disks (virtio-blk engineer) --- */
+	struct pci_host *pci;
+	struct irq_line pci_intx[4];
+	struct virtio_blk *blk[PC_MAX_DISKS];
+	struct virtio_pci *blk_pci[PC_MAX_DISKS];
+	/* --- end PCI and disks --- */
+	/* --- network, console ports, rng (net/console/rng engineer) --- */
+	struct virtio_net *nic[PC_MAX_NICS];
+	struct virtio_pci *nic_pci[PC_MAX_NICS];
+	struct virtio_console *vcon;
+	struct virtio_pci *vcon_pci;
+	struct virtio_rng *rng;
+	struct virtio_pci *rng_pci;
+	/* --- end network, console ports, rng --- */
 };
 
 /* ---- interrupt wiring ---- */
@@ -138,6 +174,23 @@ static void lapic_send_ipi(void *opaque, const struct lapic_ipi *ipi)
 	for (unsigned i = 0; i < pc->vm->ncpus; i++)
 		if (lapic_ipi_match(pc->lapic[i], ipi))
 			lapic_deliver(pc->lapic[i], ipi->delivery_mode, ipi->vector, ipi->level_trig);
+}
+
+/*
+ * With the engine's in-kernel irqchip, an ISA line drives the engine's GSI:
+ * the same ACPI numbering the MADT gives the guest (IRQ0 → GSI2).
+ */
+static void isa_irq_set_engine(void *opaque, unsigned irq, int level)
+{
+	struct pc *pc = opaque;
+
+	pc->vm->accel->set_irq(pc->vm, irq == 0 ? 2 : irq, level);
+}
+
+static void wire_engine_irqchip(struct pc *pc)
+{
+	for (unsigned i = 0; i < PC_ISA_IRQS; i++)
+		irq_line_init(&pc->isa_irq[i], isa_irq_set_engine, pc, i);
 }
 
 static int build_irqchips(struct pc *pc)
@@ -268,14 +321,17 @@ static int build_legacy(struct pc *pc)
 	struct vm *vm = pc->vm;
 	int ret;
 
-	ret = pit8254_create(&pc->pit, &(struct pit8254_config){
-		.irq0 = pc->isa_irq[0], .timers = vm->timers,
-	});
-	if (ret)
-		return ret;
-	ret = pit8254_attach(pc->pit, vm->pio);
-	if (ret)
-		return ret;
+	/* An engine with an in-kernel irqchip has its own PIT (ports 0x40-0x43, 0x61). */
+	if (!vm->accel->irqchip_in_kernel) {
+		ret = pit8254_create(&pc->pit, &(struct pit8254_config){
+			.irq0 = pc->isa_irq[0], .timers = vm->timers,
+		});
+		if (ret)
+			return ret;
+		ret = pit8254_attach(pc->pit, vm->pio);
+		if (ret)
+			return ret;
+	}
 	ret = rtc_cmos_create(&pc->rtc, &(struct rtc_cmos_config){
 		.irq = pc->isa_irq[PC_RTC_IRQ], .timers = vm->timers,
 		.ram_below_4g = vm->ram.region[0].size,
@@ -307,6 +363,145 @@ static int build_legacy(struct pc *pc)
 	return as_register(vm->pio, 0x80, 1, &port80_ops, pc);
 }
 
+/* ---- PCI: host bridge, INTx and MSI wiring, virtio-blk disks ---- */
+
+/* A PCI INTx input: IOAPIC pin, or the engine's GSI with an in-kernel irqchip. */
+static void pci_gsi_set(void *opaque, unsigned gsi, int level)
+{
+	struct pc *pc = opaque;
+
+	if (pc->vm->accel->irqchip_in_kernel)
+		pc->vm->accel->set_irq(pc->vm, gsi, level);
+	else
+		ioapic_set_irq(pc->ioapic, gsi, level);
+}
+
+/*
+ * An MSI (Intel SDM vol. 3 10.11): address 0xFEE[dest]xxx with bit 2 the
+ * destination mode; data holds the vector, delivery mode and trigger mode.
+ */
+static void pc_msi(void *opaque, u64 addr, u32 data)
+{
+	struct pc *pc = opaque;
+
+	if (pc->vm->accel->irqchip_in_kernel) {
+		if (pc->vm->accel->signal_msi)
+			pc->vm->accel->signal_msi(pc->vm, addr, data);
+		else
+			log_ratelimited(LOG_WARN, "the engine cannot deliver MSIs; interrupt lost");
+		return;
+	}
+	ioapic_deliver(pc, (addr >> 12) & 0xff, addr & 4, (data >> 8) & 7, data & 0xff,
+		       data & (1u << 15));
+}
+
+static int build_pci(struct pc *pc)
+{
+	struct vm *vm = pc->vm;
+
+	for (unsigned i = 0; i < 4; i++)
+		irq_line_init(&pc->pci_intx[i], pci_gsi_set, pc, PCI_HOST_GSI_BASE + i);
+	return pci_host_create(&pc->pci, &(struct pci_host_config){
+		.pio = vm->pio, .mmio = vm->mmio, .ecam_base = PC_PCI_ECAM_BASE,
+		.mmio_base = PC_PCI_MMIO_BASE, .mmio_size = PC_PCI_MMIO_SIZE,
+		.io_base = PC_PCI_IO_BASE, .io_size = PC_PCI_IO_SIZE,
+		.intx = { pc->pci_intx[0], pc->pci_intx[1], pc->pci_intx[2], pc->pci_intx[3] },
+		.msi = pc_msi, .opaque = pc,
+	});
+}
+
+static int build_disks(struct pc *pc, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
+		const struct pc_disk *d = &pc->cfg.disks[i];
+		enum block_format fmt = BLOCK_FMT_PROBE;
+		struct block *img;
+		int ret;
+
+		if (d->format && block_format_parse(d->format, &fmt)) {
+			snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
+				 d->format);
+			return -EINVAL;
+		}
+		ret = block_open(&img, d->path, fmt, d->readonly, err, errlen);
+		if (ret)
+			return ret;
+		ret = virtio_blk_create(&pc->blk[i], pc->vm, img, i);
+		if (ret) {
+			block_close(img);
+		} else {
+			ret = virtio_pci_create(&pc->blk_pci[i], pc->pci, virtio_blk_dev(pc->blk[i]));
+		}
+		if (ret) {
+			snprintf(err, errlen, "--disk %s: cannot attach the disk: %s", d->path,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* --- network, console ports, rng (net/console/rng engineer) --- */
+
+/*
+ * After the disks: one virtio-net per --net (MAC 52:54:00:12:34:56 + index
+ * unless mac= says otherwise), the virtio-console if ports were asked for,
+ * and the virtio-rng unless --no-rng.
+ */
+static int build_virtio_misc(struct pc *pc, char *err, size_t errlen)
+{
+	struct vm *vm = pc->vm;
+	int ret;
+
+	for (unsigned i = 0; i < pc->cfg.nnets && i < PC_MAX_NICS; i++) {
+		const struct net_config *nc = &pc->cfg.nets[i];
+		u8 mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (u8)(0x56 + i) };
+		struct net_backend *be;
+		char why[384];
+
+		if (nc->mac_set)
+			memcpy(mac, nc->mac, 6);
+		ret = net_backend_create(&be, nc, pc->loop, vm->timers, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "--net: %s", why);
+			return ret;
+		}
+		ret = virtio_net_create(&pc->nic[i], vm, be, mac, i);
+		if (ret)
+			net_backend_destroy(be);
+		else
+			ret = virtio_pci_create(&pc->nic_pci[i], pc->pci, virtio_net_dev(pc->nic[i]));
+		if (ret) {
+			snprintf(err, errlen, "--net: cannot attach network card %u: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	if (pc->cfg.nconsole_ports) {
+		ret = virtio_console_create(&pc->vcon, vm, pc->loop, pc->cfg.console_ports,
+					    pc->cfg.nconsole_ports, err, errlen);
+		if (ret)
+			return ret;
+		ret = virtio_pci_create(&pc->vcon_pci, pc->pci, virtio_console_dev(pc->vcon));
+		if (ret) {
+			snprintf(err, errlen, "--console-port: cannot attach the console device: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	if (!pc->cfg.no_rng) {
+		ret = virtio_rng_create(&pc->rng, vm);
+		if (ret == 0)
+			ret = virtio_pci_create(&pc->rng_pci, pc->pci, virtio_rng_dev(pc->rng));
+		if (ret) {
+			snprintf(err, errlen, "cannot attach the virtio-rng device: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+/* --- end network, console ports, rng --- */
+
 static int build_acpi(struct pc *pc, u64 *rsdp)
 {
 	struct vm *vm = pc->vm;
@@ -323,6 +518,11 @@ static int build_acpi(struct pc *pc, u64 *rsdp)
 	acfg.ioapic_id = pc_ioapic_id(vm->ncpus);
 	acfg.sci_irq = PC_SCI_IRQ;
 	acfg.com1 = true;
+	acfg.pci = true;
+	acfg.pci_ecam_base = PC_PCI_ECAM_BASE;
+	acfg.pci_mmio_base = PC_PCI_MMIO_BASE;
+	acfg.pci_mmio_size = PC_PCI_MMIO_SIZE;
+	acfg.pci_gsi_base = PCI_HOST_GSI_BASE;
 	return acpi_tables_build(&vm->ram, PC_ACPI_BASE, PC_ACPI_SIZE, &acfg, rsdp);
 }
 
@@ -336,6 +536,8 @@ static int load_kernel(struct pc *pc, u64 rsdp, char *err, size_t errlen)
 	ret = e820_build_pc(&map, &vm->ram);
 	if (ret == 0)
 		ret = e820_add(&map, PC_ACPI_BASE, PC_ACPI_SIZE, E820_ACPI);
+	if (ret == 0) /* Linux uses ECAM only where the firmware reserved it */
+		ret = e820_add(&map, PC_PCI_ECAM_BASE, PC_PCI_ECAM_SIZE, E820_RESERVED);
 	if (ret) {
 		snprintf(err, errlen, "cannot build the guest memory map (%s)", strerror(-ret));
 		return ret;
@@ -376,16 +578,28 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 		ret = build_irqchips(pc);
 		if (ret)
 			goto err_host;
+	} else {
+		wire_engine_irqchip(pc);
 	}
 	ret = build_legacy(pc);
 	if (ret)
 		goto err_host;
+	ret = build_pci(pc);
+	if (ret)
+		goto err_host;
+	ret = build_disks(pc, err, errlen);
+	if (ret)
+		goto err;
+	ret = build_virtio_misc(pc, err, errlen);
+	if (ret)
+		goto err;
 	ret = build_acpi(pc, &rsdp);
 	if (ret)
 		goto err_host;
 	ret = console_stdio_create(&pc->console, pc->loop, &(struct console_stdio_config){
 		.in_fd = cfg->console_in_fd, .out_fd = cfg->console_out_fd,
 		.deliver = console_deliver, .quit = console_quit, .opaque = pc,
+		.session = cfg->console_session,
 	});
 	if (ret)
 		goto err_host;
@@ -440,6 +654,22 @@ void pc_destroy(struct pc *pc)
 {
 	if (!pc)
 		return;
+	/* The bridge first: it unmaps the BARs of the devices still alive. */
+	pci_host_destroy(pc->pci);
+	for (unsigned i = 0; i < PC_MAX_DISKS; i++) {
+		virtio_pci_destroy(pc->blk_pci[i]);
+		virtio_blk_destroy(pc->blk[i]);
+	}
+	/* --- network, console ports, rng --- */
+	for (unsigned i = 0; i < PC_MAX_NICS; i++) {
+		virtio_pci_destroy(pc->nic_pci[i]);
+		virtio_net_destroy(pc->nic[i]);
+	}
+	virtio_pci_destroy(pc->vcon_pci);
+	virtio_console_destroy(pc->vcon);
+	virtio_pci_destroy(pc->rng_pci);
+	virtio_rng_destroy(pc->rng);
+	/* --- end network, console ports, rng --- */
 	console_stdio_destroy(pc->console);
 	uart16550_destroy(pc->com1);
 	i8042_destroy(pc->kbc);
@@ -455,4 +685,53 @@ void pc_destroy(struct pc *pc)
 	evloop_destroy(pc->loop);
 	vm_destroy(pc->vm);
 	free(pc);
+}
+
+/* ---- control: called from the event loop with vm->lock held ---- */
+
+int pc_add_fd(struct pc *pc, int fd, u32 events, evloop_fd_fn *fn, void *opaque)
+{
+	return evloop_add_fd(pc->loop, fd, events, fn, opaque);
+}
+
+void pc_del_fd(struct pc *pc, int fd)
+{
+	evloop_del_fd(pc->loop, fd);
+}
+
+void pc_pause(struct pc *pc)
+{
+	vm_pause(pc->vm);
+	evloop_set_timers_frozen(pc->loop, true);
+}
+
+void pc_resume(struct pc *pc)
+{
+	evloop_set_timers_frozen(pc->loop, false);
+	vm_resume(pc->vm);
+}
+
+bool pc_paused(struct pc *pc)
+{
+	return vm_pause_requested(pc->vm);
+}
+
+bool pc_power_button(struct pc *pc)
+{
+	return acpi_pm_power_button(pc->pm);
+}
+
+void pc_request_reset(struct pc *pc, const char *why)
+{
+	vm_request_stop(pc->vm, VM_RESET, "%s", why);
+}
+
+void pc_request_off(struct pc *pc, const char *why)
+{
+	vm_request_stop(pc->vm, VM_POWEROFF, "%s", why);
+}
+
+size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len)
+{
+	return uart16550_receive(pc->com1, buf, len);
 }

@@ -8,11 +8,24 @@
 
 #include <stddef.h>
 
+#include "include/hover/evloop.h"
 #include "include/hover/types.h"
 #include "include/hover/vm.h"
 
 struct accel_ops;
+struct console_stdio_session;
+struct net_config;
+struct virtio_console_port_config;
 struct pc;
+
+/* One --disk: an image file, its format ("raw", "qcow2"; NULL: probe), read-only or not. */
+#define PC_MAX_DISKS 16
+#define PC_MAX_NICS 8
+struct pc_disk {
+	const char *path;
+	const char *format;
+	bool readonly;
+};
 
 struct pc_config {
 	u64 ram_size;
@@ -24,6 +37,18 @@ struct pc_config {
 	bool debug;
 	int console_in_fd;   /* -1: no console input */
 	int console_out_fd;
+	struct console_stdio_session *console_session; /* outlives reboots; may be NULL */
+	/* --- disks: virtio-blk over PCI, in this order (virtio-blk engineer) --- */
+	const struct pc_disk *disks;
+	unsigned ndisks;
+	/* --- end disks --- */
+	/* --- network, console ports, rng: virtio over PCI (net/console/rng engineer) --- */
+	const struct net_config *nets; /* host/net.h; one virtio-net each, in this order */
+	unsigned nnets;
+	const struct virtio_console_port_config *console_ports; /* virtio/console.h */
+	unsigned nconsole_ports; /* 0: no virtio-console device */
+	bool no_rng;             /* true: no virtio-rng device */
+	/* --- end network, console ports, rng --- */
 	/* Sees every byte the guest writes to its console (panic detection). May be NULL. */
 	void (*console_tap)(void *opaque, const u8 *buf, size_t len);
 	void *tap_opaque;
@@ -35,5 +60,22 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 enum vm_stop pc_run(struct pc *pc);
 struct vm *pc_vm(struct pc *pc);
 void pc_destroy(struct pc *pc);
+
+/* ---- control (mgmt: the per-VM API, the console socket) ----
+ * All of these are called from the VM's event loop, i.e. with vm->lock held. */
+/* Watch a host fd in this machine's event loop (an API or console socket). */
+int pc_add_fd(struct pc *pc, int fd, u32 events, evloop_fd_fn *fn, void *opaque) HOVER_WUR;
+void pc_del_fd(struct pc *pc, int fd);
+/* Stop the vCPUs at an instruction boundary and freeze device timers; resume both. */
+void pc_pause(struct pc *pc);
+void pc_resume(struct pc *pc);
+bool pc_paused(struct pc *pc);
+/* Press the ACPI power button; false if the guest has not enabled it (yet). */
+bool pc_power_button(struct pc *pc);
+/* Hard reset (as the reset line) or power off (as pulling the plug). */
+void pc_request_reset(struct pc *pc, const char *why);
+void pc_request_off(struct pc *pc, const char *why);
+/* Console input from another source than stdin; returns bytes the UART took. */
+size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
 
 #endif

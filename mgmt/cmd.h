@@ -7,7 +7,8 @@
 
 #define HOVER_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_GUEST_FAILED = 1, EXIT_USAGE = 2, EXIT_HOST_ERROR = 3 };
+enum { EXIT_OK = 0, EXIT_GUEST_FAILED = 1, EXIT_USAGE = 2, EXIT_HOST_ERROR = 3,
+       EXIT_NO_SUCH_VM = 4 /* the hoverd verbs */ };
 
 struct cmd {
 	const char *name;
@@ -18,5 +19,13 @@ struct cmd {
 
 int cmd_run(int argc, char **argv);
 void cmd_run_help(FILE *f);
+
+/* The verbs that talk to hoverd (cmd_vm.c, cmd_console.c). */
+int cmd_vm(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+void cmd_vm_help(FILE *f, const char *verb);
+/* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
+void cmd_set_connect(const char *path);
+const char *cmd_connect_path(void);
 
 #endif

@@ -13,12 +13,15 @@
 #include <unistd.h>
 
 #include "host/console_stdio.h"
+#include "host/net.h"
+#include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
 #include "machine/pc.h"
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
 #include "mgmt/parse.h"
+#include "mgmt/run_mgmt.h"
 
 #define MIN_MEMORY (16 * MiB)
 
@@ -27,6 +30,16 @@ struct run_opts {
 	u64 memory;
 	unsigned cpus;
 	bool no_reboot, debug, quiet;
+	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
+	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
+	unsigned ndisks;
+	/* --- network, console ports, rng --- */
+	struct net_config net[PC_MAX_NICS]; /* --net, in order */
+	unsigned nnets;
+	struct virtio_console_port_config cport[VIRTIO_CONSOLE_MAX_PORTS]; /* --console-port */
+	unsigned ncports;
+	bool no_rng;
+	/* --- end network, console ports, rng --- */
 };
 
 void cmd_run_help(FILE *f)
@@ -46,6 +59,27 @@ void cmd_run_help(FILE *f)
 		"  --no-reboot        exit with status 0 when the guest reboots\n"
 		"  --debug            log unimplemented instructions and unclaimed I/O\n"
 		"  --quiet            print only errors\n"
+		"  --disk F[,format=raw|qcow2][,readonly=on]\n"
+		"                     a virtio-blk disk from image F (repeatable; the format\n"
+		"                     is probed if not given)\n"
+		"  --net user[,hostfwd=tcp:ADDR:HPORT-:GPORT]...[,restrict=on][,mac=M]\n"
+		"                     a virtio-net card on user-mode NAT (libslirp): DHCP gives\n"
+		"                     the guest 10.0.2.15, the host's 127.0.0.1 is 10.0.2.2, DNS\n"
+		"                     is 10.0.2.3; hostfwd forwards a host port (ADDR defaults\n"
+		"                     to 127.0.0.1; tcp: or udp:) to a guest port (repeatable)\n"
+		"  --net tap,ifname=NAME[,mac=M]\n"
+		"                     a virtio-net card on an existing or new TAP interface\n"
+		"  --console-port name=NAME,socket=PATH|file=PATH\n"
+		"                     a virtio-console port the guest sees as /dev/vportNpM named\n"
+		"                     NAME, connected to a unix socket hover listens on, or\n"
+		"                     appended to a file (repeatable, up to 8)\n"
+		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
+		"                     host's getrandom)\n"
+		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
+		"                     given here override it)\n"
+		"  --name NAME        the VM's name (in the API)\n"
+		"  --api-sock PATH    serve the JSON API on this unix socket (GET /openapi.yaml)\n"
+		"  --console-sock PATH  also serve the console on this unix socket\n"
 		"\n"
 		"exit status: 0 the guest powered off (or quit), 1 it failed (triple fault,\n"
 		"kernel panic), 2 bad usage or input, 3 host error\n");
@@ -61,10 +95,40 @@ static int usage_error(const char *fmt, const char *arg, const char *hint)
 	return EXIT_USAGE;
 }
 
+/* --disk F[,format=raw|qcow2][,readonly=on|off]: 0, or EXIT_USAGE after saying why. */
+static int parse_disk(const char *arg, struct pc_disk *d)
+{
+	const char *comma = strchr(arg, ',');
+	char *opts, *tok, *save = NULL;
+
+	*d = (struct pc_disk){ .path = comma ? strndup(arg, comma - arg) : arg };
+	if (!d->path || !*d->path)
+		return usage_error("--disk %s: needs an image file", arg, "--disk disk.qcow2");
+	if (!comma)
+		return 0;
+	opts = strdup(comma + 1);
+	for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "format=raw") || !strcmp(tok, "format=qcow2"))
+			d->format = strdup(tok + 7);
+		else if (!strcmp(tok, "readonly=on"))
+			d->readonly = true;
+		else if (!strcmp(tok, "readonly=off"))
+			d->readonly = false;
+		else if (!strncmp(tok, "format=", 7))
+			return usage_error("--disk %s: unknown format", arg, "format=raw or format=qcow2");
+		else
+			return usage_error("--disk %s: unknown option", arg,
+					   "format=raw|qcow2, readonly=on|off");
+	}
+	free(opts);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
-	       O_DEBUG, O_QUIET, O_HELP };
+	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -76,11 +140,56 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "disk", required_argument, NULL, O_DISK },
+		{ "net", required_argument, NULL, O_NET },
+		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
+		{ "no-rng", no_argument, NULL, O_NO_RNG },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "api-sock", required_argument, NULL, O_API_SOCK },
+		{ "console-sock", required_argument, NULL, O_CONSOLE_SOCK },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto", .cmdline = "" };
+	/* --- mgmt: --config supplies defaults that the other options override --- */
+	{
+		char err[512];
+		const struct vm_def *d = &o->mgmt.def;
+
+		if (run_mgmt_load_config(&o->mgmt, argc, argv, err, sizeof(err)))
+			return usage_error("--config %s", err, NULL);
+		if (d->kernel)
+			o->kernel = d->kernel;
+		if (d->initrd)
+			o->initrd = d->initrd;
+		if (d->cmdline)
+			o->cmdline = d->cmdline;
+		if (d->accel)
+			o->accel = d->accel;
+		if (d->memory)
+			o->memory = d->memory;
+		if (d->cpus)
+			o->cpus = d->cpus;
+		/* The file's disks and NICs come first; --disk/--net on the command line add more. */
+		for (size_t i = 0; i < d->ndisk; i++) {
+			if (o->ndisks == PC_MAX_DISKS)
+				return usage_error("--config: \"disk\": %s", "too many disks", "at most 16");
+			if (parse_disk(d->disk[i], &o->disk[o->ndisks++]))
+				return EXIT_USAGE;
+		}
+		for (size_t i = 0; i < d->nnet; i++) {
+			if (o->nnets == PC_MAX_NICS)
+				return usage_error("--config: \"net\": %s", "too many network cards",
+						   "at most 8");
+			if (net_parse(d->net[i], &o->net[o->nnets++], err, sizeof(err))) {
+				fprintf(stderr, "hover: --config: \"net\" %s: %s\n", d->net[i], err);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	/* --- end mgmt --- */
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -102,6 +211,44 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_DEBUG: o->debug = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_HELP: cmd_run_help(stdout); return -1;
+		case O_DISK:
+			if (o->ndisks == PC_MAX_DISKS)
+				return usage_error("--disk %s: too many disks", optarg, "at most 16");
+			if (parse_disk(optarg, &o->disk[o->ndisks++]))
+				return EXIT_USAGE;
+			break;
+		/* --- network, console ports, rng --- */
+		case O_NET: {
+			char err[256];
+
+			if (o->nnets == PC_MAX_NICS)
+				return usage_error("--net %s: too many network cards", optarg,
+						   "at most 8");
+			if (net_parse(optarg, &o->net[o->nnets++], err, sizeof(err))) {
+				fprintf(stderr, "hover: --net %s: %s\n", optarg, err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case O_CONSOLE_PORT: {
+			char err[256];
+
+			if (o->ncports == VIRTIO_CONSOLE_MAX_PORTS)
+				return usage_error("--console-port %s: too many ports", optarg,
+						   "at most 8");
+			if (virtio_console_parse_port(optarg, &o->cport[o->ncports++], err,
+						      sizeof(err))) {
+				fprintf(stderr, "hover: --console-port %s: %s\n", optarg, err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case O_NO_RNG: o->no_rng = true; break;
+		/* --- end network, console ports, rng --- */
+		case O_CONFIG: break; /* loaded above */
+		case O_NAME: o->mgmt.name = optarg; break;
+		case O_API_SOCK: o->mgmt.api_sock = optarg; break;
+		case O_CONSOLE_SOCK: o->mgmt.console_sock = optarg; break;
 		case ':':
 			return usage_error("%s: needs a value", argv[optind - 1], "see `hover help run`");
 		default:
@@ -133,6 +280,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 
 struct run_state {
 	struct panic_watch panic;
+	struct run_mgmt *mgmt;
 };
 
 static void console_tap(void *opaque, const u8 *buf, size_t len)
@@ -140,6 +288,7 @@ static void console_tap(void *opaque, const u8 *buf, size_t len)
 	struct run_state *rs = opaque;
 
 	panic_watch_feed(&rs->panic, buf, len);
+	run_mgmt_output(rs->mgmt, buf, len);
 }
 
 /* One line: the registers a person needs to see where a guest died. */
@@ -155,11 +304,11 @@ static void format_regs(const struct vm *vm, char *buf, size_t len)
 		 "; rip=%016llx rsp=%016llx rflags=%08llx rax=%016llx rbx=%016llx rcx=%016llx "
 		 "rdx=%016llx rsi=%016llx rdi=%016llx rbp=%016llx cs=%04x ss=%04x cr0=%08llx "
 		 "cr2=%016llx cr3=%016llx cr4=%08llx efer=%llx",
-		 (unsigned long long)r->rip, (unsigned long long)r->gpr[REG_RSP],
-		 (unsigned long long)r->rflags, (unsigned long long)r->gpr[REG_RAX],
-		 (unsigned long long)r->gpr[REG_RBX], (unsigned long long)r->gpr[REG_RCX],
-		 (unsigned long long)r->gpr[REG_RDX], (unsigned long long)r->gpr[REG_RSI],
-		 (unsigned long long)r->gpr[REG_RDI], (unsigned long long)r->gpr[REG_RBP],
+		 (unsigned long long)r->rip, (unsigned long long)r->gpr[GPR_RSP],
+		 (unsigned long long)r->rflags, (unsigned long long)r->gpr[GPR_RAX],
+		 (unsigned long long)r->gpr[GPR_RBX], (unsigned long long)r->gpr[GPR_RCX],
+		 (unsigned long long)r->gpr[GPR_RDX], (unsigned long long)r->gpr[GPR_RSI],
+		 (unsigned long long)r->gpr[GPR_RDI], (unsigned long long)r->gpr[GPR_RBP],
 		 r->seg[SEG_CS].sel, r->seg[SEG_SS].sel, (unsigned long long)r->cr0,
 		 (unsigned long long)r->cr2, (unsigned long long)r->cr3,
 		 (unsigned long long)r->cr4, (unsigned long long)r->efer);
@@ -169,6 +318,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	struct run_state rs;
+	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
 	char msg[512];
 	char regs[512];
@@ -191,6 +341,25 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* --- mgmt: the API and console sockets live across guest reboots --- */
+	{
+		char mem[32];
+		struct vm_def eff = {
+			.kernel = (char *)o.kernel, .initrd = (char *)o.initrd,
+			.cmdline = (char *)o.cmdline, .accel = (char *)accel->name,
+			.memory = o.memory, .memory_text = mem, .cpus = o.cpus,
+		};
+
+		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o.memory / MiB));
+		ret = run_mgmt_open(&o.mgmt, &eff, msg, sizeof(msg));
+		if (ret) {
+			fprintf(stderr, "hover: %s\n", msg);
+			run_mgmt_close(&o.mgmt);
+			return EXIT_USAGE;
+		}
+	}
+	/* --- end mgmt --- */
+
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);
 	atexit(term_restore);
@@ -206,6 +375,14 @@ int cmd_run(int argc, char **argv)
 			.debug = o.debug,
 			.console_in_fd = STDIN_FILENO,
 			.console_out_fd = STDOUT_FILENO,
+			.console_session = &console_session,
+			.disks = o.disk,
+			.ndisks = o.ndisks,
+			.nets = o.net,
+			.nnets = o.nnets,
+			.console_ports = o.cport,
+			.nconsole_ports = o.ncports,
+			.no_rng = o.no_rng,
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
 		};
@@ -214,13 +391,21 @@ int cmd_run(int argc, char **argv)
 		struct vm *vm;
 
 		memset(&rs, 0, sizeof(rs));
+		rs.mgmt = &o.mgmt;
 		ret = pc_create(&pc, &cfg, msg, sizeof(msg));
+		if (ret == 0 && run_mgmt_attach(&o.mgmt, pc)) {
+			pc_destroy(pc);
+			snprintf(msg, sizeof(msg), "cannot serve the API or console socket");
+			ret = -ENOMEM;
+		}
 		if (ret) {
+			run_mgmt_close(&o.mgmt);
 			term_restore();
 			fprintf(stderr, "hover: %s\n", msg);
 			return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
 		}
 		why = pc_run(pc);
+		run_mgmt_detach(&o.mgmt);
 		vm = pc_vm(pc);
 		if (why == VM_RESET && rs.panic.seen)
 			why = VM_PANIC;
@@ -258,6 +443,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		pc_destroy(pc);
+		run_mgmt_close(&o.mgmt);
 		term_restore();
 		return ret;
 	}

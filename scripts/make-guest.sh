@@ -8,8 +8,8 @@
 #   OUTDIR/initrd.gz  newc cpio + gzip: busybox-static, /init, virtio modules
 #
 # /init prints "hover-guest: init started" as its first line, then obeys the
-# kernel command line: hover.test=poweroff | reboot | panic, or (default) gives
-# an interactive shell on the console.
+# kernel command line: hover.test=poweroff | reboot | panic | ticker, or (default) gives
+# an interactive shell on the console. hover.run=PATH runs a program and powers off.
 #
 # The result is cached: when OUTDIR holds a guest built from the same kernel
 # and busybox versions by the same version of this script, nothing is done.
@@ -85,7 +85,7 @@ done
 
 # Virtio modules, in load order (dependencies first). Stored uncompressed so
 # that busybox insmod loads them whatever its decompression support.
-order="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 virtio_blk failover net_failover virtio_net virtio_console virtio-rng"
 : >"$root/lib/modules/load-order"
 for m in $order; do
@@ -103,6 +103,29 @@ for m in $order; do
 done
 echo "$kver" >"$root/lib/modules/kernel-version"
 
+# --- hover.test=ticker (tests/integration/test_hoverd.py) ---
+# The ACPI power button reaches busybox acpid through evdev: button.ko makes
+# the input device, evdev.ko the /dev/input/event* node acpid reads.
+: >"$root/lib/modules/ticker-order"
+for m in evdev button; do
+	f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n1)
+	if [ -z "$f" ]; then
+		echo "make-guest: note: no module $m in $kpkg (built in?)" >&2
+		continue
+	fi
+	case "$f" in
+	*.xz) xz -dc "$f" >"$root/lib/modules/$m.ko" ;;
+	*.zst) zstd -qdc "$f" >"$root/lib/modules/$m.ko" ;;
+	*) cp "$f" "$root/lib/modules/$m.ko" ;;
+	esac
+	echo "$m.ko" >>"$root/lib/modules/ticker-order"
+done
+# busybox acpid runs ./PWRF/00000080 (in its config directory) for the power button.
+mkdir -p "$root/etc/acpi/PWRF"
+printf '#!/bin/sh\necho "hover-guest: power button"\npoweroff -f\n' >"$root/etc/acpi/PWRF/00000080"
+chmod 755 "$root/etc/acpi/PWRF/00000080"
+# --- end ticker ---
+
 cat >"$root/sbin/hover-load-virtio" <<'EOF'
 #!/bin/sh
 # Load the virtio modules in dependency order.
@@ -111,6 +134,49 @@ for m in $(cat /lib/modules/load-order); do
 done
 EOF
 chmod 755 "$root/sbin/hover-load-virtio"
+
+# --- networking (net/console/rng engineer) ---
+# busybox-static ships udhcpc without the event script that configures the
+# interface: this one sets the address, default route, DNS and MTU from the
+# lease. hover-net-up loads the virtio modules if needed and runs DHCP on eth0.
+mkdir -p "$root/usr/share/udhcpc"
+cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+# udhcpc event script: $1 is the event, the lease is in the environment.
+case "$1" in
+deconfig)
+	ip -4 addr flush dev "$interface" 2>/dev/null
+	ip link set "$interface" up
+	;;
+bound|renew)
+	ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+	[ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
+	if [ -n "$router" ]; then
+		while route del default gw 0.0.0.0 dev "$interface" 2>/dev/null; do :; done
+		for r in $router; do
+			route add default gw "$r" dev "$interface"
+			break
+		done
+	fi
+	: >/etc/resolv.conf
+	for d in $dns; do
+		echo "nameserver $d" >>/etc/resolv.conf
+	done
+	echo "udhcpc: $interface is $ip (router ${router:-none}, dns ${dns:-none})"
+	;;
+esac
+exit 0
+EOF
+chmod 755 "$root/usr/share/udhcpc/default.script"
+cat >"$root/sbin/hover-net-up" <<'EOF'
+#!/bin/sh
+# Bring up eth0 with DHCP (on hover's user-mode network: 10.0.2.15).
+[ -d /sys/class/net/eth0 ] || hover-load-virtio
+ip link set lo up
+udhcpc -i eth0 -q -n -t 10 -T 1 -s /usr/share/udhcpc/default.script
+EOF
+chmod 755 "$root/sbin/hover-net-up"
+# --- end networking ---
 
 cat >"$root/init" <<'EOF'
 #!/bin/sh
@@ -125,6 +191,23 @@ for arg in $(cat /proc/cmdline); do
 	hover.test=*) test=${arg#hover.test=} ;;
 	esac
 done
+# --- hover.run hook (bench/cpu_programs.py) ---
+# hover.run=PATH [hover.runargs=A,B,...]: run PATH with those arguments, then power off.
+run=
+runargs=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	hover.run=*) run=${arg#hover.run=} ;;
+	hover.runargs=*) runargs=$(echo "${arg#hover.runargs=}" | tr , ' ') ;;
+	esac
+done
+if [ -n "$run" ]; then
+	# shellcheck disable=SC2086 # runargs is split on purpose
+	"$run" $runargs
+	echo "hover-guest: $run exited with status $?"
+	poweroff -f
+fi
+# --- end hover.run hook ---
 case "$test" in
 poweroff)
 	echo "hover-guest: powering off"
@@ -137,6 +220,20 @@ reboot)
 panic)
 	echo "hover-guest: exiting init (expect a kernel panic)"
 	exit 1
+	;;
+ticker) # --- hover.test=ticker: acpid + a line a second ---
+	for m in $(cat /lib/modules/ticker-order); do
+		insmod "/lib/modules/$m" 2>/dev/null || echo "hover-guest: insmod $m failed"
+	done
+	mkdir -p /var/run /var/log
+	acpid -c /etc/acpi -l /var/log/acpid.log
+	echo "hover-guest: ticker (acpid: power button -> poweroff -f)"
+	n=0
+	while :; do
+		n=$((n + 1))
+		echo "tick $n"
+		sleep 1
+	done
 	;;
 esac
 export PS1='/ # '

@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `make test`: unit tests (meson/cmocka) then integration tests (pytest),
-# ending with one summary line "N passed, N failed".
+# `make test`: unit tests (meson/cmocka) and the differential CPU run
+# (tests/diff, 100,000 cases against Unicorn), then integration tests
+# (pytest), ending with one summary line "N passed, N failed".
 BUILD=${1:-build}
 GUEST=${2:-build/guest}
 set -u
-meson test -C "$BUILD" --suite unit --print-errorlogs >"$BUILD/unit-tests.log" 2>&1
+meson test -C "$BUILD" --suite unit --suite diff --print-errorlogs >"$BUILD/unit-tests.log" 2>&1
 unit_rc=$?
 tail -n 20 "$BUILD/unit-tests.log"
 unit_ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$BUILD/unit-tests.log" | tail -n1)

@@ -5,8 +5,9 @@
 # everything is present.
 set -e
 PKGS="build-essential meson ninja-build pkg-config libcmocka-dev liblzma-dev libzstd-dev
-zlib1g-dev libcapstone-dev python3-pytest python3-pexpect busybox-static cpio
-qemu-system-x86 qemu-utils"
+zlib1g-dev libcapstone-dev libunicorn-dev python3-pytest python3-pexpect busybox-static cpio
+qemu-system-x86 qemu-utils libslirp-dev libglib2.0-dev iproute2
+libjansson-dev libmicrohttpd-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

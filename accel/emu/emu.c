@@ -274,6 +274,8 @@ static int emu_vcpu_run(struct vcpu *vcpu)
 
 		switch (why) {
 		case X86_EXIT_STOP:
+			if (vm_pause_requested(vm))
+				vcpu_park(vcpu);
 			break;
 		case X86_EXIT_SHUTDOWN:
 			x86_cpu_get_regs(ev->cpu, &vm->stop_regs);
@@ -298,7 +300,7 @@ static void emu_vcpu_kick(struct vcpu *vcpu)
 
 	if (!ev)
 		return;
-	if (vm_stopped(vcpu->vm) != VM_RUNNING)
+	if (vm_stopped(vcpu->vm) != VM_RUNNING || vm_pause_requested(vcpu->vm))
 		x86_cpu_request_stop(ev->cpu);
 	else
 		x86_cpu_kick(ev->cpu);
@@ -306,6 +308,17 @@ static void emu_vcpu_kick(struct vcpu *vcpu)
 	ev->wake = true;
 	pthread_cond_signal(&ev->halt_cond);
 	pthread_mutex_unlock(&ev->halt_lock);
+}
+
+/* Device DMA: every vCPU drops code it decoded from the written bytes. */
+static void emu_ram_written(struct vm *vm, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *ev = ev_of(vm->vcpu[i]);
+
+		if (ev)
+			x86_cpu_phys_written(ev->cpu, gpa, len);
+	}
 }
 
 u64 accel_emu_icount(struct vcpu *vcpu)
@@ -327,4 +340,5 @@ const struct accel_ops accel_emu_ops = {
 	.vcpu_get_regs = emu_vcpu_get_regs,
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
+	.ram_written = emu_ram_written,
 };

@@ -109,11 +109,11 @@ static inline __attribute__((always_inline)) void alu_reg(struct x86_cpu *cpu,
 	}                                                                                      \
 	static void op_##name##_AL_Ib(struct x86_cpu *cpu, const struct x86_insn *in)          \
 	{                                                                                      \
-		alu_reg(cpu, in, OP, 1, REG_RAX, x86_trunc(in->imm, 1));                       \
+		alu_reg(cpu, in, OP, 1, GPR_RAX, x86_trunc(in->imm, 1));                       \
 	}                                                                                      \
 	static void op_##name##_rAX_Iz(struct x86_cpu *cpu, const struct x86_insn *in)         \
 	{                                                                                      \
-		alu_reg(cpu, in, OP, in->opsize, REG_RAX, x86_trunc(in->imm, in->opsize));     \
+		alu_reg(cpu, in, OP, in->opsize, GPR_RAX, x86_trunc(in->imm, in->opsize));     \
 	}
 
 ALU_FORMS(add, ALU_ADD)
@@ -190,12 +190,12 @@ static void op_test_Ev_Gv(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_test_AL_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	test(cpu, in, 1, (u8)cpu->gpr[REG_RAX], x86_trunc(in->imm, 1));
+	test(cpu, in, 1, (u8)cpu->gpr[GPR_RAX], x86_trunc(in->imm, 1));
 }
 
 static void op_test_rAX_Iz(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	test(cpu, in, in->opsize, x86_trunc(cpu->gpr[REG_RAX], in->opsize),
+	test(cpu, in, in->opsize, x86_trunc(cpu->gpr[GPR_RAX], in->opsize),
 	     x86_trunc(in->imm, in->opsize));
 }
 

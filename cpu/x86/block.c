@@ -36,34 +36,8 @@
 
 #define MAX_BLOCKS (32 * 1024)
 #define MAX_INSNS (256 * 1024)
-#define HASH_BITS 15
-#define PAGE_HASH_BITS 13
-#define MAX_PENDING 64
 
-struct code_page {
-	u64 gpa;
-	struct x86_block *head;
-	struct code_page *next;
-};
 
-struct x86_block_cache {
-	struct x86_block *hash[1u << HASH_BITS];
-	struct code_page *page_hash[1u << PAGE_HASH_BITS];
-	struct x86_block *blocks;
-	struct x86_insn *insns;
-	struct code_page *pages;
-	unsigned nblocks, ninsns, npages;
-	struct x86_block *cur;  /* the block being executed (run.c) */
-	struct x86_block scratch;
-	struct x86_insn scratch_insn;
-
-	/* Pages written behind this CPU's back (x86_cpu_phys_written), any thread. */
-	pthread_mutex_t lock;
-	u64 pending[MAX_PENDING];
-	unsigned npending;
-	bool overflow;
-	_Atomic bool has_pending;
-};
 
 static inline unsigned hash_key(u64 key, unsigned bits)
 {
@@ -148,7 +122,7 @@ void x86_blocks_flush(struct x86_cpu *cpu)
 
 static struct code_page **page_slot(struct x86_block_cache *c, u64 gpa)
 {
-	struct code_page **pp = &c->page_hash[hash_key(gpa, PAGE_HASH_BITS)];
+	struct code_page **pp = &c->page_hash[hash_key(gpa, X86_CODE_PAGE_HASH_BITS)];
 
 	while (*pp && (*pp)->gpa != gpa)
 		pp = &(*pp)->next;
@@ -168,7 +142,7 @@ void x86_code_invalidate(struct x86_cpu *cpu, u64 gpa)
 		return;
 	*pp = p->next;
 	for (struct x86_block *b = p->head; b; b = b->pnext) {
-		struct x86_block **hp = &c->hash[hash_key(b->key, HASH_BITS)];
+		struct x86_block **hp = &c->hash[hash_key(b->key, X86_BLOCK_HASH_BITS)];
 
 		while (*hp && *hp != b)
 			hp = &(*hp)->hnext;
@@ -184,7 +158,7 @@ void x86_code_invalidate(struct x86_cpu *cpu, u64 gpa)
 void x86_code_apply_pending(struct x86_cpu *cpu)
 {
 	struct x86_block_cache *c = cpu->blocks;
-	u64 pages[MAX_PENDING];
+	u64 pages[X86_CODE_MAX_PENDING];
 	unsigned n;
 	bool overflow;
 
@@ -218,7 +192,7 @@ void x86_cpu_phys_written(struct x86_cpu *cpu, u64 gpa, u64 len)
 		if (!x86_code_test(cpu, p))
 			continue;
 		pthread_mutex_lock(&c->lock);
-		if (c->npending < MAX_PENDING)
+		if (c->npending < X86_CODE_MAX_PENDING)
 			c->pending[c->npending++] = p;
 		else
 			c->overflow = true;
@@ -365,8 +339,8 @@ static struct x86_block *build(struct x86_cpu *cpu, u64 key, u64 lin, u8 *host, 
 	c->ninsns += b->n;
 	b->pnext = p->head;
 	p->head = b;
-	b->hnext = c->hash[hash_key(key, HASH_BITS)];
-	c->hash[hash_key(key, HASH_BITS)] = b;
+	b->hnext = c->hash[hash_key(key, X86_BLOCK_HASH_BITS)];
+	c->hash[hash_key(key, X86_BLOCK_HASH_BITS)] = b;
 	return b;
 }
 
@@ -431,7 +405,7 @@ static struct x86_block *lookup(struct x86_cpu *cpu)
 	if (unlikely(!host || gpa >= X86_CODE_MAP_LIMIT))
 		return scratch_decode(cpu, lin, host, gpa);
 	key = (gpa | (lin & 0xfff)) | ((u64)cpu->mode << 56);
-	for (struct x86_block *b = c->hash[hash_key(key, HASH_BITS)]; b; b = b->hnext)
+	for (struct x86_block *b = c->hash[hash_key(key, X86_BLOCK_HASH_BITS)]; b; b = b->hnext)
 		if (b->key == key)
 			return b;
 	return build(cpu, key, lin, host, gpa);

@@ -7,6 +7,8 @@
 #ifndef HOVER_CPU_X86_BLOCK_H
 #define HOVER_CPU_X86_BLOCK_H
 
+#include <pthread.h>
+
 #include "cpu/x86/exec.h"
 
 #define X86_BLOCK_MAX_INSNS 48
@@ -26,6 +28,35 @@ struct x86_block {
 	u8 link_next;
 	u16 n;
 	bool valid;
+};
+
+#define X86_BLOCK_HASH_BITS 15
+#define X86_CODE_PAGE_HASH_BITS 13
+#define X86_CODE_MAX_PENDING 64
+
+struct code_page {
+	u64 gpa;
+	struct x86_block *head;
+	struct code_page *next;
+};
+
+struct x86_block_cache {
+	struct x86_block *hash[1u << X86_BLOCK_HASH_BITS];
+	struct code_page *page_hash[1u << X86_CODE_PAGE_HASH_BITS];
+	struct x86_block *blocks;
+	struct x86_insn *insns;
+	struct code_page *pages;
+	unsigned nblocks, ninsns, npages;
+	struct x86_block *cur;  /* the block being executed (run.c) */
+	struct x86_block scratch;
+	struct x86_insn scratch_insn;
+
+	/* Pages written behind this CPU's back (x86_cpu_phys_written), any thread. */
+	pthread_mutex_t lock;
+	u64 pending[X86_CODE_MAX_PENDING];
+	unsigned npending;
+	bool overflow;
+	_Atomic bool has_pending;
 };
 
 struct x86_code_map {
@@ -50,6 +81,30 @@ void x86_code_invalidate(struct x86_cpu *cpu, u64 gpa);
  * MMIO) come back as a one-instruction scratch block.
  */
 struct x86_block *x86_block_get(struct x86_cpu *cpu);
+
+/*
+ * x86_block_get() for the run loop: first follow a link from the block just
+ * executed (64-bit mode: no CS base to track), inline; a link is valid while
+ * the TLB generation, mode and CPL match and its target is still valid.
+ */
+static inline struct x86_block *x86_block_next(struct x86_cpu *cpu)
+{
+	struct x86_block_cache *c = cpu->blocks;
+	struct x86_block *prev = c->cur, *b;
+	u8 ctx = (u8)(cpu->mode | (cpu->cpl << 4));
+
+	if (likely(prev && cpu->mode == X86_MODE_LONG64)) {
+		for (unsigned k = 0; k < 2; k++) {
+			b = prev->link[k];
+			if (b && prev->link_rip[k] == cpu->rip && prev->link_gen[k] == cpu->tlb->gen &&
+			    prev->link_ctx[k] == ctx && b->valid) {
+				c->cur = b;
+				return b;
+			}
+		}
+	}
+	return x86_block_get(cpu);
+}
 /* Set the block being executed (x86_block_get does this itself; NULL after a fault). */
 void x86_blocks_set_current(struct x86_cpu *cpu, struct x86_block *b);
 /* Apply invalidations queued by x86_cpu_phys_written() (vCPU thread). */

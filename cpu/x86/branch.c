@@ -57,7 +57,7 @@ static void op_ret_Iw(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	int_no_lock(cpu, in);
 	rip = x86_pop(cpu, int_branch_opsize(cpu, in));
-	int_set_wide(cpu, REG_RSP, ss, cpu->gpr[REG_RSP] + x86_trunc(in->imm, 2));
+	int_set_wide(cpu, GPR_RSP, ss, cpu->gpr[GPR_RSP] + x86_trunc(in->imm, 2));
 	cpu->next_rip = rip;
 }
 
@@ -65,11 +65,11 @@ static void op_ret_Iw(struct x86_cpu *cpu, const struct x86_insn *in)
 static void op_loop_Jb(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned as = in->addrsize;
-	u64 count = x86_trunc(cpu->gpr[REG_RCX] - 1, as);
+	u64 count = x86_trunc(cpu->gpr[GPR_RCX] - 1, as);
 	bool take = count != 0;
 
 	int_no_lock(cpu, in);
-	int_set_wide(cpu, REG_RCX, as, count);
+	int_set_wide(cpu, GPR_RCX, as, count);
 	if (take && in->opcode != 0xe2)
 		take = x86_cond(cpu, 4) == (in->opcode == 0xe1); /* ZF */
 	if (take)
@@ -79,7 +79,7 @@ static void op_loop_Jb(struct x86_cpu *cpu, const struct x86_insn *in)
 static void op_jrcxz_Jb(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	if (x86_trunc(cpu->gpr[REG_RCX], in->addrsize) == 0)
+	if (x86_trunc(cpu->gpr[GPR_RCX], in->addrsize) == 0)
 		cpu->next_rip = rel_target(cpu, in);
 }
 

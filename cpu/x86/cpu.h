@@ -213,6 +213,7 @@ struct x86_cpu {
 	u8 mode;              /* enum x86_mode, recomputed by x86_update_mode() */
 	bool halted;
 	bool intr_shadow;     /* STI / MOV SS: no interrupt before the next instruction ends */
+	bool movss_shadow;    /* the shadow is MOV/POP SS's: it also holds back #DB (SDM Vol. 3A 6.8.3) */
 	u32 apic_id;
 
 	/* --- execution bookkeeping (not architectural) --- */

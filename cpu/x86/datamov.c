@@ -74,25 +74,25 @@ static inline u64 moffs(const struct x86_insn *in)
 static void op_mov_AL_Ob(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	x86_set_reg8(cpu, false, REG_RAX, x86_read8(cpu, in->seg, moffs(in)));
+	x86_set_reg8(cpu, false, GPR_RAX, x86_read8(cpu, in->seg, moffs(in)));
 }
 
 static void op_mov_rAX_Ov(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	x86_set_reg(cpu, in, REG_RAX, in->opsize, x86_read(cpu, in->seg, moffs(in), in->opsize));
+	x86_set_reg(cpu, in, GPR_RAX, in->opsize, x86_read(cpu, in->seg, moffs(in), in->opsize));
 }
 
 static void op_mov_Ob_AL(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	x86_write8(cpu, in->seg, moffs(in), (u8)cpu->gpr[REG_RAX]);
+	x86_write8(cpu, in->seg, moffs(in), (u8)cpu->gpr[GPR_RAX]);
 }
 
 static void op_mov_Ov_rAX(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	x86_write(cpu, in->seg, moffs(in), in->opsize, x86_trunc(cpu->gpr[REG_RAX], in->opsize));
+	x86_write(cpu, in->seg, moffs(in), in->opsize, x86_trunc(cpu->gpr[GPR_RAX], in->opsize));
 }
 
 /* ---- MOVZX / MOVSX / MOVSXD / LEA ---- */
@@ -181,11 +181,11 @@ static void op_xchg_Zv_rAX(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 a, b;
 
 	int_no_lock(cpu, in);
-	if (in->opreg == REG_RAX)
+	if (in->opreg == GPR_RAX)
 		return;
-	a = x86_get_reg(cpu, in, REG_RAX, size);
+	a = x86_get_reg(cpu, in, GPR_RAX, size);
 	b = x86_get_reg(cpu, in, in->opreg, size);
-	x86_set_reg(cpu, in, REG_RAX, size, b);
+	x86_set_reg(cpu, in, GPR_RAX, size, b);
 	x86_set_reg(cpu, in, in->opreg, size, a);
 }
 
@@ -196,7 +196,7 @@ static void op_xchg_Zv_rAX(struct x86_cpu *cpu, const struct x86_insn *in)
  */
 static inline void cmpxchg(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size)
 {
-	u64 acc = x86_get_reg(cpu, in, REG_RAX, size);
+	u64 acc = x86_get_reg(cpu, in, GPR_RAX, size);
 	u64 src = x86_get_reg(cpu, in, in->reg, size);
 	u64 dst;
 
@@ -214,9 +214,9 @@ static inline void cmpxchg(struct x86_cpu *cpu, const struct x86_insn *in, unsig
 	x86_lazy(cpu, X86_LF_SUB, size, acc - dst, acc, dst);
 	if (dst != acc) {
 		if (size == 1)
-			x86_set_reg8(cpu, false, REG_RAX, (u8)dst);
+			x86_set_reg8(cpu, false, GPR_RAX, (u8)dst);
 		else
-			x86_set_reg(cpu, in, REG_RAX, size, dst);
+			x86_set_reg(cpu, in, GPR_RAX, size, dst);
 	}
 }
 
@@ -276,14 +276,14 @@ static void cmpxchg8b(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	u64 ea = x86_ea(cpu, in);
 	u64 old = x86_read64(cpu, in->seg, ea);
-	u64 cmp = (u32)cpu->gpr[REG_RAX] | (cpu->gpr[REG_RDX] << 32);
+	u64 cmp = (u32)cpu->gpr[GPR_RAX] | (cpu->gpr[GPR_RDX] << 32);
 	bool eq = old == cmp;
 
 	x86_write64(cpu, in->seg, ea,
-		    eq ? ((u32)cpu->gpr[REG_RBX] | (cpu->gpr[REG_RCX] << 32)) : old);
+		    eq ? ((u32)cpu->gpr[GPR_RBX] | (cpu->gpr[GPR_RCX] << 32)) : old);
 	if (!eq) {
-		cpu->gpr[REG_RAX] = (u32)old;
-		cpu->gpr[REG_RDX] = old >> 32;
+		cpu->gpr[GPR_RAX] = (u32)old;
+		cpu->gpr[GPR_RDX] = old >> 32;
 	}
 	set_zf(cpu, eq);
 }
@@ -298,18 +298,18 @@ static void cmpxchg16b(struct x86_cpu *cpu, const struct x86_insn *in)
 	if (ea & 15)
 		x86_gp0(cpu);
 	x86_read_bytes(cpu, in->seg, ea, old, 16);
-	eq = old[0] == cpu->gpr[REG_RAX] && old[1] == cpu->gpr[REG_RDX];
+	eq = old[0] == cpu->gpr[GPR_RAX] && old[1] == cpu->gpr[GPR_RDX];
 	if (eq) {
-		neu[0] = cpu->gpr[REG_RBX];
-		neu[1] = cpu->gpr[REG_RCX];
+		neu[0] = cpu->gpr[GPR_RBX];
+		neu[1] = cpu->gpr[GPR_RCX];
 	} else {
 		neu[0] = old[0];
 		neu[1] = old[1];
 	}
 	x86_write_bytes(cpu, in->seg, ea, neu, 16);
 	if (!eq) {
-		cpu->gpr[REG_RAX] = old[0];
-		cpu->gpr[REG_RDX] = old[1];
+		cpu->gpr[GPR_RAX] = old[0];
+		cpu->gpr[GPR_RDX] = old[1];
 	}
 	set_zf(cpu, eq);
 }
@@ -353,14 +353,14 @@ static void op_cbw(struct x86_cpu *cpu, const struct x86_insn *in)
 	unsigned half = in->opsize / 2;
 
 	int_no_lock(cpu, in);
-	x86_set_reg(cpu, in, REG_RAX, in->opsize, x86_sext(cpu->gpr[REG_RAX], half));
+	x86_set_reg(cpu, in, GPR_RAX, in->opsize, x86_sext(cpu->gpr[GPR_RAX], half));
 }
 
 static void op_cwd(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	x86_set_reg(cpu, in, REG_RDX, in->opsize,
-		    int_msb(cpu->gpr[REG_RAX], in->opsize) ? ~0ULL : 0);
+	x86_set_reg(cpu, in, GPR_RDX, in->opsize,
+		    int_msb(cpu->gpr[GPR_RAX], in->opsize) ? ~0ULL : 0);
 }
 
 /* ---- flags ---- */
@@ -376,7 +376,7 @@ static void op_lahf(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_sahf(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	u64 ah = (cpu->gpr[REG_RAX] >> 8) & LAHF_MASK;
+	u64 ah = (cpu->gpr[GPR_RAX] >> 8) & LAHF_MASK;
 
 	int_no_lock(cpu, in);
 	x86_flags_sync(cpu);
@@ -420,10 +420,10 @@ static void op_std(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_xlat(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	u64 off = x86_trunc(cpu->gpr[REG_RBX] + (u8)cpu->gpr[REG_RAX], in->addrsize);
+	u64 off = x86_trunc(cpu->gpr[GPR_RBX] + (u8)cpu->gpr[GPR_RAX], in->addrsize);
 
 	int_no_lock(cpu, in);
-	x86_set_reg8(cpu, false, REG_RAX, x86_read8(cpu, in->seg, off));
+	x86_set_reg8(cpu, false, GPR_RAX, x86_read8(cpu, in->seg, off));
 }
 
 /* MOVNTI My, Gy: the non-temporal hint means nothing here. */

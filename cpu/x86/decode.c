@@ -18,12 +18,13 @@
 #include <errno.h>
 
 #include "cpu/x86/decode_tables.h"
+#include "cpu/x86/exec.h"
 #include "cpu/x86/insn.h"
 
-static const u8 modrm16_base[8] = { REG_RBX, REG_RBX, REG_RBP, REG_RBP,
-				    X86_REG_NONE, X86_REG_NONE, REG_RBP, REG_RBX };
-static const u8 modrm16_index[8] = { REG_RSI, REG_RDI, REG_RSI, REG_RDI,
-				     REG_RSI, REG_RDI, X86_REG_NONE, X86_REG_NONE };
+static const u8 modrm16_base[8] = { GPR_RBX, GPR_RBX, GPR_RBP, GPR_RBP,
+				    X86_REG_NONE, X86_REG_NONE, GPR_RBP, GPR_RBX };
+static const u8 modrm16_index[8] = { GPR_RSI, GPR_RDI, GPR_RSI, GPR_RDI,
+				     GPR_RSI, GPR_RDI, X86_REG_NONE, X86_REG_NONE };
 
 static const struct x86_optable *optable(void)
 {
@@ -50,6 +51,30 @@ static inline u64 get_le(const u8 *p, unsigned n)
 static inline int short_of(unsigned need, unsigned avail)
 {
 	return need > 15 || avail >= 15 ? -EINVAL : -EAGAIN;
+}
+
+/*
+ * LOCK is allowed only on the read-modify-write forms listed in SDM Vol. 2
+ * "LOCK" (ADD..XOR except CMP, BTS/BTR/BTC, XCHG, XADD, CMPXCHG*, INC/DEC,
+ * NOT/NEG) with a memory destination; anything else is #UD.
+ */
+static bool lockable(unsigned map, u8 op, unsigned reg, unsigned mod)
+{
+	if (mod == 3)
+		return false;
+	if (map == X86_MAP_1B)
+		return (op < 0x38 && (op & 7) < 2) || (op >= 0x80 && op <= 0x83 && reg != 7) ||
+		       op == 0x86 || op == 0x87 || ((op == 0xf6 || op == 0xf7) && (reg == 2 || reg == 3)) ||
+		       ((op == 0xfe || op == 0xff) && reg < 2);
+	if (map == X86_MAP_0F)
+		return op == 0xab || op == 0xb3 || op == 0xbb || (op == 0xba && reg >= 5) || op == 0xb0 ||
+		       op == 0xb1 || op == 0xc0 || op == 0xc1 || (op == 0xc7 && reg == 1);
+	return false;
+}
+
+static void op_ud_lock(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	x86_raise(cpu, X86_EXC_UD, X86_NO_ERR);
 }
 
 #define NEED(n)                                          \
@@ -168,7 +193,7 @@ opcode:
 				in->disp = (s16)get_le(b + i, 2);
 				i += 2;
 			}
-			if (in->base == REG_RBP)
+			if (in->base == GPR_RBP)
 				in->seg = SEG_SS;
 		} else {
 			u8 base = rm;
@@ -207,7 +232,7 @@ opcode:
 				in->disp = (s32)get_le(b + i, 4);
 				i += 4;
 			}
-			if (in->base == REG_RSP || in->base == REG_RBP)
+			if (in->base == GPR_RSP || in->base == GPR_RBP)
 				in->seg = SEG_SS;
 		}
 		/* FF /2 /4 /6 (CALL, JMP, PUSH Ev) default to 64-bit operands. */
@@ -301,6 +326,16 @@ opcode:
 		/* i64 opcodes, and VEX/EVEX (C4/C5/62 as VEX in 64-bit mode or with mod == 3). */
 		if (m64 || ((attr & X86_A_VEX) && in->mod == 3))
 			in->op = x86_op_ud;
+	}
+	if (unlikely(pfx & X86_PFX_LOCK) && in->op != x86_op_ud &&
+	    !lockable(map, op, in->reg & 7, in->has_modrm ? in->mod : 3))
+		in->op = op_ud_lock;
+	/* The hottest 64-bit forms get a handler specialised for them (fast.c). */
+	if (m64 && in->op == optable()->fn[map][op][X86_MP_NONE]) {
+		x86_op_fn *fast = x86_fast_select(in);
+
+		if (fast)
+			in->op = fast;
 	}
 	return 0;
 }

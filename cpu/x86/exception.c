@@ -72,12 +72,12 @@ static void deliver_real(struct x86_cpu *cpu, int vector, u64 return_rip)
 	if ((u32)vector * 4 + 3 > cpu->idtr.limit)
 		x86_raise(cpu, X86_EXC_GP, (u32)vector * 8 + 2);
 	ent = (u32)x86_read_sys(cpu, cpu->idtr.base + (u32)vector * 4, 4);
-	sp = (u16)cpu->gpr[REG_RSP];
+	sp = (u16)cpu->gpr[GPR_RSP];
 	x86_write_sys(cpu, ss + (u16)(sp - 2), 2, flags);
 	x86_write_sys(cpu, ss + (u16)(sp - 4), 2, cpu->seg[SEG_CS].sel);
 	x86_write_sys(cpu, ss + (u16)(sp - 6), 2, return_rip);
 
-	cpu->gpr[REG_RSP] = (cpu->gpr[REG_RSP] & ~0xffffULL) | (u16)(sp - 6);
+	cpu->gpr[GPR_RSP] = (cpu->gpr[GPR_RSP] & ~0xffffULL) | (u16)(sp - 6);
 	cpu->seg[SEG_CS].sel = (u16)(ent >> 16);
 	cpu->seg[SEG_CS].base = (u64)(ent >> 16) << 4;
 	cpu->next_rip = cpu->rip = ent & 0xffff;
@@ -132,7 +132,7 @@ static void deliver_long(struct x86_cpu *cpu, int vector, u32 err, u64 return_ri
 	new_cpl = (cs.attr & X86_DESC_CONFORM) ? cpu->cpl : SEG_ATTR_DPL(cs.attr);
 	priv = new_cpl < cpu->cpl;
 	ist = (lo >> 32) & 7;
-	rsp = cpu->gpr[REG_RSP];
+	rsp = cpu->gpr[GPR_RSP];
 	if (ist || priv) {
 		if (!(cpu->tr.attr & SEG_ATTR_P))
 			x86_raise(cpu, X86_EXC_TS, (cpu->tr.sel & ~3u) | ext);
@@ -147,7 +147,7 @@ static void deliver_long(struct x86_cpu *cpu, int vector, u32 err, u64 return_ri
 
 	flags = x86_get_rflags(cpu);
 	push_at(cpu, rsp - 8, 8, cpu->seg[SEG_SS].sel, new_cpl);
-	push_at(cpu, rsp - 16, 8, cpu->gpr[REG_RSP], new_cpl);
+	push_at(cpu, rsp - 16, 8, cpu->gpr[GPR_RSP], new_cpl);
 	push_at(cpu, rsp - 24, 8, flags, new_cpl);
 	push_at(cpu, rsp - 32, 8, cpu->seg[SEG_CS].sel, new_cpl);
 	push_at(cpu, rsp - 40, 8, return_rip, new_cpl);
@@ -165,7 +165,7 @@ static void deliver_long(struct x86_cpu *cpu, int vector, u32 err, u64 return_ri
 		/* A null SS with RPL = new CPL (Vol. 3A 6.14.4). */
 		x86_seg_flat(&cpu->seg[SEG_SS], (u16)new_cpl, false, new_cpl, false, true);
 	}
-	cpu->gpr[REG_RSP] = rsp;
+	cpu->gpr[GPR_RSP] = rsp;
 	cpu->cpl = (u8)new_cpl;
 	flags &= ~(X86_TF | X86_NT | X86_RF | X86_VM);
 	if (type == X86_SYS_INTGATE)
@@ -211,7 +211,7 @@ static void deliver_legacy(struct x86_cpu *cpu, int vector, u32 err, u64 return_
 		x86_raise(cpu, X86_EXC_GP, (cs.sel & ~3u) | ext);
 
 	ss = cpu->seg[SEG_SS];
-	sp = cpu->gpr[REG_RSP];
+	sp = cpu->gpr[GPR_RSP];
 	if (priv) {
 		bool t32 = (cpu->tr.attr & 0x8) != 0;
 		u32 o = t32 ? 4 + new_cpl * 8 : 2 + new_cpl * 4;
@@ -237,7 +237,7 @@ static void deliver_legacy(struct x86_cpu *cpu, int vector, u32 err, u64 return_
 			words[n++] = cpu->seg[SEG_ES].sel;
 		}
 		words[n++] = cpu->seg[SEG_SS].sel;
-		words[n++] = cpu->gpr[REG_RSP];
+		words[n++] = cpu->gpr[GPR_RSP];
 	} else if (v86) {
 		x86_raise(cpu, X86_EXC_GP, (cs.sel & ~3u) | ext);
 	}
@@ -261,9 +261,9 @@ static void deliver_legacy(struct x86_cpu *cpu, int vector, u32 err, u64 return_
 		cpu->seg[SEG_SS] = ss;
 	}
 	if (mask == 0xffff)
-		cpu->gpr[REG_RSP] = (cpu->gpr[REG_RSP] & ~0xffffULL) | (sp & 0xffff);
+		cpu->gpr[GPR_RSP] = (cpu->gpr[GPR_RSP] & ~0xffffULL) | (sp & 0xffff);
 	else
-		cpu->gpr[REG_RSP] = (u32)sp;
+		cpu->gpr[GPR_RSP] = (u32)sp;
 	if (v86) {
 		static const int segs[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
 		for (unsigned i = 0; i < ARRAY_SIZE(segs); i++)
@@ -289,6 +289,7 @@ void x86_deliver(struct x86_cpu *cpu, int vector, u32 error_code, u64 return_rip
 	if (software || external)
 		error_code = X86_NO_ERR;
 	cpu->intr_shadow = false;
+	cpu->movss_shadow = false;
 	cpu->halted = false;
 	if (!(cpu->cr0 & X86_CR0_PE))
 		deliver_real(cpu, vector, return_rip);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What instruction handlers use: registers, operands, guest memory through
- * segmentation and paging, flags, and exceptions. Implemented in regs.c
- * (operands), mem.c (virtual memory access over the TLB), flags.c (lazy
- * flags, condition codes), exception.c (raise/deliver), mmu.c (page walk).
+ * segmentation and paging, flags, and exceptions. Operands and the memory
+ * fast path are inline here; the rest is in mem.c (virtual memory access
+ * over the TLB), flags.c (lazy flags, condition codes), exception.c
+ * (raise/deliver), mmu.c (page walk).
  *
  * Memory accesses and x86_raise*() do not return on a fault: they longjmp to
  * the run loop (cpu->fault_jmp), which delivers the exception with cpu->rip
@@ -14,6 +15,7 @@
 
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/insn.h"
+#include "cpu/x86/tlb.h"
 
 /* ---- exceptions (exception.c) ---- */
 
@@ -46,7 +48,7 @@ void x86_load_seg(struct x86_cpu *cpu, int seg, u16 sel);
 /* Write RFLAGS honouring CPL/IOPL rules for IF, IOPL, VM, RF (POPF, IRET). */
 void x86_write_rflags(struct x86_cpu *cpu, u64 val, unsigned opsize);
 
-/* ---- registers (regs.c / inline) ---- */
+/* ---- registers (inline) ---- */
 
 static inline u64 x86_trunc(u64 v, unsigned size)
 {
@@ -99,34 +101,127 @@ static inline void x86_set_reg(struct x86_cpu *cpu, const struct x86_insn *in, u
 	}
 }
 
-/* Effective address (offset within in->seg) of the ModRM memory operand. */
-u64 x86_ea(const struct x86_cpu *cpu, const struct x86_insn *in);
-
-/* The ModRM r/m operand, register or memory, of `size` bytes. */
-u64 x86_rm_read(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size);
-void x86_rm_write(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u64 v);
-
-/* ---- guest virtual memory (mem.c) ---- */
-
-enum x86_access { X86_ACC_READ = 0, X86_ACC_WRITE = 1, X86_ACC_EXEC = 2 };
+/* ---- guest virtual memory (mem.c; fast paths inline here) ---- */
 
 /*
  * Accesses at a segment:offset at the current CPL. Segment base/limit checks
  * apply as the mode requires (in 64-bit mode only FS/GS bases are added);
  * then paging with the TLB; then RAM or MMIO. Page-crossing and MMIO accesses
  * take the slow path. Faults (#GP, #SS, #PF) do not return.
+ *
+ * The inline fast path serves 64-bit mode TLB hits: it adds the FS/GS base,
+ * compares one tag and loads or stores through the host pointer. The TLB
+ * never caches a non-canonical page, so a hit needs no canonical check.
+ * Everything else goes to x86_read_slow()/x86_write_slow() in mem.c.
  */
-u8 x86_read8(struct x86_cpu *cpu, int seg, u64 off);
-u16 x86_read16(struct x86_cpu *cpu, int seg, u64 off);
-u32 x86_read32(struct x86_cpu *cpu, int seg, u64 off);
-u64 x86_read64(struct x86_cpu *cpu, int seg, u64 off);
-void x86_write8(struct x86_cpu *cpu, int seg, u64 off, u8 v);
-void x86_write16(struct x86_cpu *cpu, int seg, u64 off, u16 v);
-void x86_write32(struct x86_cpu *cpu, int seg, u64 off, u32 v);
-void x86_write64(struct x86_cpu *cpu, int seg, u64 off, u64 v);
+u64 x86_read_slow(struct x86_cpu *cpu, int seg, u64 off, unsigned size);
+void x86_write_slow(struct x86_cpu *cpu, int seg, u64 off, unsigned size, u64 v);
+
+static inline __attribute__((always_inline)) u8 *x86_mem_fast(struct x86_cpu *cpu, int seg,
+							      u64 off, unsigned size, int acc)
+{
+	u64 lin = off;
+
+	if (unlikely(cpu->mode != X86_MODE_LONG64))
+		return NULL;
+	if (seg >= SEG_FS)
+		lin += cpu->seg[seg].base;
+	return x86_tlb_hit(cpu->tlb, lin, size, acc, cpu->cpl == 3);
+}
+
+#define X86_DEFINE_MEM(bits)                                                                   \
+	static inline __attribute__((always_inline)) u##bits x86_read##bits(                   \
+		struct x86_cpu *cpu, int seg, u64 off)                                         \
+	{                                                                                      \
+		u8 *p = x86_mem_fast(cpu, seg, off, bits / 8, X86_ACC_READ);                   \
+		u##bits v;                                                                     \
+		if (likely(p != NULL)) {                                                       \
+			__builtin_memcpy(&v, p, sizeof(v));                                    \
+			return v;                                                              \
+		}                                                                              \
+		return (u##bits)x86_read_slow(cpu, seg, off, bits / 8);                        \
+	}                                                                                      \
+	static inline __attribute__((always_inline)) void x86_write##bits(                     \
+		struct x86_cpu *cpu, int seg, u64 off, u##bits v)                              \
+	{                                                                                      \
+		u8 *p = x86_mem_fast(cpu, seg, off, bits / 8, X86_ACC_WRITE);                  \
+		if (likely(p != NULL)) {                                                       \
+			__builtin_memcpy(p, &v, sizeof(v));                                    \
+			return;                                                                \
+		}                                                                              \
+		x86_write_slow(cpu, seg, off, bits / 8, v);                                    \
+	}
+X86_DEFINE_MEM(8)
+X86_DEFINE_MEM(16)
+X86_DEFINE_MEM(32)
+X86_DEFINE_MEM(64)
+#undef X86_DEFINE_MEM
+
 /* size 1, 2, 4 or 8 */
-u64 x86_read(struct x86_cpu *cpu, int seg, u64 off, unsigned size);
-void x86_write(struct x86_cpu *cpu, int seg, u64 off, unsigned size, u64 v);
+static inline __attribute__((always_inline)) u64 x86_read(struct x86_cpu *cpu, int seg, u64 off,
+							  unsigned size)
+{
+	switch (size) {
+	case 1: return x86_read8(cpu, seg, off);
+	case 2: return x86_read16(cpu, seg, off);
+	case 4: return x86_read32(cpu, seg, off);
+	default: return x86_read64(cpu, seg, off);
+	}
+}
+
+static inline __attribute__((always_inline)) void x86_write(struct x86_cpu *cpu, int seg, u64 off,
+							    unsigned size, u64 v)
+{
+	switch (size) {
+	case 1: x86_write8(cpu, seg, off, (u8)v); break;
+	case 2: x86_write16(cpu, seg, off, (u16)v); break;
+	case 4: x86_write32(cpu, seg, off, (u32)v); break;
+	default: x86_write64(cpu, seg, off, v); break;
+	}
+}
+
+/*
+ * ModRM operands (Intel SDM Vol. 2 2.1.5; Vol. 1 3.7.5). decode.c already
+ * resolved the addressing form into base/index/scale/disp (16-bit forms
+ * too: BX+SI etc. become base+index), so one formula serves every address
+ * size; truncating the sum to the address size gives the 16/32-bit wrap.
+ */
+static inline __attribute__((always_inline)) u64 x86_ea(const struct x86_cpu *cpu,
+							const struct x86_insn *in)
+{
+	u64 ea = (u64)(s64)in->disp;
+
+	if (in->base < 16)
+		ea += cpu->gpr[in->base];
+	else if (in->base == X86_REG_RIP)
+		ea += cpu->next_rip;
+	if (in->index < 16)
+		ea += cpu->gpr[in->index] << in->scale;
+	if (likely(in->addrsize == 8))
+		return ea;
+	return in->addrsize == 4 ? (u32)ea : (u16)ea;
+}
+
+/* The ModRM r/m operand, register or memory, of `size` bytes. */
+static inline __attribute__((always_inline)) u64 x86_rm_read(struct x86_cpu *cpu,
+							     const struct x86_insn *in,
+							     unsigned size)
+{
+	if (in->mod == 3)
+		return x86_get_reg(cpu, in, in->rm, size);
+	return x86_read(cpu, in->seg, x86_ea(cpu, in), size);
+}
+
+static inline __attribute__((always_inline)) void x86_rm_write(struct x86_cpu *cpu,
+							       const struct x86_insn *in,
+							       unsigned size, u64 v)
+{
+	if (in->mod == 3)
+		x86_set_reg(cpu, in, in->rm, size, v);
+	else
+		x86_write(cpu, in->seg, x86_ea(cpu, in), size, v);
+}
+
 /* Any length (x87 80-bit, XMM 128-bit, FXSAVE 512 bytes). All-or-nothing: checks every page first. */
 void x86_read_bytes(struct x86_cpu *cpu, int seg, u64 off, void *buf, unsigned len);
 void x86_write_bytes(struct x86_cpu *cpu, int seg, u64 off, const void *buf, unsigned len);

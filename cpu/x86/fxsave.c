@@ -90,6 +90,8 @@ static void op_fxrstor_M(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	f->fcw = get16(a + 0);
 	f->fsw = get16(a + 2);
+	/* B is not state of its own: it mirrors ES (SDM Vol. 1 8.1.3.1) */
+	f->fsw = (u16)((f->fsw & ~FSW_B) | ((f->fsw & FSW_ES) ? FSW_B : 0));
 	f->fop = get16(a + 6) & 0x7ff;
 	if (in->rex & 8) {
 		f->fip = get64(a + 8);

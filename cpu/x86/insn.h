@@ -103,6 +103,14 @@ const struct x86_optable *x86_optable_get(void);
  */
 int x86_decode(const u8 *bytes, unsigned avail, enum x86_mode mode, struct x86_insn *in);
 
+/*
+ * A handler specialised for this decoded 64-bit-mode instruction's exact
+ * form (operand size, register or memory), or NULL to keep the generic one
+ * (fast.c). Called by x86_decode() for instructions whose slot holds the
+ * plain handler.
+ */
+x86_op_fn *x86_fast_select(const struct x86_insn *in);
+
 /* The #UD handler used for every empty table slot. */
 void x86_op_ud(struct x86_cpu *cpu, const struct x86_insn *in);
 

@@ -4,10 +4,10 @@
  * then RAM or MMIO (Intel SDM Vol. 3A 3.4-3.5 and 5.3 segment checks, 3.3.7.1
  * canonical addresses, 4.10 TLBs; Vol. 1 4.1.1 alignment).
  *
- * Fast path: segment offset -> linear (64-bit mode: add FS/GS base only),
- * one TLB compare, memcpy. Everything else -- TLB misses, accesses that cross
- * a page, MMIO, writes to pages holding translated code -- goes through
- * access_slow(), which first translates every page the access touches (so a
+ * Fast path (inline in exec.h): 64-bit mode, FS/GS base added, one TLB
+ * compare, memcpy. x86_read_slow()/x86_write_slow() here add the segment
+ * checks of the other modes; TLB misses, accesses that cross a page, MMIO
+ * and writes to pages holding translated code go through access_slow(), which first translates every page the access touches (so a
  * #PF on the second page leaves the first unwritten) and then copies.
  */
 #include <string.h>
@@ -182,60 +182,35 @@ static void write_slow(struct x86_cpu *cpu, u64 lin, unsigned size, u64 v, bool 
 	access_slow(cpu, lin, &v, size, X86_ACC_WRITE, user);
 }
 
-#define DEFINE_READ(bits)                                                           \
-	u##bits x86_read##bits(struct x86_cpu *cpu, int seg, u64 off)               \
-	{                                                                           \
-		u64 lin = seg_linear(cpu, seg, off, bits / 8, X86_ACC_READ);        \
-		bool user = cpu->cpl == 3;                                          \
-		u8 *p = x86_tlb_hit(cpu->tlb, lin, bits / 8, X86_ACC_READ, user);   \
-		u##bits v;                                                          \
-		if (likely(p)) {                                                    \
-			memcpy(&v, p, sizeof(v));                                   \
-			return v;                                                   \
-		}                                                                   \
-		return (u##bits)read_slow(cpu, lin, bits / 8, user);                \
-	}
-
-#define DEFINE_WRITE(bits)                                                          \
-	void x86_write##bits(struct x86_cpu *cpu, int seg, u64 off, u##bits v)      \
-	{                                                                           \
-		u64 lin = seg_linear(cpu, seg, off, bits / 8, X86_ACC_WRITE);       \
-		bool user = cpu->cpl == 3;                                          \
-		u8 *p = x86_tlb_hit(cpu->tlb, lin, bits / 8, X86_ACC_WRITE, user);  \
-		if (likely(p)) {                                                    \
-			memcpy(p, &v, sizeof(v));                                   \
-			return;                                                     \
-		}                                                                   \
-		write_slow(cpu, lin, bits / 8, v, user);                            \
-	}
-
-DEFINE_READ(8)
-DEFINE_READ(16)
-DEFINE_READ(32)
-DEFINE_READ(64)
-DEFINE_WRITE(8)
-DEFINE_WRITE(16)
-DEFINE_WRITE(32)
-DEFINE_WRITE(64)
-
-u64 x86_read(struct x86_cpu *cpu, int seg, u64 off, unsigned size)
+/*
+ * Everything the inline fast path in exec.h does not serve: other modes
+ * (segment checks), TLB misses, non-canonical addresses, page crossings, MMIO.
+ */
+u64 x86_read_slow(struct x86_cpu *cpu, int seg, u64 off, unsigned size)
 {
-	switch (size) {
-	case 1: return x86_read8(cpu, seg, off);
-	case 2: return x86_read16(cpu, seg, off);
-	case 4: return x86_read32(cpu, seg, off);
-	default: return x86_read64(cpu, seg, off);
+	u64 lin = seg_linear(cpu, seg, off, size, X86_ACC_READ);
+	bool user = cpu->cpl == 3;
+	u8 *p = x86_tlb_hit(cpu->tlb, lin, size, X86_ACC_READ, user);
+	u64 v = 0;
+
+	if (p) {
+		memcpy(&v, p, size);
+		return v;
 	}
+	return read_slow(cpu, lin, size, user);
 }
 
-void x86_write(struct x86_cpu *cpu, int seg, u64 off, unsigned size, u64 v)
+void x86_write_slow(struct x86_cpu *cpu, int seg, u64 off, unsigned size, u64 v)
 {
-	switch (size) {
-	case 1: x86_write8(cpu, seg, off, (u8)v); break;
-	case 2: x86_write16(cpu, seg, off, (u16)v); break;
-	case 4: x86_write32(cpu, seg, off, (u32)v); break;
-	default: x86_write64(cpu, seg, off, v); break;
+	u64 lin = seg_linear(cpu, seg, off, size, X86_ACC_WRITE);
+	bool user = cpu->cpl == 3;
+	u8 *p = x86_tlb_hit(cpu->tlb, lin, size, X86_ACC_WRITE, user);
+
+	if (p) {
+		memcpy(p, &v, size);
+		return;
 	}
+	write_slow(cpu, lin, size, v, user);
 }
 
 void x86_read_bytes(struct x86_cpu *cpu, int seg, u64 off, void *buf, unsigned len)
@@ -313,17 +288,17 @@ static inline unsigned stack_asize(const struct x86_cpu *cpu)
 static inline void set_sp(struct x86_cpu *cpu, unsigned asize, u64 sp)
 {
 	if (asize == 8)
-		cpu->gpr[REG_RSP] = sp;
+		cpu->gpr[GPR_RSP] = sp;
 	else if (asize == 4)
-		cpu->gpr[REG_RSP] = (u32)sp;
+		cpu->gpr[GPR_RSP] = (u32)sp;
 	else
-		cpu->gpr[REG_RSP] = (cpu->gpr[REG_RSP] & ~0xffffULL) | (u16)sp;
+		cpu->gpr[GPR_RSP] = (cpu->gpr[GPR_RSP] & ~0xffffULL) | (u16)sp;
 }
 
 void x86_push(struct x86_cpu *cpu, unsigned size, u64 v)
 {
 	unsigned asize = stack_asize(cpu);
-	u64 sp = x86_trunc(cpu->gpr[REG_RSP] - size, asize);
+	u64 sp = x86_trunc(cpu->gpr[GPR_RSP] - size, asize);
 
 	x86_write(cpu, SEG_SS, sp, size, v);
 	set_sp(cpu, asize, sp);
@@ -332,7 +307,7 @@ void x86_push(struct x86_cpu *cpu, unsigned size, u64 v)
 u64 x86_pop(struct x86_cpu *cpu, unsigned size)
 {
 	unsigned asize = stack_asize(cpu);
-	u64 sp = x86_trunc(cpu->gpr[REG_RSP], asize);
+	u64 sp = x86_trunc(cpu->gpr[GPR_RSP], asize);
 	u64 v = x86_read(cpu, SEG_SS, sp, size);
 
 	set_sp(cpu, asize, sp + size);

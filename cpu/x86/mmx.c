@@ -105,7 +105,7 @@ static void op_maskmovq_Pq_Nq(struct x86_cpu *cpu, const struct x86_insn *in)
 	mmx_enter(cpu);
 	u64 src = mmx_get(cpu, in->reg), mask = mmx_get(cpu, in->rm);
 	int seg = (in->prefix & X86_PFX_SEG) ? in->seg : SEG_DS;
-	u64 di = x86_trunc(cpu->gpr[REG_RDI], in->addrsize);
+	u64 di = x86_trunc(cpu->gpr[GPR_RDI], in->addrsize);
 
 	if (!(mask & 0x8080808080808080ULL))
 		return;

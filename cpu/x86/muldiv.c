@@ -31,16 +31,16 @@ static void store_pair(struct x86_cpu *cpu, const struct x86_insn *in, unsigned 
 		       u64 hi)
 {
 	if (size == 1) {
-		cpu->gpr[REG_RAX] = (cpu->gpr[REG_RAX] & ~0xffffULL) | (lo & 0xff) | ((hi & 0xff) << 8);
+		cpu->gpr[GPR_RAX] = (cpu->gpr[GPR_RAX] & ~0xffffULL) | (lo & 0xff) | ((hi & 0xff) << 8);
 		return;
 	}
-	x86_set_reg(cpu, in, REG_RAX, size, lo);
-	x86_set_reg(cpu, in, REG_RDX, size, hi);
+	x86_set_reg(cpu, in, GPR_RAX, size, lo);
+	x86_set_reg(cpu, in, GPR_RDX, size, hi);
 }
 
 static void mul(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u64 src)
 {
-	u64 a = x86_trunc(cpu->gpr[REG_RAX], size), lo, hi;
+	u64 a = x86_trunc(cpu->gpr[GPR_RAX], size), lo, hi;
 
 	if (size == 8) {
 		u128 p = (u128)a * src;
@@ -59,7 +59,7 @@ static void mul(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u
 
 static void imul1(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u64 src)
 {
-	s64 a = (s64)x86_sext(cpu->gpr[REG_RAX], size), b = (s64)x86_sext(src, size);
+	s64 a = (s64)x86_sext(cpu->gpr[GPR_RAX], size), b = (s64)x86_sext(src, size);
 	u64 lo, hi;
 	bool wide;
 
@@ -92,7 +92,7 @@ static void div(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u
 	if (src == 0)
 		divide_error(cpu);
 	if (size == 8) {
-		u128 n = ((u128)cpu->gpr[REG_RDX] << 64) | cpu->gpr[REG_RAX];
+		u128 n = ((u128)cpu->gpr[GPR_RDX] << 64) | cpu->gpr[GPR_RAX];
 		u128 q128 = n / src;
 
 		if (q128 >> 64)
@@ -103,10 +103,10 @@ static void div(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, u
 		u64 n;
 
 		if (size == 1)
-			n = x86_trunc(cpu->gpr[REG_RAX], 2);
+			n = x86_trunc(cpu->gpr[GPR_RAX], 2);
 		else
-			n = (x86_trunc(cpu->gpr[REG_RDX], size) << (size * 8)) |
-			    x86_trunc(cpu->gpr[REG_RAX], size);
+			n = (x86_trunc(cpu->gpr[GPR_RDX], size) << (size * 8)) |
+			    x86_trunc(cpu->gpr[GPR_RAX], size);
 		q = n / src;
 		r = n % src;
 		if (q > int_mask(size))
@@ -124,7 +124,7 @@ static void idiv(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, 
 	if (d == 0)
 		divide_error(cpu);
 	if (size == 8) {
-		s128 n = (s128)(((u128)cpu->gpr[REG_RDX] << 64) | cpu->gpr[REG_RAX]);
+		s128 n = (s128)(((u128)cpu->gpr[GPR_RDX] << 64) | cpu->gpr[GPR_RAX]);
 		s128 q128;
 
 		/* n / -1 overflows __int128 only for its minimum, which #DEs anyway. */
@@ -144,10 +144,10 @@ static void idiv(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size, 
 		s64 n;
 
 		if (size == 1)
-			n = (s16)cpu->gpr[REG_RAX];
+			n = (s16)cpu->gpr[GPR_RAX];
 		else
-			n = (s64)x86_sext((x86_trunc(cpu->gpr[REG_RDX], size) << (size * 8)) |
-					  x86_trunc(cpu->gpr[REG_RAX], size), size * 2);
+			n = (s64)x86_sext((x86_trunc(cpu->gpr[GPR_RDX], size) << (size * 8)) |
+					  x86_trunc(cpu->gpr[GPR_RAX], size), size * 2);
 		/* INT64_MIN / -1 (EDX:EAX = 2^63) would trap in the host. */
 		if (d == -1 && n == INT64_MIN)
 			divide_error(cpu);

@@ -66,7 +66,7 @@ static void seg_set(struct seg_reg *s, u16 sel, u64 base, u32 limit, u16 attr)
 void x86_cpu_reset(struct x86_cpu *cpu)
 {
 	memset(cpu->gpr, 0, sizeof(cpu->gpr));
-	cpu->gpr[REG_RDX] = 0x600; /* processor signature: family 6 */
+	cpu->gpr[GPR_RDX] = 0x600; /* processor signature: family 6 */
 	cpu->rip = 0xfff0;
 	cpu->rflags = 2;
 	cpu->lf = (struct x86_lazy_flags){ .op = X86_LF_NONE };
@@ -95,6 +95,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 	cpu->mode = X86_MODE_REAL;
 	cpu->halted = false;
 	cpu->intr_shadow = false;
+	cpu->movss_shadow = false;
 	cpu->intr_poll = false;
 	cpu->end_block = false;
 	cpu->fault_depth = 0;
@@ -162,8 +163,12 @@ static inline u64 ip_mask(const struct x86_cpu *cpu)
 	return (cpu->seg[SEG_CS].attr & SEG_ATTR_DB) ? 0xffffffffULL : 0xffffULL;
 }
 
-/* Execute from cpu->rip until an exit condition; a fault longjmps out of here. */
-static enum x86_exit run_blocks(struct x86_cpu *cpu)
+/*
+ * Execute from cpu->rip until an exit condition; a fault longjmps out of here.
+ * Kept out of line so that the setjmp() in x86_cpu_run() does not force this
+ * loop's locals (cpu, the instruction pointer) into memory.
+ */
+static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 {
 	for (;;) {
 		const struct x86_insn *in, *end;
@@ -194,7 +199,7 @@ static enum x86_exit run_blocks(struct x86_cpu *cpu)
 			continue;
 		}
 
-		b = x86_block_get(cpu);
+		b = x86_block_next(cpu);
 		cpu->end_block = false;
 		in = b->insns;
 		end = in + b->n;
@@ -214,8 +219,13 @@ static enum x86_exit run_blocks(struct x86_cpu *cpu)
 				break;
 		} while (in < end);
 		cpu->icount += (u64)(in - b->insns);
-		if (unlikely(shadow))
+		if (unlikely(shadow)) {
 			cpu->intr_shadow = false;
+			cpu->movss_shadow = false;
+		} else if (unlikely(step && cpu->movss_shadow)) {
+			/* MOV/POP SS just ran: its single-step trap waits for the next instruction. */
+			continue;
+		}
 		if (unlikely(step)) {
 			cpu->dr[6] |= 1ULL << 14; /* DR6.BS */
 			x86_raise_trap(cpu, X86_EXC_DB, false);

@@ -196,20 +196,20 @@ static unsigned stack_opsize(const struct x86_cpu *cpu, const struct x86_insn *i
 /* Read `size` bytes at SS:rSP + k. */
 static u64 stk_read(struct x86_cpu *cpu, u64 k, unsigned size)
 {
-	return x86_read(cpu, SEG_SS, (cpu->gpr[REG_RSP] + k) & sp_mask(cpu), size);
+	return x86_read(cpu, SEG_SS, (cpu->gpr[GPR_RSP] + k) & sp_mask(cpu), size);
 }
 
 /* Write `size` bytes at SS:rSP - k. */
 static void stk_write(struct x86_cpu *cpu, u64 k, unsigned size, u64 v)
 {
-	x86_write(cpu, SEG_SS, (cpu->gpr[REG_RSP] - k) & sp_mask(cpu), size, v);
+	x86_write(cpu, SEG_SS, (cpu->gpr[GPR_RSP] - k) & sp_mask(cpu), size, v);
 }
 
 static void set_sp(struct x86_cpu *cpu, u64 v)
 {
 	u64 m = sp_mask(cpu);
 
-	cpu->gpr[REG_RSP] = (cpu->gpr[REG_RSP] & ~m) | (v & m);
+	cpu->gpr[GPR_RSP] = (cpu->gpr[GPR_RSP] & ~m) | (v & m);
 }
 
 /* ---- RFLAGS ---- */
@@ -338,7 +338,7 @@ void x86_far_call(struct x86_cpu *cpu, u16 sel, u64 off, unsigned opsize)
 	}
 	stk_write(cpu, opsize, opsize, cpu->seg[SEG_CS].sel);
 	stk_write(cpu, 2 * opsize, opsize, x86_trunc(cpu->next_rip, opsize));
-	set_sp(cpu, cpu->gpr[REG_RSP] - 2 * opsize);
+	set_sp(cpu, cpu->gpr[GPR_RSP] - 2 * opsize);
 	if (legacy) {
 		load_cs_real(cpu, sel);
 		cpu->next_rip = off;
@@ -380,11 +380,11 @@ static void outer_stack(struct x86_cpu *cpu, u16 ss_sel, unsigned cpl, bool to64
 static void set_rsp_after(struct x86_cpu *cpu, u64 sp, unsigned opsize, const struct seg_reg *ss)
 {
 	if (opsize == 8)
-		cpu->gpr[REG_RSP] = sp;
+		cpu->gpr[GPR_RSP] = sp;
 	else if (ss->attr & SEG_ATTR_DB)
-		cpu->gpr[REG_RSP] = (u32)sp;
+		cpu->gpr[GPR_RSP] = (u32)sp;
 	else
-		cpu->gpr[REG_RSP] = (cpu->gpr[REG_RSP] & ~0xffffULL) | (u16)sp;
+		cpu->gpr[GPR_RSP] = (cpu->gpr[GPR_RSP] & ~0xffffULL) | (u16)sp;
 }
 
 static void far_ret(struct x86_cpu *cpu, unsigned op, u16 imm)
@@ -395,7 +395,7 @@ static void far_ret(struct x86_cpu *cpu, unsigned op, u16 imm)
 	unsigned rpl = sel & 3;
 
 	if (cpu->mode == X86_MODE_REAL || cpu->mode == X86_MODE_V86) {
-		set_sp(cpu, cpu->gpr[REG_RSP] + 2 * op + imm);
+		set_sp(cpu, cpu->gpr[GPR_RSP] + 2 * op + imm);
 		load_cs_real(cpu, sel);
 		cpu->next_rip = ip;
 		cpu->end_block = true;
@@ -414,7 +414,7 @@ static void far_ret(struct x86_cpu *cpu, unsigned op, u16 imm)
 		null_inner_segs(cpu, rpl);
 		return;
 	}
-	set_sp(cpu, cpu->gpr[REG_RSP] + 2 * op + imm);
+	set_sp(cpu, cpu->gpr[GPR_RSP] + 2 * op + imm);
 	commit_cs(cpu, &cs, cpu->cpl, ip);
 }
 
@@ -437,7 +437,7 @@ static void iret_to_v86(struct x86_cpu *cpu, u64 ip, u16 sel, u64 fl)
 	x86_load_seg(cpu, SEG_SS, ss);
 	for (unsigned i = 0; i < 4; i++)
 		x86_load_seg(cpu, segs[i], s[i]);
-	cpu->gpr[REG_RSP] = (u32)sp;
+	cpu->gpr[GPR_RSP] = (u32)sp;
 	cpu->next_rip = ip & 0xffff;
 	x86_update_mode(cpu);
 	cpu->end_block = true;
@@ -458,7 +458,7 @@ static void op_iret(struct x86_cpu *cpu, const struct x86_insn *in)
 	sel = (u16)stk_read(cpu, op, op);
 	fl = stk_read(cpu, 2 * op, op);
 	if (cpu->mode == X86_MODE_REAL || cpu->mode == X86_MODE_V86) {
-		set_sp(cpu, cpu->gpr[REG_RSP] + 3 * op);
+		set_sp(cpu, cpu->gpr[GPR_RSP] + 3 * op);
 		load_cs_real(cpu, sel);
 		write_flags(cpu, fl, op, true, cpl);
 		cpu->next_rip = ip;
@@ -487,7 +487,7 @@ static void op_iret(struct x86_cpu *cpu, const struct x86_insn *in)
 		set_rsp_after(cpu, sp, op, &ss);
 	} else {
 		check_target_ip(cpu, &cs, ip);
-		set_sp(cpu, cpu->gpr[REG_RSP] + 3 * op);
+		set_sp(cpu, cpu->gpr[GPR_RSP] + 3 * op);
 		write_flags(cpu, fl, op, true, cpl);
 		commit_cs(cpu, &cs, rpl, ip);
 	}
@@ -547,8 +547,8 @@ static void op_syscall(struct x86_cpu *cpu, const struct x86_insn *in)
 	if (!x86_long64(cpu) || !(cpu->efer & X86_EFER_SCE))
 		x86_ud(cpu);
 	fl = x86_get_rflags(cpu);
-	cpu->gpr[REG_RCX] = cpu->next_rip;
-	cpu->gpr[REG_R11] = fl & ~X86_RF;
+	cpu->gpr[GPR_RCX] = cpu->next_rip;
+	cpu->gpr[GPR_R11] = fl & ~X86_RF;
 	x86_rflags_set_raw(cpu, fl & ~(cpu->msr.sfmask | X86_RF));
 	x86_seg_flat(&cpu->seg[SEG_CS], sel, true, 0, true, false);
 	x86_seg_flat(&cpu->seg[SEG_SS], (u16)(sel + 8), false, 0, false, true);
@@ -568,18 +568,18 @@ static void op_sysret(struct x86_cpu *cpu, const struct x86_insn *in)
 	if (cpu->cpl != 0)
 		x86_gp0(cpu);
 	/* Intel raises #GP in ring 0 for a non-canonical return RIP. */
-	if (to64 && !x86_canonical(cpu->gpr[REG_RCX]))
+	if (to64 && !x86_canonical(cpu->gpr[GPR_RCX]))
 		x86_gp0(cpu);
 	if (to64) {
 		x86_seg_flat(&cpu->seg[SEG_CS], (u16)((sel + 16) | 3), true, 3, true, false);
-		cpu->next_rip = cpu->gpr[REG_RCX];
+		cpu->next_rip = cpu->gpr[GPR_RCX];
 	} else {
 		x86_seg_flat(&cpu->seg[SEG_CS], (u16)(sel | 3), true, 3, false, true);
-		cpu->next_rip = (u32)cpu->gpr[REG_RCX];
+		cpu->next_rip = (u32)cpu->gpr[GPR_RCX];
 	}
 	/* SS.sel = STAR[63:48] + 8 with RPL 3; the hidden part is fixed, not read from the GDT. */
 	x86_seg_flat(&cpu->seg[SEG_SS], (u16)((sel + 8) | 3), false, 3, false, true);
-	x86_rflags_set_raw(cpu, (cpu->gpr[REG_R11] & ~(X86_RF | X86_VM)));
+	x86_rflags_set_raw(cpu, (cpu->gpr[GPR_R11] & ~(X86_RF | X86_VM)));
 	cpu->cpl = 3;
 	x86_update_mode(cpu);
 	cpu->end_block = true;
@@ -595,7 +595,7 @@ static void op_sysenter(struct x86_cpu *cpu, const struct x86_insn *in)
 	x86_rflags_set_raw(cpu, x86_get_rflags(cpu) & ~(X86_VM | X86_IF | X86_RF));
 	x86_seg_flat(&cpu->seg[SEG_CS], sel, true, 0, lma, !lma);
 	x86_seg_flat(&cpu->seg[SEG_SS], (u16)(sel + 8), false, 0, false, true);
-	cpu->gpr[REG_RSP] = lma ? cpu->msr.sysenter_esp : (u32)cpu->msr.sysenter_esp;
+	cpu->gpr[GPR_RSP] = lma ? cpu->msr.sysenter_esp : (u32)cpu->msr.sysenter_esp;
 	cpu->next_rip = lma ? cpu->msr.sysenter_eip : (u32)cpu->msr.sysenter_eip;
 	cpu->cpl = 0;
 	x86_update_mode(cpu);
@@ -609,18 +609,18 @@ static void op_sysexit(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	if (cpu->mode == X86_MODE_REAL || cpu->mode == X86_MODE_V86 || sel == 0 || cpu->cpl != 0)
 		x86_gp0(cpu);
-	if (to64 && (!x86_canonical(cpu->gpr[REG_RDX]) || !x86_canonical(cpu->gpr[REG_RCX])))
+	if (to64 && (!x86_canonical(cpu->gpr[GPR_RDX]) || !x86_canonical(cpu->gpr[GPR_RCX])))
 		x86_gp0(cpu);
 	if (to64) {
 		x86_seg_flat(&cpu->seg[SEG_CS], (u16)((sel + 32) | 3), true, 3, true, false);
 		x86_seg_flat(&cpu->seg[SEG_SS], (u16)((sel + 40) | 3), false, 3, false, true);
-		cpu->gpr[REG_RSP] = cpu->gpr[REG_RCX];
-		cpu->next_rip = cpu->gpr[REG_RDX];
+		cpu->gpr[GPR_RSP] = cpu->gpr[GPR_RCX];
+		cpu->next_rip = cpu->gpr[GPR_RDX];
 	} else {
 		x86_seg_flat(&cpu->seg[SEG_CS], (u16)((sel + 16) | 3), true, 3, false, true);
 		x86_seg_flat(&cpu->seg[SEG_SS], (u16)((sel + 24) | 3), false, 3, false, true);
-		cpu->gpr[REG_RSP] = (u32)cpu->gpr[REG_RCX];
-		cpu->next_rip = (u32)cpu->gpr[REG_RDX];
+		cpu->gpr[GPR_RSP] = (u32)cpu->gpr[GPR_RCX];
+		cpu->next_rip = (u32)cpu->gpr[GPR_RDX];
 	}
 	cpu->cpl = 3;
 	x86_update_mode(cpu);
@@ -733,8 +733,10 @@ static void op_mov_Ev_Sw(struct x86_cpu *cpu, const struct x86_insn *in)
 static void load_seg_insn(struct x86_cpu *cpu, int s, u16 sel)
 {
 	x86_load_seg(cpu, s, sel);
-	if (s == SEG_SS)
+	if (s == SEG_SS) {
 		cpu->intr_shadow = true;
+		cpu->movss_shadow = true;
+	}
 	cpu->end_block = true;
 }
 
@@ -775,7 +777,7 @@ static void op_pop_seg(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_ud(cpu);
 	sel = (u16)stk_read(cpu, 0, size);
 	load_seg_insn(cpu, opcode_seg(in->opcode), sel);
-	set_sp(cpu, cpu->gpr[REG_RSP] + size);
+	set_sp(cpu, cpu->gpr[GPR_RSP] + size);
 }
 
 /* LSS/LFS/LGS (0F B2/B4/B5), LES/LDS (C4/C5, not in 64-bit mode): load a far pointer. */

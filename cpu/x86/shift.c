@@ -144,12 +144,12 @@ static void op_grp2_Ev_1(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_grp2_Eb_CL(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	shift_rm(cpu, in, 1, (u8)cpu->gpr[REG_RCX]);
+	shift_rm(cpu, in, 1, (u8)cpu->gpr[GPR_RCX]);
 }
 
 static void op_grp2_Ev_CL(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	shift_rm(cpu, in, in->opsize, (u8)cpu->gpr[REG_RCX]);
+	shift_rm(cpu, in, in->opsize, (u8)cpu->gpr[GPR_RCX]);
 }
 
 /* ---- SHLD / SHRD ---- */
@@ -214,7 +214,7 @@ static void op_shld_Ev_Gv_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_shld_Ev_Gv_CL(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	dshift(cpu, in, true, (u8)cpu->gpr[REG_RCX]);
+	dshift(cpu, in, true, (u8)cpu->gpr[GPR_RCX]);
 }
 
 static void op_shrd_Ev_Gv_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -224,7 +224,7 @@ static void op_shrd_Ev_Gv_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void op_shrd_Ev_Gv_CL(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	dshift(cpu, in, false, (u8)cpu->gpr[REG_RCX]);
+	dshift(cpu, in, false, (u8)cpu->gpr[GPR_RCX]);
 }
 
 void x86_register_shift(struct x86_optable *t)

@@ -215,7 +215,7 @@ static void op_maskmovdqu_Vdq_Udq(struct x86_cpu *cpu, const struct x86_insn *in
 	x86_check_sse(cpu);
 	const union x86_xmm *src = &XMM(cpu, in->reg), *mask = &XMM(cpu, in->rm);
 	int seg = (in->prefix & X86_PFX_SEG) ? in->seg : SEG_DS;
-	u64 di = x86_trunc(cpu->gpr[REG_RDI], in->addrsize);
+	u64 di = x86_trunc(cpu->gpr[GPR_RDI], in->addrsize);
 	u32 bits = 0;
 
 	for (unsigned i = 0; i < 16; i++)

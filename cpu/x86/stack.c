@@ -56,14 +56,14 @@ static void op_pop_Ev(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_set_reg(cpu, in, in->rm, size, v);
 		return;
 	}
-	old = cpu->gpr[REG_RSP];
+	old = cpu->gpr[GPR_RSP];
 	sp = x86_trunc(old, ss);
 	v = x86_read(cpu, SEG_SS, sp, size);
-	int_set_wide(cpu, REG_RSP, ss, sp + size);
+	int_set_wide(cpu, GPR_RSP, ss, sp + size);
 	ea = x86_ea(cpu, in);
-	cpu->gpr[REG_RSP] = old;
+	cpu->gpr[GPR_RSP] = old;
 	x86_write(cpu, in->seg, ea, size, v);
-	int_set_wide(cpu, REG_RSP, ss, sp + size);
+	int_set_wide(cpu, GPR_RSP, ss, sp + size);
 }
 
 /* ENTER Iw, Ib: allocation size and nesting level (mod 32). */
@@ -71,7 +71,7 @@ static void op_enter_Iw_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = int_stack_opsize(cpu, in), ss = int_stack_asize(cpu);
 	unsigned level = (unsigned)in->imm2 & 31, i;
-	u64 sp = cpu->gpr[REG_RSP], bp = cpu->gpr[REG_RBP], frame;
+	u64 sp = cpu->gpr[GPR_RSP], bp = cpu->gpr[GPR_RBP], frame;
 
 	int_no_lock(cpu, in);
 	sp -= size;
@@ -90,53 +90,53 @@ static void op_enter_Iw_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_write(cpu, SEG_SS, x86_trunc(sp, ss), size, x86_trunc(frame, size));
 	}
 	sp -= x86_trunc(in->imm, 2);
-	x86_set_reg(cpu, in, REG_RBP, x86_long64(cpu) ? 8 : size, frame);
-	int_set_wide(cpu, REG_RSP, ss, sp);
+	x86_set_reg(cpu, in, GPR_RBP, x86_long64(cpu) ? 8 : size, frame);
+	int_set_wide(cpu, GPR_RSP, ss, sp);
 }
 
 static void op_leave(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = int_stack_opsize(cpu, in), ss = int_stack_asize(cpu);
-	u64 sp = x86_trunc(cpu->gpr[REG_RBP], ss);
+	u64 sp = x86_trunc(cpu->gpr[GPR_RBP], ss);
 	u64 v;
 
 	int_no_lock(cpu, in);
 	v = x86_read(cpu, SEG_SS, sp, size);
-	int_set_wide(cpu, REG_RSP, ss, sp + size);
-	x86_set_reg(cpu, in, REG_RBP, size, v);
+	int_set_wide(cpu, GPR_RSP, ss, sp + size);
+	x86_set_reg(cpu, in, GPR_RBP, size, v);
 }
 
 /* PUSHA/PUSHAD: AX CX DX BX (original SP) BP SI DI. */
 static void op_pusha(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = in->opsize, ss = int_stack_asize(cpu), r;
-	u64 sp = cpu->gpr[REG_RSP];
+	u64 sp = cpu->gpr[GPR_RSP];
 
 	int_no_lock(cpu, in);
 	if (x86_long64(cpu))
 		x86_ud(cpu);
-	for (r = REG_RAX; r <= REG_RDI; r++) {
+	for (r = GPR_RAX; r <= GPR_RDI; r++) {
 		sp -= size;
 		x86_write(cpu, SEG_SS, x86_trunc(sp, ss), size, x86_trunc(cpu->gpr[r], size));
 	}
-	int_set_wide(cpu, REG_RSP, ss, sp);
+	int_set_wide(cpu, GPR_RSP, ss, sp);
 }
 
 /* POPA/POPAD: DI SI BP (skip SP) BX DX CX AX. */
 static void op_popa(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = in->opsize, ss = int_stack_asize(cpu), r;
-	u64 sp = cpu->gpr[REG_RSP], v[8];
+	u64 sp = cpu->gpr[GPR_RSP], v[8];
 
 	int_no_lock(cpu, in);
 	if (x86_long64(cpu))
 		x86_ud(cpu);
 	for (r = 0; r < 8; r++)
 		v[7 - r] = x86_read(cpu, SEG_SS, x86_trunc(sp + r * size, ss), size);
-	for (r = REG_RAX; r <= REG_RDI; r++)
-		if (r != REG_RSP)
+	for (r = GPR_RAX; r <= GPR_RDI; r++)
+		if (r != GPR_RSP)
 			x86_set_reg(cpu, in, r, size, v[r]);
-	int_set_wide(cpu, REG_RSP, ss, sp + 8 * size);
+	int_set_wide(cpu, GPR_RSP, ss, sp + 8 * size);
 }
 
 void x86_register_stack(struct x86_optable *t)

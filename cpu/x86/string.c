@@ -64,9 +64,9 @@ static inline void advance(struct x86_cpu *cpu, unsigned r, const struct str_op 
 /* rCX - 1, stored; returns the new count. */
 static inline u64 count_down(struct x86_cpu *cpu, const struct str_op *s, u64 n)
 {
-	u64 c = areg(cpu, REG_RCX, s->as) - n;
+	u64 c = areg(cpu, GPR_RCX, s->as) - n;
 
-	int_set_wide(cpu, REG_RCX, s->as, c);
+	int_set_wide(cpu, GPR_RCX, s->as, c);
 	return x86_trunc(c, s->as);
 }
 
@@ -139,7 +139,7 @@ static u64 movs_chunk(struct x86_cpu *cpu, const struct str_op *s, u64 si, u64 d
 static u64 stos_chunk(struct x86_cpu *cpu, const struct str_op *s, u64 di, u64 count)
 {
 	u8 buf[STR_PAGE];
-	u64 ld, n, i, len, v = cpu->gpr[REG_RAX];
+	u64 ld, n, i, len, v = cpu->gpr[GPR_RAX];
 
 	n = chunk_len(s, count, ram_run(cpu, SEG_ES, di, s, X86_ACC_WRITE, &ld));
 	if (!n)
@@ -168,16 +168,16 @@ static void op_movs(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	str_setup(cpu, in, &s);
 	if (!s.rep) {
-		u64 v = x86_read(cpu, s.seg, areg(cpu, REG_RSI, s.as), s.size);
+		u64 v = x86_read(cpu, s.seg, areg(cpu, GPR_RSI, s.as), s.size);
 
-		x86_write(cpu, SEG_ES, areg(cpu, REG_RDI, s.as), s.size, v);
-		advance(cpu, REG_RSI, &s, s.step);
-		advance(cpu, REG_RDI, &s, s.step);
+		x86_write(cpu, SEG_ES, areg(cpu, GPR_RDI, s.as), s.size, v);
+		advance(cpu, GPR_RSI, &s, s.step);
+		advance(cpu, GPR_RDI, &s, s.step);
 		return;
 	}
-	count = areg(cpu, REG_RCX, s.as);
+	count = areg(cpu, GPR_RCX, s.as);
 	while (count) {
-		u64 si = areg(cpu, REG_RSI, s.as), di = areg(cpu, REG_RDI, s.as), n = 0;
+		u64 si = areg(cpu, GPR_RSI, s.as), di = areg(cpu, GPR_RDI, s.as), n = 0;
 
 		if (budget <= 0) {
 			cpu->next_rip = cpu->rip;
@@ -186,16 +186,16 @@ static void op_movs(struct x86_cpu *cpu, const struct x86_insn *in)
 		if (s.step > 0 && count > 1)
 			n = movs_chunk(cpu, &s, si, di, count);
 		if (n) {
-			advance(cpu, REG_RSI, &s, (s64)n);
-			advance(cpu, REG_RDI, &s, (s64)n);
+			advance(cpu, GPR_RSI, &s, (s64)n);
+			advance(cpu, GPR_RDI, &s, (s64)n);
 			count = count_down(cpu, &s, n / s.size);
 			budget -= STR_CHUNK_COST;
 		} else {
 			u64 v = x86_read(cpu, s.seg, si, s.size);
 
 			x86_write(cpu, SEG_ES, di, s.size, v);
-			advance(cpu, REG_RSI, &s, s.step);
-			advance(cpu, REG_RDI, &s, s.step);
+			advance(cpu, GPR_RSI, &s, s.step);
+			advance(cpu, GPR_RDI, &s, s.step);
 			count = count_down(cpu, &s, 1);
 			budget--;
 		}
@@ -209,15 +209,15 @@ static void op_stos(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 count, v;
 
 	str_setup(cpu, in, &s);
-	v = x86_trunc(cpu->gpr[REG_RAX], s.size);
+	v = x86_trunc(cpu->gpr[GPR_RAX], s.size);
 	if (!s.rep) {
-		x86_write(cpu, SEG_ES, areg(cpu, REG_RDI, s.as), s.size, v);
-		advance(cpu, REG_RDI, &s, s.step);
+		x86_write(cpu, SEG_ES, areg(cpu, GPR_RDI, s.as), s.size, v);
+		advance(cpu, GPR_RDI, &s, s.step);
 		return;
 	}
-	count = areg(cpu, REG_RCX, s.as);
+	count = areg(cpu, GPR_RCX, s.as);
 	while (count) {
-		u64 di = areg(cpu, REG_RDI, s.as), n = 0;
+		u64 di = areg(cpu, GPR_RDI, s.as), n = 0;
 
 		if (budget <= 0) {
 			cpu->next_rip = cpu->rip;
@@ -226,12 +226,12 @@ static void op_stos(struct x86_cpu *cpu, const struct x86_insn *in)
 		if (s.step > 0 && count > 1)
 			n = stos_chunk(cpu, &s, di, count);
 		if (n) {
-			advance(cpu, REG_RDI, &s, (s64)n);
+			advance(cpu, GPR_RDI, &s, (s64)n);
 			count = count_down(cpu, &s, n / s.size);
 			budget -= STR_CHUNK_COST;
 		} else {
 			x86_write(cpu, SEG_ES, di, s.size, v);
-			advance(cpu, REG_RDI, &s, s.step);
+			advance(cpu, GPR_RDI, &s, s.step);
 			count = count_down(cpu, &s, 1);
 			budget--;
 		}
@@ -245,7 +245,7 @@ static void op_lods(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 count;
 
 	str_setup(cpu, in, &s);
-	count = s.rep ? areg(cpu, REG_RCX, s.as) : 1;
+	count = s.rep ? areg(cpu, GPR_RCX, s.as) : 1;
 	while (count) {
 		u64 v;
 
@@ -253,12 +253,12 @@ static void op_lods(struct x86_cpu *cpu, const struct x86_insn *in)
 			cpu->next_rip = cpu->rip;
 			return;
 		}
-		v = x86_read(cpu, s.seg, areg(cpu, REG_RSI, s.as), s.size);
+		v = x86_read(cpu, s.seg, areg(cpu, GPR_RSI, s.as), s.size);
 		if (s.size == 1)
-			x86_set_reg8(cpu, false, REG_RAX, (u8)v);
+			x86_set_reg8(cpu, false, GPR_RAX, (u8)v);
 		else
-			x86_set_reg(cpu, in, REG_RAX, s.size, v);
-		advance(cpu, REG_RSI, &s, s.step);
+			x86_set_reg(cpu, in, GPR_RAX, s.size, v);
+		advance(cpu, GPR_RSI, &s, s.step);
 		count = s.rep ? count_down(cpu, &s, 1) : 0;
 	}
 }
@@ -271,7 +271,7 @@ static void compare_loop(struct x86_cpu *cpu, const struct x86_insn *in, bool cm
 	u64 count;
 
 	str_setup(cpu, in, &s);
-	count = s.rep ? areg(cpu, REG_RCX, s.as) : 1;
+	count = s.rep ? areg(cpu, GPR_RCX, s.as) : 1;
 	while (count) {
 		u64 a, b;
 
@@ -280,13 +280,13 @@ static void compare_loop(struct x86_cpu *cpu, const struct x86_insn *in, bool cm
 			return;
 		}
 		if (cmps)
-			a = x86_read(cpu, s.seg, areg(cpu, REG_RSI, s.as), s.size);
+			a = x86_read(cpu, s.seg, areg(cpu, GPR_RSI, s.as), s.size);
 		else
-			a = x86_trunc(cpu->gpr[REG_RAX], s.size);
-		b = x86_read(cpu, SEG_ES, areg(cpu, REG_RDI, s.as), s.size);
+			a = x86_trunc(cpu->gpr[GPR_RAX], s.size);
+		b = x86_read(cpu, SEG_ES, areg(cpu, GPR_RDI, s.as), s.size);
 		if (cmps)
-			advance(cpu, REG_RSI, &s, s.step);
-		advance(cpu, REG_RDI, &s, s.step);
+			advance(cpu, GPR_RSI, &s, s.step);
+		advance(cpu, GPR_RDI, &s, s.step);
 		x86_lazy(cpu, X86_LF_SUB, s.size, x86_trunc(a - b, s.size), a, b);
 		if (!s.rep)
 			return;

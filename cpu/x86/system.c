@@ -279,8 +279,8 @@ static void rdtsc_to_regs(struct x86_cpu *cpu)
 	if ((cpu->cr4 & X86_CR4_TSD) && cpu->cpl != 0)
 		x86_gp0(cpu);
 	t = read_tsc(cpu);
-	cpu->gpr[REG_RAX] = (u32)t;
-	cpu->gpr[REG_RDX] = t >> 32;
+	cpu->gpr[GPR_RAX] = (u32)t;
+	cpu->gpr[GPR_RDX] = t >> 32;
 }
 
 static void op_rdtsc(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -336,7 +336,7 @@ static void op_grp7(struct x86_cpu *cpu, const struct x86_insn *in)
 			}
 			if (rm == 1) { /* RDTSCP */
 				rdtsc_to_regs(cpu);
-				cpu->gpr[REG_RCX] = (u32)cpu->msr.tsc_aux;
+				cpu->gpr[GPR_RCX] = (u32)cpu->msr.tsc_aux;
 				return;
 			}
 			x86_ud(cpu);
@@ -536,18 +536,18 @@ static void op_rdmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 v;
 
 	need_cpl0(cpu);
-	if (!msr_read(cpu, (u32)cpu->gpr[REG_RCX], &v))
+	if (!msr_read(cpu, (u32)cpu->gpr[GPR_RCX], &v))
 		x86_gp0(cpu);
-	cpu->gpr[REG_RAX] = (u32)v;
-	cpu->gpr[REG_RDX] = v >> 32;
+	cpu->gpr[GPR_RAX] = (u32)v;
+	cpu->gpr[GPR_RDX] = v >> 32;
 }
 
 static void op_wrmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	u64 v = (u32)cpu->gpr[REG_RAX] | (cpu->gpr[REG_RDX] << 32);
+	u64 v = (u32)cpu->gpr[GPR_RAX] | (cpu->gpr[GPR_RDX] << 32);
 
 	need_cpl0(cpu);
-	if (!msr_write(cpu, (u32)cpu->gpr[REG_RCX], v))
+	if (!msr_write(cpu, (u32)cpu->gpr[GPR_RCX], v))
 		x86_gp0(cpu);
 	cpu->end_block = true;
 }
@@ -561,11 +561,11 @@ static void op_cpuid(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	u32 out[4];
 
-	x86_cpuid(cpu, (u32)cpu->gpr[REG_RAX], (u32)cpu->gpr[REG_RCX], out);
-	cpu->gpr[REG_RAX] = out[0];
-	cpu->gpr[REG_RBX] = out[1];
-	cpu->gpr[REG_RCX] = out[2];
-	cpu->gpr[REG_RDX] = out[3];
+	x86_cpuid(cpu, (u32)cpu->gpr[GPR_RAX], (u32)cpu->gpr[GPR_RCX], out);
+	cpu->gpr[GPR_RAX] = out[0];
+	cpu->gpr[GPR_RBX] = out[1];
+	cpu->gpr[GPR_RCX] = out[2];
+	cpu->gpr[GPR_RDX] = out[3];
 }
 
 /* ---- HLT, CLI, STI, PUSHF, POPF ---- */
@@ -673,13 +673,13 @@ static unsigned io_size(const struct x86_insn *in)
 static void op_in_out(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = io_size(in);
-	u16 port = (in->opcode & 8) ? (u16)cpu->gpr[REG_RDX] : (u8)in->imm;
+	u16 port = (in->opcode & 8) ? (u16)cpu->gpr[GPR_RDX] : (u8)in->imm;
 
 	io_check(cpu, port, size);
 	if (in->opcode & 2)
-		pio_out(cpu, port, size, (u32)cpu->gpr[REG_RAX]);
+		pio_out(cpu, port, size, (u32)cpu->gpr[GPR_RAX]);
 	else
-		x86_set_reg(cpu, in, REG_RAX, size, pio_in(cpu, port, size));
+		x86_set_reg(cpu, in, GPR_RAX, size, pio_in(cpu, port, size));
 	cpu->end_block = true; /* a device may have raised an interrupt or stopped the VM */
 }
 
@@ -700,10 +700,10 @@ static void op_ins_outs(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	unsigned size = io_size(in), as = in->addrsize;
 	bool out = in->opcode & 2, rep = in->prefix & (X86_PFX_REP | X86_PFX_REPNE);
-	u16 port = (u16)cpu->gpr[REG_RDX];
-	int reg = out ? REG_RSI : REG_RDI;
+	u16 port = (u16)cpu->gpr[GPR_RDX];
+	int reg = out ? GPR_RSI : GPR_RDI;
 	s64 step = (x86_get_rflags(cpu) & X86_DF) ? -(s64)size : (s64)size;
-	u64 count = rep ? x86_trunc(cpu->gpr[REG_RCX], as) : 1;
+	u64 count = rep ? x86_trunc(cpu->gpr[GPR_RCX], as) : 1;
 
 	io_check(cpu, port, size);
 	for (unsigned n = 0; count && n < IO_REP_CHUNK; n++) {
@@ -717,7 +717,7 @@ static void op_ins_outs(struct x86_cpu *cpu, const struct x86_insn *in)
 		}
 		set_areg(cpu, reg, as, off + (u64)step);
 		if (rep)
-			set_areg(cpu, REG_RCX, as, --count);
+			set_areg(cpu, GPR_RCX, as, --count);
 	}
 	if (rep && count)
 		cpu->next_rip = cpu->rip;

@@ -89,6 +89,9 @@ u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u
 		return NULL;
 	if (acc == X86_ACC_WRITE && x86_code_test(cpu, gpa))
 		x86_code_invalidate(cpu, gpa);
+	/* The inline access path skips the canonical check on a hit: never cache one. */
+	if (unlikely((u64)((s64)lin >> 47) + 1 > 1))
+		return host;
 	t->e[user][acc][i].tag = lin & X86_PAGE_MASK;
 	t->e[user][acc][i].addend = (uintptr_t)host - (uintptr_t)(lin & X86_PAGE_MASK);
 	t->gpa[user][acc][i] = gpa;

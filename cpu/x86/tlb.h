@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Private to the CPU core (mem.c, tlb.c, block.c, run.c, dispatch.c): the
- * software TLB.
+ * The software TLB. Its layout and the hit test are visible to every
+ * instruction handler through exec.h, which inlines the memory-access fast
+ * path (64-bit mode: one tag compare, then a host load or store); filling
+ * and flushing are private to the CPU core (mem.c, tlb.c, block.c, run.c).
  *
  * Direct-mapped, X86_TLB_SIZE entries for each of (supervisor, user) x
  * (read, write, exec), so a permission check and the accessed/dirty-bit walk
@@ -9,12 +11,16 @@
  * a host pointer: host = addend + linear. tag is the linear page address, or
  * X86_TLB_EMPTY. A lookup compares the tag with the page of the access's LAST
  * byte while indexing with its first, so one compare also rejects accesses
- * that cross a page (they take the slow path). MMIO pages are never cached.
+ * that cross a page (they take the slow path). MMIO pages are never cached,
+ * and neither are non-canonical addresses, so a tag hit also proves the
+ * access canonical (the inline fast path relies on this).
  */
 #ifndef HOVER_CPU_X86_TLB_H
 #define HOVER_CPU_X86_TLB_H
 
-#include "cpu/x86/exec.h"
+#include "cpu/x86/cpu.h"
+
+enum x86_access { X86_ACC_READ = 0, X86_ACC_WRITE = 1, X86_ACC_EXEC = 2 };
 
 #define X86_TLB_BITS 8
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)

@@ -418,6 +418,8 @@ static void env_load(struct x86_cpu *cpu, const struct x86_insn *in, const u8 *b
 		f->fop = (u16)((d[4] >> 16) & 0x7ff);
 		f->fdp = d[5];
 	}
+	/* B is not state of its own: it mirrors ES (SDM Vol. 1 8.1.3.1) */
+	f->fsw = (u16)((f->fsw & ~FSW_B) | ((f->fsw & FSW_ES) ? FSW_B : 0));
 	/* Only "empty" is taken from the image; other tags follow the contents. */
 	f->ftw = 0;
 	for (unsigned p = 0; p < 8; p++) {
@@ -704,7 +706,7 @@ static void op_x87_df(struct x86_cpu *cpu, const struct x86_insn *in)
 	case 4:
 		if (i != 0)
 			x86_ud(cpu);
-		cpu->gpr[REG_RAX] = (cpu->gpr[REG_RAX] & ~0xffffULL) | cpu->fpu.fsw; /* FNSTSW AX */
+		cpu->gpr[GPR_RAX] = (cpu->gpr[GPR_RAX] & ~0xffffULL) | cpu->fpu.fsw; /* FNSTSW AX */
 		return;
 	case 5: case 6: x87_math_compare(cpu, in); return; /* FUCOMIP, FCOMIP */
 	default: x86_ud(cpu);

@@ -28,12 +28,26 @@ struct accel_ops {
 	void (*vcpu_destroy)(struct vcpu *vcpu);
 	int (*vcpu_set_regs)(struct vcpu *vcpu, const struct vcpu_regs *regs);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
-	/* Run until vm_stopped(); returns 0, or -errno on a host-side failure. */
+	/* Run until vm_stopped(); returns 0, or -errno on a host-side failure. When kicked
+	 * with vm_pause_requested(), stop at an instruction boundary and call vcpu_park(). */
 	int (*vcpu_run)(struct vcpu *vcpu);
 	/* From any thread: make vcpu_run notice an interrupt or a stop request. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
 	/* Only with irqchip_in_kernel: drive a GSI of the in-kernel IOAPIC/PIC. */
 	int (*set_irq)(struct vm *vm, unsigned gsi, int level);
+	/*
+	 * Guest RAM [gpa, gpa+len) was written by something other than a vCPU
+	 * (device DMA). Optional: an engine that caches decoded guest code
+	 * drops what those bytes invalidate. Devices call vm_ram_written().
+	 */
+	void (*ram_written)(struct vm *vm, u64 gpa, u64 len);
+	/*
+	 * Only with irqchip_in_kernel: deliver a message-signalled interrupt
+	 * (address 0xFEExxxxx, data as the device wrote them), e.g. with
+	 * KVM_SIGNAL_MSI. Without an in-kernel irqchip the board delivers MSIs
+	 * to its own local APICs.
+	 */
+	int (*signal_msi)(struct vm *vm, u64 addr, u32 data);
 };
 
 /* NULL if no engine of that name is built in. */

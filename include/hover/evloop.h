@@ -22,6 +22,9 @@ int evloop_mod_fd(struct evloop *el, int fd, u32 events);
 void evloop_del_fd(struct evloop *el, int fd);
 /* Run until the VM stops (vm_stopped() != VM_RUNNING). */
 int evloop_run(struct evloop *el);
+/* With vm->lock held: stop (or restart) firing device timers, for a paused VM.
+ * Timers that fell due meanwhile fire on thaw. */
+void evloop_set_timers_frozen(struct evloop *el, bool frozen);
 /* From any thread: make evloop_run re-check the VM state and the timers. */
 void evloop_wake(struct evloop *el);
 

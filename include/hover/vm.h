@@ -80,6 +80,12 @@ struct vm {
 	bool stop_regs_valid;
 
 	bool debug; /* --debug: log unimplemented opcodes, unclaimed I/O */
+
+	/* Pause (vm_pause/vm_resume): vCPUs park in vcpu_park() at an instruction boundary. */
+	_Atomic bool pause_req;
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond;
+	unsigned parked; /* vCPUs currently parked, under park_lock */
 };
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel) HOVER_WUR;
@@ -93,7 +99,30 @@ static inline enum vm_stop vm_stopped(struct vm *vm)
 	return (enum vm_stop)atomic_load_explicit(&vm->stop, memory_order_acquire);
 }
 
+/*
+ * Device DMA wrote guest RAM [gpa, gpa+len): tell the engine (the software
+ * CPU drops code it decoded from those bytes). Any thread.
+ */
+void vm_ram_written(struct vm *vm, u64 gpa, u64 len);
+
 /* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);
+
+/*
+ * Pause and resume, shared by every engine. vm_pause() asks each vCPU to stop
+ * at its next instruction boundary and returns at once (it may be called with
+ * vm->lock held, which a running vCPU may be waiting for). An engine's
+ * vcpu_run, when kicked, calls vcpu_park() whenever vm_pause_requested(): the
+ * vCPU thread sleeps there until vm_resume() or a stop request.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+static inline bool vm_pause_requested(struct vm *vm)
+{
+	return atomic_load_explicit(&vm->pause_req, memory_order_acquire);
+}
+/* Number of vCPUs parked right now (all of them once a pause has taken effect). */
+unsigned vm_parked_vcpus(struct vm *vm);
+void vcpu_park(struct vcpu *vcpu);
 
 #endif

@@ -156,7 +156,7 @@ static void set_long_mode(struct cpu_harness *h)
 	memset(&r, 0, sizeof(r));
 	r.rip = HARNESS_CODE;
 	r.rflags = 2;
-	r.gpr[REG_RSP] = HARNESS_STACK;
+	r.gpr[GPR_RSP] = HARNESS_STACK;
 	for (int i = 0; i < SEG_COUNT; i++)
 		r.seg[i] = data;
 	r.seg[SEG_CS] = (struct seg_reg){ .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_CODE64,
@@ -285,7 +285,7 @@ enum x86_exit harness_run(struct cpu_harness *h)
 
 	vec = harness_exception(h);
 	if (vec >= 0) {
-		u64 sp = h->cpu->gpr[REG_RSP];
+		u64 sp = h->cpu->gpr[GPR_RSP];
 		bool has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
 
 		if (sp + 16 <= HARNESS_RAM_SIZE) {

@@ -5,9 +5,9 @@
  *
  *   struct cpu_harness *h = harness_create();
  *   harness_load(h, "\x48\x01\xd8\xf4", 4);      // add rax, rbx; hlt
- *   h->cpu->gpr[REG_RAX] = 1; h->cpu->gpr[REG_RBX] = 2;
+ *   h->cpu->gpr[GPR_RAX] = 1; h->cpu->gpr[GPR_RBX] = 2;
  *   assert_int_equal(harness_run(h), X86_EXIT_HALT);   // HLT with IF=0 ends the run
- *   assert_int_equal(h->cpu->gpr[REG_RAX], 3);
+ *   assert_int_equal(h->cpu->gpr[GPR_RAX], 3);
  *   assert_int_equal(harness_exception(h), -1);         // no exception was taken
  *   harness_destroy(h);
  *

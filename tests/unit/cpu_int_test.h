@@ -141,7 +141,7 @@ static inline void int_prepare(const struct int_regs *r)
 	struct x86_cpu *cpu = int_h->cpu;
 
 	memcpy(cpu->gpr, r->gpr, sizeof(cpu->gpr));
-	cpu->gpr[REG_RSP] = HARNESS_STACK;
+	cpu->gpr[GPR_RSP] = HARNESS_STACK;
 	cpu->rip = HARNESS_CODE;
 	cpu->lf.op = X86_LF_NONE;
 	cpu->rflags = 2 | (r->flags & (FL_ALL | X86_DF));
@@ -216,44 +216,44 @@ static inline void shape_inputs(int kind, struct int_regs *r)
 	u64 d, lo;
 
 	switch (kind) {
-	case IN_CL_LT8: set_low(&r->gpr[REG_RCX], 1, rnd() % 8); break;
-	case IN_CL_LT16: set_low(&r->gpr[REG_RCX], 1, rnd() % 16); break;
+	case IN_CL_LT8: set_low(&r->gpr[GPR_RCX], 1, rnd() % 8); break;
+	case IN_CL_LT16: set_low(&r->gpr[GPR_RCX], 1, rnd() % 16); break;
 	case IN_DIV1: case IN_DIV2: case IN_DIV4: case IN_DIV8:
 		k = kind == IN_DIV1 ? 1 : kind == IN_DIV2 ? 2 : kind == IN_DIV4 ? 4 : 8;
-		d = r->gpr[REG_RBX] & mask_of(k);
+		d = r->gpr[GPR_RBX] & mask_of(k);
 		if (!d)
 			d = 1;
-		set_low(&r->gpr[REG_RBX], k, d);
+		set_low(&r->gpr[GPR_RBX], k, d);
 		if (k == 1)
-			r->gpr[REG_RAX] = (r->gpr[REG_RAX] & ~0xff00ULL) | ((rnd() % d) << 8);
+			r->gpr[GPR_RAX] = (r->gpr[GPR_RAX] & ~0xff00ULL) | ((rnd() % d) << 8);
 		else
-			set_low(&r->gpr[REG_RDX], k, rnd() % d);
+			set_low(&r->gpr[GPR_RDX], k, rnd() % d);
 		break;
 	case IN_IDIV1: case IN_IDIV2: case IN_IDIV4: case IN_IDIV8:
 		k = kind == IN_IDIV1 ? 1 : kind == IN_IDIV2 ? 2 : kind == IN_IDIV4 ? 4 : 8;
-		d = sext_of(r->gpr[REG_RBX], k);
-		lo = sext_of(r->gpr[REG_RAX], k);
+		d = sext_of(r->gpr[GPR_RBX], k);
+		lo = sext_of(r->gpr[GPR_RAX], k);
 		if (!d || (d == ~0ULL && lo == sext_of(1ULL << (k * 8 - 1), k)))
 			d = 3;
-		set_low(&r->gpr[REG_RBX], k, d);
+		set_low(&r->gpr[GPR_RBX], k, d);
 		if (k == 1)
-			r->gpr[REG_RAX] = (r->gpr[REG_RAX] & ~0xff00ULL) | ((lo >> 63) ? 0xff00 : 0);
+			r->gpr[GPR_RAX] = (r->gpr[GPR_RAX] & ~0xff00ULL) | ((lo >> 63) ? 0xff00 : 0);
 		else
-			set_low(&r->gpr[REG_RDX], k, (lo >> 63) ? ~0ULL : 0);
+			set_low(&r->gpr[GPR_RDX], k, (lo >> 63) ? ~0ULL : 0);
 		break;
 	case IN_CMPXCHG:
 		if (rnd() & 1)
-			r->gpr[REG_RAX] = r->gpr[REG_RBX];
+			r->gpr[GPR_RAX] = r->gpr[GPR_RBX];
 		break;
 	case IN_SMALL_RCX: {
 		static const u64 v[] = { 0, 1, 2, 1ULL << 32, (1ULL << 32) + 1, 0xffffffff };
 
-		r->gpr[REG_RCX] = v[rnd() % ARRAY_SIZE(v)];
+		r->gpr[GPR_RCX] = v[rnd() % ARRAY_SIZE(v)];
 		break;
 	}
 	case IN_CMPXCHG_AH:
 		if (rnd() & 1)
-			set_low(&r->gpr[REG_RAX], 1, r->gpr[REG_RAX] >> 8);
+			set_low(&r->gpr[GPR_RAX], 1, r->gpr[GPR_RAX] >> 8);
 		break;
 	default:
 		break;
@@ -264,7 +264,7 @@ static inline void print_regs(const char *what, const struct int_regs *r)
 {
 	print_error("  %s:", what);
 	for (unsigned i = 0; i < 16; i++)
-		if (i != REG_RSP)
+		if (i != GPR_RSP)
 			print_error(" r%u=%llx", i, (unsigned long long)r->gpr[i]);
 	print_error(" fl=%llx\n", (unsigned long long)r->flags);
 }
@@ -297,7 +297,7 @@ static inline void int_run_cases(const struct int_case *cases, size_t n, unsigne
 			emu = in;
 			emu_exec(&emu);
 			for (g = 0; g < 16; g++)
-				if (g != REG_RSP && nat.gpr[g] != emu.gpr[g])
+				if (g != GPR_RSP && nat.gpr[g] != emu.gpr[g])
 					bad = true;
 			if ((nat.flags ^ emu.flags) & c->mask)
 				bad = true;

@@ -230,7 +230,7 @@ static void check_entry_state(struct guest_ram *ram, const struct vcpu_regs *r, 
 	const u8 *pd = gp(ram, BOOT_PD_ADDR, 0x4000);
 
 	assert_int_equal(r->rip, entry);
-	assert_int_equal(r->gpr[REG_RSI], BOOT_PARAMS_ADDR);
+	assert_int_equal(r->gpr[GPR_RSI], BOOT_PARAMS_ADDR);
 	assert_int_equal(r->rflags, 0x2);
 	assert_int_equal(r->cr3, BOOT_PML4_ADDR);
 	assert_int_equal(r->cr0 & 0x80000001u, 0x80000001u); /* PG, PE */

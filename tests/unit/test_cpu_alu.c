@@ -16,14 +16,14 @@ static void test_alu_differential(void **state)
 
 static void test_alu_memory(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 	u64 *q = (u64 *)int_data(0);
 
 	/* 128-bit add through memory: adc [rdi], rsi; adc [rdi+8], rax with CF=1 in. */
 	q[0] = ~0ULL;
 	q[1] = 5;
-	r.gpr[REG_RSI] = 0;
-	r.gpr[REG_RAX] = 0;
+	r.gpr[GPR_RSI] = 0;
+	r.gpr[GPR_RAX] = 0;
 	r.flags = X86_CF;
 	assert_int_equal(int_exec(CODE("\x48\x11\x37\x48\x11\x47\x08"), &r), -1);
 	assert_int_equal(q[0], 0);
@@ -57,7 +57,7 @@ static void test_alu_memory(void **state)
 
 static void test_alu_lock_ud(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 
 	/* lock add eax, ebx: register destination */
 	assert_int_equal(int_exec(CODE("\xf0\x01\xd8"), &r), X86_EXC_UD);
@@ -76,17 +76,17 @@ static void test_alu_lock_ud(void **state)
 
 static void test_alu_inc_keeps_cf(void **state)
 {
-	struct int_regs r = { .gpr[REG_RAX] = 0x7fffffff };
+	struct int_regs r = { .gpr[GPR_RAX] = 0x7fffffff };
 
 	/* stc; inc eax: OF set, CF still 1 */
 	assert_int_equal(int_exec(CODE("\xf9\xff\xc0"), &r), -1);
-	assert_int_equal(int_h->cpu->gpr[REG_RAX], 0x80000000);
+	assert_int_equal(int_h->cpu->gpr[GPR_RAX], 0x80000000);
 	assert_int_equal(int_flags() & (X86_CF | X86_OF | X86_SF | X86_ZF), X86_CF | X86_OF | X86_SF);
 }
 
 static void test_alu_group5(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 	struct x86_cpu *cpu = int_h->cpu;
 	u64 *q = (u64 *)int_data(0);
 
@@ -94,23 +94,23 @@ static void test_alu_group5(void **state)
 	q[0] = HARNESS_CODE + 3;
 	assert_int_equal(int_exec(CODE("\xff\x17\xf4\xf4\xf4\xf4"), &r), -1);
 	assert_int_equal(cpu->rip, HARNESS_CODE + 4);
-	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK - 8);
+	assert_int_equal(cpu->gpr[GPR_RSP], HARNESS_STACK - 8);
 	assert_int_equal(harness_read64(int_h, HARNESS_STACK - 8), HARNESS_CODE + 2);
 
 	/* jmp rax -> +3 */
-	r.gpr[REG_RAX] = HARNESS_CODE + 3;
+	r.gpr[GPR_RAX] = HARNESS_CODE + 3;
 	assert_int_equal(int_exec(CODE("\xff\xe0\xf4\xf4"), &r), -1);
 	assert_int_equal(cpu->rip, HARNESS_CODE + 4);
 
 	/* push qword [rdi]; pop rbx */
 	q[0] = 0x1122334455667788ULL;
 	assert_int_equal(int_exec(CODE("\xff\x37\x5b"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RBX], 0x1122334455667788ULL);
-	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK);
+	assert_int_equal(cpu->gpr[GPR_RBX], 0x1122334455667788ULL);
+	assert_int_equal(cpu->gpr[GPR_RSP], HARNESS_STACK);
 
 	/* 66 push word [rdi]: 2 bytes */
 	assert_int_equal(int_exec(CODE("\x66\xff\x37"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK - 2);
+	assert_int_equal(cpu->gpr[GPR_RSP], HARNESS_STACK - 2);
 }
 
 int main(void)

@@ -16,7 +16,7 @@ static void test_bitops_differential(void **state)
 
 static void test_bitops_memory(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA + 64 };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA + 64 };
 	struct x86_cpu *cpu = int_h->cpu;
 	u8 *b = int_data(0);
 	u64 *q = (u64 *)int_data(64);
@@ -24,19 +24,19 @@ static void test_bitops_memory(void **state)
 	memset(b, 0, 256);
 	/* bt dword [rdi], esi with ESI = 100: dword at +12, bit 4 */
 	b[64 + 12] = 0x10;
-	r.gpr[REG_RSI] = 100;
+	r.gpr[GPR_RSI] = 100;
 	assert_int_equal(int_exec(CODE("\x0f\xa3\x37"), &r), -1);
 	assert_true(int_flags() & X86_CF);
 
 	/* btr dword [rdi], esi with ESI = -1: dword at -4, bit 31 */
 	b[63] = 0x80;
-	r.gpr[REG_RSI] = 0xffffffff;
+	r.gpr[GPR_RSI] = 0xffffffff;
 	assert_int_equal(int_exec(CODE("\x0f\xb3\x37"), &r), -1);
 	assert_true(int_flags() & X86_CF);
 	assert_int_equal(b[63], 0);
 
 	/* lock bts qword [rdi], rax with RAX = -65: qword at -16, bit 63 */
-	r.gpr[REG_RAX] = (u64)-65;
+	r.gpr[GPR_RAX] = (u64)-65;
 	assert_int_equal(int_exec(CODE("\xf0\x48\x0f\xab\x07"), &r), -1);
 	assert_int_equal(int_flags() & X86_CF, 0);
 	assert_int_equal(b[64 - 16 + 7], 0x80);
@@ -48,15 +48,15 @@ static void test_bitops_memory(void **state)
 
 	/* bsf eax, [rdi] with a zero source: ZF = 1, EAX untouched (no zero-extension) */
 	q[0] = 0;
-	r.gpr[REG_RAX] = 0xdeadbeefcafef00dULL;
+	r.gpr[GPR_RAX] = 0xdeadbeefcafef00dULL;
 	assert_int_equal(int_exec(CODE("\x0f\xbc\x07"), &r), -1);
 	assert_true(int_flags() & X86_ZF);
-	assert_int_equal(cpu->gpr[REG_RAX], 0xdeadbeefcafef00dULL);
+	assert_int_equal(cpu->gpr[GPR_RAX], 0xdeadbeefcafef00dULL);
 }
 
 static void test_bitops_ud(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 
 	/* 0F BA: /4 is BT, /0 is reserved */
 	assert_int_equal(int_exec(CODE("\x0f\xba\x27\x01"), &r), -1);

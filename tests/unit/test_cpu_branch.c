@@ -22,12 +22,12 @@ static void test_branch_call_ret(void **state)
 	/* call 1f; hlt; 1: ret -> back to the HLT after the call */
 	assert_int_equal(int_exec(CODE("\xe8\x01\x00\x00\x00\xf4\xc3"), &r), -1);
 	assert_int_equal(cpu->rip, HARNESS_CODE + 6);
-	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK);
+	assert_int_equal(cpu->gpr[GPR_RSP], HARNESS_STACK);
 
 	/* ret 8 releases 8 more bytes */
 	assert_int_equal(int_exec(CODE("\xe8\x01\x00\x00\x00\xf4\xc2\x08\x00"), &r), -1);
 	assert_int_equal(cpu->rip, HARNESS_CODE + 6);
-	assert_int_equal(cpu->gpr[REG_RSP], HARNESS_STACK + 8);
+	assert_int_equal(cpu->gpr[GPR_RSP], HARNESS_STACK + 8);
 }
 
 /* A counted loop: mov ecx, 1000; xor eax, eax; 1: inc eax; loop 1b */
@@ -37,13 +37,13 @@ static void test_branch_loop(void **state)
 	struct x86_cpu *cpu = int_h->cpu;
 
 	assert_int_equal(int_exec(CODE("\xb9\xe8\x03\x00\x00\x31\xc0\xff\xc0\xe2\xfc"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RAX], 1000);
-	assert_int_equal(cpu->gpr[REG_RCX], 0);
+	assert_int_equal(cpu->gpr[GPR_RAX], 1000);
+	assert_int_equal(cpu->gpr[GPR_RCX], 0);
 
 	/* jmp backwards over a taken jcc chain: 1: dec ebx; jnz 1b */
-	r.gpr[REG_RBX] = 5000;
+	r.gpr[GPR_RBX] = 5000;
 	assert_int_equal(int_exec(CODE("\xff\xcb\x75\xfc"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RBX], 0);
+	assert_int_equal(cpu->gpr[GPR_RBX], 0);
 }
 
 int main(void)

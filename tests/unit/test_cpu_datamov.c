@@ -18,15 +18,15 @@ static void test_datamov_differential(void **state)
 
 static void test_datamov_memory(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 	struct x86_cpu *cpu = int_h->cpu;
 	u64 *q = (u64 *)int_data(0);
 
 	/* mov eax, [moffs64]; mov [moffs64], rax */
 	q[0] = 0x1122334455667788ULL;
-	r.gpr[REG_RAX] = ~0ULL;
+	r.gpr[GPR_RAX] = ~0ULL;
 	assert_int_equal(int_exec(CODE("\xa1\x00\x00\x20\x00\x00\x00\x00\x00"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RAX], 0x55667788);
+	assert_int_equal(cpu->gpr[GPR_RAX], 0x55667788);
 	assert_int_equal(int_exec(CODE("\x48\xa3\x08\x00\x20\x00\x00\x00\x00\x00"), &r), -1);
 	assert_int_equal(q[1], ~0ULL);
 
@@ -36,21 +36,21 @@ static void test_datamov_memory(void **state)
 
 	/* movzx eax, word [rdi] */
 	assert_int_equal(int_exec(CODE("\x0f\xb7\x07"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RAX], 0xfffe);
+	assert_int_equal(cpu->gpr[GPR_RAX], 0xfffe);
 
 	/* xchg [rdi], rsi */
 	q[0] = 5;
-	r.gpr[REG_RSI] = 9;
+	r.gpr[GPR_RSI] = 9;
 	assert_int_equal(int_exec(CODE("\x48\x87\x37"), &r), -1);
 	assert_int_equal(q[0], 9);
-	assert_int_equal(cpu->gpr[REG_RSI], 5);
+	assert_int_equal(cpu->gpr[GPR_RSI], 5);
 
 	/* lock xadd [rdi], esi */
 	q[0] = 0xffffffff;
-	r.gpr[REG_RSI] = 1;
+	r.gpr[GPR_RSI] = 1;
 	assert_int_equal(int_exec(CODE("\xf0\x0f\xc1\x37"), &r), -1);
 	assert_int_equal(q[0], 0);
-	assert_int_equal(cpu->gpr[REG_RSI], 0xffffffff);
+	assert_int_equal(cpu->gpr[GPR_RSI], 0xffffffff);
 	assert_int_equal(int_flags() & (X86_CF | X86_ZF), X86_CF | X86_ZF);
 
 	/* setnz [rdi]; xlat; movnti [rdi], rsi */
@@ -59,62 +59,62 @@ static void test_datamov_memory(void **state)
 	assert_int_equal(int_exec(CODE("\x0f\x95\x07"), &r), -1);
 	assert_int_equal(q[0], ~0ULL << 8);
 	q[0] = 0x0f0e0d0c0b0a0908ULL;
-	r.gpr[REG_RBX] = HARNESS_DATA;
-	r.gpr[REG_RAX] = 0x1234505;
+	r.gpr[GPR_RBX] = HARNESS_DATA;
+	r.gpr[GPR_RAX] = 0x1234505;
 	assert_int_equal(int_exec(CODE("\xd7"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RAX], 0x123450d);
-	r.gpr[REG_RSI] = 42;
+	assert_int_equal(cpu->gpr[GPR_RAX], 0x123450d);
+	r.gpr[GPR_RSI] = 42;
 	assert_int_equal(int_exec(CODE("\x48\x0f\xc3\x37"), &r), -1);
 	assert_int_equal(q[0], 42);
 }
 
 static void test_datamov_cmpxchg(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = HARNESS_DATA };
+	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
 	struct x86_cpu *cpu = int_h->cpu;
 	u64 *q = (u64 *)int_data(0);
 
 	/* lock cmpxchg [rdi], esi: equal */
 	q[0] = 0xaaaaaaaa00000007ULL;
-	r.gpr[REG_RAX] = 7;
-	r.gpr[REG_RSI] = 9;
+	r.gpr[GPR_RAX] = 7;
+	r.gpr[GPR_RSI] = 9;
 	assert_int_equal(int_exec(CODE("\xf0\x0f\xb1\x37"), &r), -1);
 	assert_int_equal(q[0], 0xaaaaaaaa00000009ULL);
 	assert_true(int_flags() & X86_ZF);
 	/* not equal: EAX = old value (zero-extended) */
-	r.gpr[REG_RAX] = 0xffffffff00000001ULL;
+	r.gpr[GPR_RAX] = 0xffffffff00000001ULL;
 	assert_int_equal(int_exec(CODE("\xf0\x0f\xb1\x37"), &r), -1);
 	assert_int_equal(q[0], 0xaaaaaaaa00000009ULL);
-	assert_int_equal(cpu->gpr[REG_RAX], 9);
+	assert_int_equal(cpu->gpr[GPR_RAX], 9);
 	assert_false(int_flags() & X86_ZF);
 
 	/* cmpxchg8b [rdi] */
 	q[0] = 0x1111111122222222ULL;
-	r.gpr[REG_RDX] = 0x11111111;
-	r.gpr[REG_RAX] = 0x22222222;
-	r.gpr[REG_RCX] = 0x33333333;
-	r.gpr[REG_RBX] = 0x44444444;
+	r.gpr[GPR_RDX] = 0x11111111;
+	r.gpr[GPR_RAX] = 0x22222222;
+	r.gpr[GPR_RCX] = 0x33333333;
+	r.gpr[GPR_RBX] = 0x44444444;
 	assert_int_equal(int_exec(CODE("\x0f\xc7\x0f"), &r), -1);
 	assert_int_equal(q[0], 0x3333333344444444ULL);
 	assert_true(int_flags() & X86_ZF);
 	assert_int_equal(int_exec(CODE("\x0f\xc7\x0f"), &r), -1);
 	assert_false(int_flags() & X86_ZF);
-	assert_int_equal(cpu->gpr[REG_RDX], 0x33333333);
-	assert_int_equal(cpu->gpr[REG_RAX], 0x44444444);
+	assert_int_equal(cpu->gpr[GPR_RDX], 0x33333333);
+	assert_int_equal(cpu->gpr[GPR_RAX], 0x44444444);
 
 	/* cmpxchg16b [rdi] */
 	q[0] = 1;
 	q[1] = 2;
-	r.gpr[REG_RAX] = 1;
-	r.gpr[REG_RDX] = 2;
-	r.gpr[REG_RBX] = 3;
-	r.gpr[REG_RCX] = 4;
+	r.gpr[GPR_RAX] = 1;
+	r.gpr[GPR_RDX] = 2;
+	r.gpr[GPR_RBX] = 3;
+	r.gpr[GPR_RCX] = 4;
 	assert_int_equal(int_exec(CODE("\x48\x0f\xc7\x0f"), &r), -1);
 	assert_int_equal(q[0], 3);
 	assert_int_equal(q[1], 4);
 	assert_true(int_flags() & X86_ZF);
 	/* misaligned: #GP(0) */
-	r.gpr[REG_RDI] = HARNESS_DATA + 8;
+	r.gpr[GPR_RDI] = HARNESS_DATA + 8;
 	assert_int_equal(int_exec(CODE("\x48\x0f\xc7\x0f"), &r), X86_EXC_GP);
 	/* register operand: #UD */
 	assert_int_equal(int_exec(CODE("\x0f\xc7\xc8"), &r), X86_EXC_UD);
@@ -122,7 +122,7 @@ static void test_datamov_cmpxchg(void **state)
 
 static void test_datamov_faults(void **state)
 {
-	struct int_regs r = { .gpr[REG_RDI] = UNMAPPED };
+	struct int_regs r = { .gpr[GPR_RDI] = UNMAPPED };
 
 	/* cmovz with a false condition still reads its memory operand */
 	assert_int_equal(int_exec(CODE("\x48\x0f\x44\x07"), &r), X86_EXC_PF);
@@ -136,7 +136,7 @@ static void test_datamov_faults(void **state)
 	assert_int_equal(int_exec(CODE("\x0f\xff\xc3"), &r), X86_EXC_UD);
 	/* lea with a register operand; lock mov */
 	assert_int_equal(int_exec(CODE("\x8d\xc0"), &r), X86_EXC_UD);
-	r.gpr[REG_RDI] = HARNESS_DATA;
+	r.gpr[GPR_RDI] = HARNESS_DATA;
 	assert_int_equal(int_exec(CODE("\xf0\x89\x07"), &r), X86_EXC_UD);
 	/* lock xchg with a register destination */
 	assert_int_equal(int_exec(CODE("\xf0\x87\xc3"), &r), X86_EXC_UD);

@@ -21,6 +21,7 @@
 
 #include "cpu/x86/decode_tables.h"
 #include "cpu/x86/insn.h"
+#include "tests/unit/cpu_harness.h"
 
 #define ANY 0xee /* don't check this u8 field */
 
@@ -46,12 +47,12 @@ static const struct dcase cases[] = {
 	{ "add rax,rbx", L64, B("\x48\x01\xd8"), 3, 8, 8, 3, 3, 0, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
 	{ "add ax,bx", L64, B("\x66\x01\xd8"), 3, 2, 8, 3, 3, 0, SEG_DS, NO, NO, 0, 0, 0, 0, X86_MP_66 },
 	{ "add r8,r15", L64, B("\x4d\x01\xf8"), 3, 8, 8, 3, 15, 8, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
-	{ "add [rsp],eax", L64, B("\x01\x04\x24"), 3, 4, 8, 0, 0, ANY, SEG_SS, REG_RSP, NO, 0, 0, 0, 0, 0 },
+	{ "add [rsp],eax", L64, B("\x01\x04\x24"), 3, 4, 8, 0, 0, ANY, SEG_SS, GPR_RSP, NO, 0, 0, 0, 0, 0 },
 	{ "mov eax,[rip+d]", L64, B("\x8b\x05\x78\x56\x34\x12"), 6, 4, 8, 0, 0, ANY, SEG_DS, X86_REG_RIP, NO, 0, 0x12345678, 0, 0, 0 },
 	{ "mov eax,[r12*4+0x100]", L64, B("\x42\x8b\x04\xa5\x00\x01\x00\x00"), 8, 4, 8, 0, 0, ANY, SEG_DS, NO, 12, 2, 0x100, 0, 0, 0 },
 	{ "mov rax,[r13+0]", L64, B("\x49\x8b\x45\x00"), 4, 8, 8, 1, 0, ANY, SEG_DS, 13, NO, 0, 0, 0, 0, 0 },
-	{ "mov rax,[rbp-8]", L64, B("\x48\x8b\x45\xf8"), 4, 8, 8, 1, 0, ANY, SEG_SS, REG_RBP, NO, 0, -8, 0, 0, 0 },
-	{ "lea rax,[rbx+rcx*8+0x11223344]", L64, B("\x48\x8d\x84\xcb\x44\x33\x22\x11"), 8, 8, 8, 2, 0, ANY, SEG_DS, REG_RBX, REG_RCX, 3, 0x11223344, 0, 0, 0 },
+	{ "mov rax,[rbp-8]", L64, B("\x48\x8b\x45\xf8"), 4, 8, 8, 1, 0, ANY, SEG_SS, GPR_RBP, NO, 0, -8, 0, 0, 0 },
+	{ "lea rax,[rbx+rcx*8+0x11223344]", L64, B("\x48\x8d\x84\xcb\x44\x33\x22\x11"), 8, 8, 8, 2, 0, ANY, SEG_DS, GPR_RBX, GPR_RCX, 3, 0x11223344, 0, 0, 0 },
 	{ "mov rax,imm64", L64, B("\x48\xb8\x88\x77\x66\x55\x44\x33\x22\x11"), 10, 8, 8, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0x1122334455667788ULL, 0, 0 },
 	{ "mov eax,imm32", L64, B("\xb8\xff\xff\xff\xff"), 5, 4, 8, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, ~0ULL, 0, 0 },
 	{ "test cl,0x7f", L64, B("\xf6\xc1\x7f"), 3, 4, 8, 3, 0, 1, SEG_DS, NO, NO, 0, 0, 0x7f, 0, 0 },
@@ -70,10 +71,10 @@ static const struct dcase cases[] = {
 	{ "push ax", L64, B("\x66\x50"), 2, 2, 8, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0, 0, X86_MP_66 },
 	{ "push imm8", L64, B("\x6a\x80"), 2, 8, 8, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, (u64)-128, 0, 0 },
 	{ "call rax", L64, B("\xff\xd0"), 2, 8, 8, 3, 2, 0, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
-	{ "push [rax]", L64, B("\xff\x30"), 2, 8, 8, 0, 6, ANY, SEG_DS, REG_RAX, NO, 0, 0, 0, 0, 0 },
-	{ "inc dword [rax]", L64, B("\xff\x00"), 2, 4, 8, 0, 0, ANY, SEG_DS, REG_RAX, NO, 0, 0, 0, 0, 0 },
+	{ "push [rax]", L64, B("\xff\x30"), 2, 8, 8, 0, 6, ANY, SEG_DS, GPR_RAX, NO, 0, 0, 0, 0, 0 },
+	{ "inc dword [rax]", L64, B("\xff\x00"), 2, 4, 8, 0, 0, ANY, SEG_DS, GPR_RAX, NO, 0, 0, 0, 0, 0 },
 	{ "mov rax,fs:[0x28]", L64, B("\x64\x48\x8b\x04\x25\x28\x00\x00\x00"), 9, 8, 8, 0, 0, ANY, SEG_FS, NO, NO, 0, 0x28, 0, 0, 0 },
-	{ "cs ignored in 64", L64, B("\x2e\x8b\x00"), 3, 4, 8, 0, 0, ANY, SEG_DS, REG_RAX, NO, 0, 0, 0, 0, 0 },
+	{ "cs ignored in 64", L64, B("\x2e\x8b\x00"), 3, 4, 8, 0, 0, ANY, SEG_DS, GPR_RAX, NO, 0, 0, 0, 0, 0 },
 	{ "rex before 66 ignored", L64, B("\x48\x66\x01\xd8"), 4, 2, 8, 3, 3, 0, SEG_DS, NO, NO, 0, 0, 0, 0, X86_MP_66 },
 	{ "mov rax,cr0", L64, B("\x0f\x20\xc0"), 3, 8, 8, 3, 0, 0, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
 	{ "mov cr3,rax (mod ignored)", L64, B("\x0f\x22\x18"), 3, 8, 8, 3, 3, 0, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
@@ -82,16 +83,16 @@ static const struct dcase cases[] = {
 	{ "crc32 (66 F2)", L64, B("\x66\xf2\x0f\x38\xf1\xc1"), 6, 2, 8, 3, 0, 1, SEG_DS, NO, NO, 0, 0, 0, 0, X86_MP_F2 },
 	{ "f2 f3: last wins", L64, B("\xf2\xf3\x90"), 3, 4, 8, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0, 0, X86_MP_F3 },
 	{ "palignr", L64, B("\x66\x0f\x3a\x0f\xc1\x08"), 6, 2, 8, 3, 0, 1, SEG_DS, NO, NO, 0, 0, 8, 0, X86_MP_66 },
-	{ "bt [rax],5", L64, B("\x0f\xba\x20\x05"), 4, 4, 8, 0, 4, ANY, SEG_DS, REG_RAX, NO, 0, 0, 5, 0, 0 },
+	{ "bt [rax],5", L64, B("\x0f\xba\x20\x05"), 4, 4, 8, 0, 4, ANY, SEG_DS, GPR_RAX, NO, 0, 0, 5, 0, 0 },
 	{ "shld eax,ebx,3", L64, B("\x0f\xa4\xd8\x03"), 4, 4, 8, 3, 3, 0, SEG_DS, NO, NO, 0, 0, 3, 0, 0 },
 	/* legacy modes */
-	{ "16: mov ax,[bp+si+0x10]", P16, B("\x8b\x42\x10"), 3, 2, 2, 1, 0, ANY, SEG_SS, REG_RBP, REG_RSI, 0, 0x10, 0, 0, 0 },
+	{ "16: mov ax,[bp+si+0x10]", P16, B("\x8b\x42\x10"), 3, 2, 2, 1, 0, ANY, SEG_SS, GPR_RBP, GPR_RSI, 0, 0x10, 0, 0, 0 },
 	{ "16: mov ax,[0x1234]", P16, B("\x8b\x06\x34\x12"), 4, 2, 2, 0, 0, ANY, SEG_DS, NO, NO, 0, 0x1234, 0, 0, 0 },
-	{ "16: mov ax,[bx+di-2]", P16, B("\x8b\x41\xfe"), 3, 2, 2, 1, 0, ANY, SEG_DS, REG_RBX, REG_RDI, 0, -2, 0, 0, 0 },
-	{ "16: 66 mov eax,[bx]", P16, B("\x66\x8b\x07"), 3, 4, 2, 0, 0, ANY, SEG_DS, REG_RBX, NO, 0, 0, 0, 0, X86_MP_66 },
-	{ "32: 67 mov eax,[bx+si]", P32, B("\x67\x8b\x00"), 3, 4, 2, 0, 0, ANY, SEG_DS, REG_RBX, REG_RSI, 0, 0, 0, 0, 0 },
+	{ "16: mov ax,[bx+di-2]", P16, B("\x8b\x41\xfe"), 3, 2, 2, 1, 0, ANY, SEG_DS, GPR_RBX, GPR_RDI, 0, -2, 0, 0, 0 },
+	{ "16: 66 mov eax,[bx]", P16, B("\x66\x8b\x07"), 3, 4, 2, 0, 0, ANY, SEG_DS, GPR_RBX, NO, 0, 0, 0, 0, X86_MP_66 },
+	{ "32: 67 mov eax,[bx+si]", P32, B("\x67\x8b\x00"), 3, 4, 2, 0, 0, ANY, SEG_DS, GPR_RBX, GPR_RSI, 0, 0, 0, 0, 0 },
 	{ "32: mov eax,[abs]", P32, B("\x8b\x05\x00\x10\x00\x00"), 6, 4, 4, 0, 0, ANY, SEG_DS, NO, NO, 0, 0x1000, 0, 0, 0 },
-	{ "32: es override", P32, B("\x26\x8b\x03"), 3, 4, 4, 0, 0, ANY, SEG_ES, REG_RBX, NO, 0, 0, 0, 0, 0 },
+	{ "32: es override", P32, B("\x26\x8b\x03"), 3, 4, 4, 0, 0, ANY, SEG_ES, GPR_RBX, NO, 0, 0, 0, 0, 0 },
 	{ "32: push eax", P32, B("\x50"), 1, 4, 4, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
 	{ "32: dec eax (no rex)", P32, B("\x48"), 1, 4, 4, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0, 0, 0 },
 	{ "32: jmp far", P32, B("\xea\x78\x56\x34\x12\x08\x00"), 7, 4, 4, ANY, ANY, ANY, SEG_DS, NO, NO, 0, 0, 0x12345678, 8, 0 },
@@ -397,6 +398,48 @@ static void run_capstone(bool need_handler)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * LOCK is legal only on the read-modify-write instructions SDM Vol. 2
+ * "LOCK" lists, with a memory destination; everything else is #UD.
+ * Regression vectors from the differential harness (tests/diff): hover
+ * used to execute LOCK on any instruction (e.g. lock mov, lock fcomp).
+ */
+static void test_decode_lock(void **state)
+{
+	static const struct { const char *bytes; unsigned len; bool ud; } cases[] = {
+		{ "\xf0\x01\x00", 3, false },         /* lock add [rax], eax */
+		{ "\xf0\x0f\xb1\x08", 4, false },     /* lock cmpxchg [rax], ecx */
+		{ "\xf0\x0f\xba\x28\x01", 5, false }, /* lock bts dword [rax], 1 */
+		{ "\xf0\x87\x00", 3, false },         /* lock xchg [rax], eax */
+		{ "\xf0\x01\xc0", 3, true },          /* register destination */
+		{ "\xf0\x39\x00", 3, true },          /* lock cmp */
+		{ "\xf0\x89\x00", 3, true },          /* lock mov */
+		{ "\xf0\x0f\xa3\x00", 4, true },      /* lock bt */
+		{ "\xf0\x0f\xba\x20\x01", 5, true },  /* lock bt dword [rax], 1 */
+		{ "\xf0\xdc\x18", 3, true },          /* lock fcomp qword [rax] */
+		{ "\xf0\xf3\xa4", 3, true },          /* lock rep movsb */
+		{ "\xf0\x83\x38\x01", 4, true },      /* lock cmp dword [rax], 1 */
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct cpu_harness *h = harness_create();
+		u8 code[8];
+
+		assert_non_null(h);
+		memcpy(code, cases[i].bytes, cases[i].len);
+		code[cases[i].len] = 0xf4;
+		harness_load(h, code, cases[i].len + 1);
+		h->cpu->gpr[GPR_RAX] = HARNESS_DATA;
+		h->cpu->gpr[GPR_RSI] = HARNESS_DATA;
+		h->cpu->gpr[GPR_RDI] = HARNESS_DATA + 0x100;
+		assert_int_equal(harness_run(h), X86_EXIT_HALT);
+		if (cases[i].ud != (harness_exception(h) == 6))
+			fail_msg("case %u: expected %s, got exception %d", i,
+				 cases[i].ud ? "#UD" : "no exception", harness_exception(h));
+		harness_destroy(h);
+	}
+}
+
 static void test_decode_lengths_capstone(void **state)
 {
 	run_capstone(false);
@@ -413,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_decode_table),
 		cmocka_unit_test(test_decode_fields),
 		cmocka_unit_test(test_decode_invalid),
+		cmocka_unit_test(test_decode_lock),
 		cmocka_unit_test(test_decode_lengths_capstone),
 		cmocka_unit_test(test_decode_implemented_capstone),
 	};

@@ -44,11 +44,11 @@ static void test_run_basic(void **state)
 	struct cpu_harness *h = *state;
 
 	harness_load(h, "\x48\x01\xd8\xf4", 4); /* add rax, rbx; hlt */
-	h->cpu->gpr[REG_RAX] = 40;
-	h->cpu->gpr[REG_RBX] = 2;
+	h->cpu->gpr[GPR_RAX] = 40;
+	h->cpu->gpr[GPR_RBX] = 2;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 42);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 42);
 	assert_int_equal(h->cpu->rip, CODE + 4);
 }
 
@@ -63,14 +63,14 @@ static void test_run_loop(void **state)
 	harness_load(h, code, sizeof(code));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 1000);
-	assert_int_equal(h->cpu->gpr[REG_RCX], 0);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 1000);
+	assert_int_equal(h->cpu->gpr[GPR_RCX], 0);
 	assert_true(h->cpu->icount - before >= 3000);
 
 	/* Run the same code again: now from the block cache. */
 	h->cpu->rip = CODE;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 1000);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 1000);
 }
 
 /* A store patches the very next instruction of the executing block. */
@@ -84,7 +84,7 @@ static void test_run_smc_same_block(void **state)
 	harness_load(h, code, sizeof(code));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 2);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 2);
 }
 
 /* Code executed once, patched through another virtual alias of its page, executed again. */
@@ -110,8 +110,8 @@ static void test_run_smc_alias(void **state)
 	harness_load(h, code, (size_t)(p - code));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RBX], 1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 2);
+	assert_int_equal(h->cpu->gpr[GPR_RBX], 1);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 2);
 }
 
 /* Code rewritten from outside (like device DMA) between two runs. */
@@ -121,11 +121,11 @@ static void test_run_smc_external(void **state)
 
 	harness_load(h, "\xb8\x01\x00\x00\x00\xf4", 6);
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 1);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 1);
 	harness_write(h, CODE + 1, "\x07", 1);
 	h->cpu->rip = CODE;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 7);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 7);
 }
 
 /* An instruction whose bytes straddle two pages. */
@@ -137,7 +137,7 @@ static void test_run_page_cross_insn(void **state)
 	h->cpu->rip = 0x100ffe;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 0x12345678);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0x12345678);
 	assert_int_equal(h->cpu->rip, 0x101004);
 }
 
@@ -149,12 +149,12 @@ static void test_run_page_cross_fault(void **state)
 	harness_load_at(h, 0x100ffe, "\xb8\x78\x56\x34\x12\xf4", 6);
 	harness_unmap(h, 0x101000);
 	h->cpu->rip = 0x100ffe;
-	h->cpu->gpr[REG_RAX] = 0;
+	h->cpu->gpr[GPR_RAX] = 0;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), X86_EXC_PF);
 	assert_int_equal(h->cpu->cr2, 0x101000);
 	assert_int_equal(h->exc_rip, 0x100ffe);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 0);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0);
 }
 
 /* 8-byte store and load across a page boundary; a faulting one writes nothing. */
@@ -166,10 +166,10 @@ static void test_run_data_cross(void **state)
 				   0x48, 0x8b, 0x1c, 0x25, 0xfc, 0x0f, 0x20, 0x00, 0xf4 };
 
 	harness_load(h, code, sizeof(code));
-	h->cpu->gpr[REG_RAX] = 0x1122334455667788ULL;
+	h->cpu->gpr[GPR_RAX] = 0x1122334455667788ULL;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RBX], 0x1122334455667788ULL);
+	assert_int_equal(h->cpu->gpr[GPR_RBX], 0x1122334455667788ULL);
 	assert_int_equal(harness_read64(h, 0x200ffc), 0x1122334455667788ULL);
 
 	memset(harness_ptr(h, 0x200ff8), 0, 16);
@@ -203,7 +203,7 @@ static void test_run_mmio(void **state)
 	assert_int_equal(h->mmio[0].val, 0x1234);
 	assert_false(h->mmio[1].write);
 	assert_int_equal(h->mmio[1].gpa, 0xfee00004);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 0xabcd);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0xabcd);
 }
 
 struct delayed {
@@ -283,14 +283,14 @@ static void test_run_exceptions(void **state)
 	memset(buf, 0x66, sizeof(buf));
 	buf[15] = 0x90;
 	harness_load(h, buf, sizeof(buf));
-	h->cpu->gpr[REG_RSP] = HARNESS_STACK;
+	h->cpu->gpr[GPR_RSP] = HARNESS_STACK;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), X86_EXC_GP);
 	assert_int_equal(h->exc_rip, CODE);
 
 	/* non-canonical data address: #GP(0) */
 	harness_load(h, "\x48\xb8\x00\x00\x00\x00\x00\x80\x00\x00\x8b\x00\xf4", 13);
-	h->cpu->gpr[REG_RSP] = HARNESS_STACK;
+	h->cpu->gpr[GPR_RSP] = HARNESS_STACK;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), X86_EXC_GP);
 	assert_int_equal(h->exc_rip, CODE + 10);

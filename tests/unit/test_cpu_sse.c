@@ -105,15 +105,15 @@ static void guest_sse(struct cpu_harness *h, struct sse_state *s)
 	cpu->fpu.fsw = 0;
 	cpu->fpu.ftw = 0;
 	cpu->fpu.mxcsr = s->mxcsr;
-	cpu->gpr[REG_RAX] = s->rax;
-	cpu->gpr[REG_RBX] = HARNESS_DATA;
+	cpu->gpr[GPR_RAX] = s->rax;
+	cpu->gpr[GPR_RBX] = HARNESS_DATA;
 	cpu->rip = HARNESS_CODE;
 	harness_write(h, HARNESS_DATA, s->mem, sizeof(s->mem));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
 	s->x0 = cpu->fpu.xmm[0];
 	s->mm0 = cpu->fpu.fpr[0].mant;
-	s->rax = cpu->gpr[REG_RAX];
+	s->rax = cpu->gpr[GPR_RAX];
 	s->mxcsr = cpu->fpu.mxcsr;
 	s->flags = x86_get_rflags(cpu) & ARITH;
 	memcpy(s->mem, harness_ptr(h, HARNESS_DATA), sizeof(s->mem));
@@ -276,7 +276,7 @@ static struct cpu_harness *run_code(const char *code, unsigned len)
 	memcpy(buf, code, len);
 	buf[len] = 0xf4;
 	harness_load(h, buf, len + 1);
-	h->cpu->gpr[REG_RBX] = HARNESS_DATA;
+	h->cpu->gpr[GPR_RBX] = HARNESS_DATA;
 	return h;
 }
 
@@ -385,7 +385,7 @@ static void test_fences(void **state)
 	harness_destroy(h);
 	/* clflush of an unmapped page: #PF */
 	h = run_code("\x0f\xae\x3b", 3);
-	h->cpu->gpr[REG_RBX] = 0x40000000000ULL;
+	h->cpu->gpr[GPR_RBX] = 0x40000000000ULL;
 	harness_run(h);
 	assert_int_equal(harness_exception(h), X86_EXC_PF);
 	harness_destroy(h);
@@ -493,7 +493,7 @@ static void test_mmx_alias(void **state)
 	struct x86_cpu *cpu = h->cpu;
 	cpu->fpu.fsw = 5 << 11;
 	cpu->fpu.ftw = 0xffff;
-	cpu->gpr[REG_RAX] = 0x0123456789abcdefULL;
+	cpu->gpr[GPR_RAX] = 0x0123456789abcdefULL;
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(cpu->fpu.fpr[3].mant, 0x0123456789abcdefULL);
 	assert_int_equal(cpu->fpu.fpr[3].exp, 0xffff);
@@ -550,7 +550,7 @@ static void test_maskmov(void **state)
 	u8 before[16];
 	memset(before, 0xee, 16);
 	harness_write(h, HARNESS_DATA, before, 16);
-	h->cpu->gpr[REG_RDI] = HARNESS_DATA;
+	h->cpu->gpr[GPR_RDI] = HARNESS_DATA;
 	for (unsigned i = 0; i < 16; i++) {
 		h->cpu->fpu.xmm[0].b[i] = (u8)i;
 		h->cpu->fpu.xmm[1].b[i] = (i & 1) ? 0x80 : 0x7f;

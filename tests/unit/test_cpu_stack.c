@@ -15,30 +15,30 @@ static void test_stack_push_pop(void **state)
 
 	/* push rsp pushes the old value */
 	assert_int_equal(int_exec(CODE("\x54\x58"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RAX], SP);
-	assert_int_equal(cpu->gpr[REG_RSP], SP);
+	assert_int_equal(cpu->gpr[GPR_RAX], SP);
+	assert_int_equal(cpu->gpr[GPR_RSP], SP);
 
 	/* push -5 (Ib); push 0x12345678 (Iz); pop rbx; pop rcx */
 	assert_int_equal(int_exec(CODE("\x6a\xfb\x68\x78\x56\x34\x12\x5b\x59"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RBX], 0x12345678);
-	assert_int_equal(cpu->gpr[REG_RCX], (u64)-5);
+	assert_int_equal(cpu->gpr[GPR_RBX], 0x12345678);
+	assert_int_equal(cpu->gpr[GPR_RCX], (u64)-5);
 
 	/* 66 push ax; 66 pop bx: 16-bit, upper bits of RBX kept */
-	r.gpr[REG_RAX] = 0xaaaa;
-	r.gpr[REG_RBX] = 0xffffffffffff0000ULL;
+	r.gpr[GPR_RAX] = 0xaaaa;
+	r.gpr[GPR_RBX] = 0xffffffffffff0000ULL;
 	assert_int_equal(int_exec(CODE("\x66\x50\x66\x5b"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RBX], 0xffffffffffffaaaaULL);
+	assert_int_equal(cpu->gpr[GPR_RBX], 0xffffffffffffaaaaULL);
 	assert_int_equal(harness_read64(int_h, SP - 8) >> 48, 0xaaaa);
 
 	/* push r12; pop r13 */
-	r.gpr[REG_R12] = 0x1234;
+	r.gpr[GPR_R12] = 0x1234;
 	assert_int_equal(int_exec(CODE("\x41\x54\x41\x5d"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_R13], 0x1234);
+	assert_int_equal(cpu->gpr[GPR_R13], 0x1234);
 
 	/* pop rsp: RSP gets the popped value */
 	*(u64 *)harness_ptr(int_h, SP) = 0x70000;
 	assert_int_equal(int_exec(CODE("\x5c"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RSP], 0x70000);
+	assert_int_equal(cpu->gpr[GPR_RSP], 0x70000);
 }
 
 static void test_stack_pop_ev(void **state)
@@ -51,12 +51,12 @@ static void test_stack_pop_ev(void **state)
 	*(u64 *)harness_ptr(int_h, SP + 16) = 0;
 	assert_int_equal(int_exec(CODE("\x8f\x44\x24\x08"), &r), -1);
 	assert_int_equal(harness_read64(int_h, SP + 16), 0xfeed);
-	assert_int_equal(cpu->gpr[REG_RSP], SP + 8);
+	assert_int_equal(cpu->gpr[GPR_RSP], SP + 8);
 
 	/* pop qword [rax] with RAX unmapped: #PF, RSP unchanged (as saved in the frame: err rip cs rflags rsp) */
-	r.gpr[REG_RAX] = 0x40000000;
+	r.gpr[GPR_RAX] = 0x40000000;
 	assert_int_equal(int_exec(CODE("\x8f\x00"), &r), X86_EXC_PF);
-	assert_int_equal(harness_read64(int_h, cpu->gpr[REG_RSP] + 32), SP);
+	assert_int_equal(harness_read64(int_h, cpu->gpr[GPR_RSP] + 32), SP);
 	/* 8F /1 is not POP */
 	assert_int_equal(int_exec(CODE("\x8f\xc8"), &r), X86_EXC_UD);
 }
@@ -67,30 +67,30 @@ static void test_stack_enter_leave(void **state)
 	struct x86_cpu *cpu = int_h->cpu;
 
 	/* enter 16, 0 */
-	r.gpr[REG_RBP] = 0xbbbb;
+	r.gpr[GPR_RBP] = 0xbbbb;
 	assert_int_equal(int_exec(CODE("\xc8\x10\x00\x00"), &r), -1);
 	assert_int_equal(harness_read64(int_h, SP - 8), 0xbbbb);
-	assert_int_equal(cpu->gpr[REG_RBP], SP - 8);
-	assert_int_equal(cpu->gpr[REG_RSP], SP - 8 - 16);
+	assert_int_equal(cpu->gpr[GPR_RBP], SP - 8);
+	assert_int_equal(cpu->gpr[GPR_RSP], SP - 8 - 16);
 
 	/* enter 32, 3: copies two outer frame pointers, then pushes the new frame */
 	*(u64 *)harness_ptr(int_h, 0x70000 - 8) = 0x1111;
 	*(u64 *)harness_ptr(int_h, 0x70000 - 16) = 0x2222;
-	r.gpr[REG_RBP] = 0x70000;
+	r.gpr[GPR_RBP] = 0x70000;
 	assert_int_equal(int_exec(CODE("\xc8\x20\x00\x03"), &r), -1);
 	assert_int_equal(harness_read64(int_h, SP - 8), 0x70000);
 	assert_int_equal(harness_read64(int_h, SP - 16), 0x1111);
 	assert_int_equal(harness_read64(int_h, SP - 24), 0x2222);
 	assert_int_equal(harness_read64(int_h, SP - 32), SP - 8);
-	assert_int_equal(cpu->gpr[REG_RBP], SP - 8);
-	assert_int_equal(cpu->gpr[REG_RSP], SP - 32 - 32);
+	assert_int_equal(cpu->gpr[GPR_RBP], SP - 8);
+	assert_int_equal(cpu->gpr[GPR_RSP], SP - 32 - 32);
 
 	/* leave */
 	*(u64 *)harness_ptr(int_h, 0x70000) = 0xcccc;
-	r.gpr[REG_RBP] = 0x70000;
+	r.gpr[GPR_RBP] = 0x70000;
 	assert_int_equal(int_exec(CODE("\xc9"), &r), -1);
-	assert_int_equal(cpu->gpr[REG_RBP], 0xcccc);
-	assert_int_equal(cpu->gpr[REG_RSP], 0x70008);
+	assert_int_equal(cpu->gpr[GPR_RBP], 0xcccc);
+	assert_int_equal(cpu->gpr[GPR_RSP], 0x70008);
 }
 
 int main(void)

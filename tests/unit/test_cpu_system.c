@@ -174,7 +174,7 @@ static void test_walk_accessed_dirty(void **state)
 /* The frame the CPU pushed, as 64-bit slots from the handler's RSP. */
 static u64 frame(struct cpu_harness *h, unsigned slot)
 {
-	return harness_read64(h, h->cpu->gpr[REG_RSP] + slot * 8);
+	return harness_read64(h, h->cpu->gpr[GPR_RSP] + slot * 8);
 }
 
 static void test_fault_same_privilege(void **state)
@@ -191,7 +191,7 @@ static void test_fault_same_privilege(void **state)
 	assert_int_equal(h->exc_rip, HARNESS_CODE);
 	assert_int_equal(h->cpu->cr2, 0x400000);
 	/* No stack switch: the frame sits 16-byte aligned below the old RSP. */
-	assert_int_equal(h->cpu->gpr[REG_RSP], HARNESS_STACK - 48);
+	assert_int_equal(h->cpu->gpr[GPR_RSP], HARNESS_STACK - 48);
 	assert_int_equal(frame(h, 2), HARNESS_SEL_CODE64);
 	assert_int_equal(frame(h, 4), HARNESS_STACK);
 	assert_int_equal(frame(h, 5), HARNESS_SEL_DATA);
@@ -206,7 +206,7 @@ static void reload(struct cpu_harness *h, const u8 *code, size_t len)
 {
 	harness_load(h, code, len);
 	h->cpu->halted = false;
-	h->cpu->gpr[REG_RSP] = HARNESS_STACK;
+	h->cpu->gpr[GPR_RSP] = HARNESS_STACK;
 }
 
 static void run_user(struct cpu_harness *h, const u8 *user, size_t len)
@@ -226,7 +226,7 @@ static void test_iret_to_user_and_gp_with_stack_switch(void **state)
 	assert_int_equal(h->exc_err, X86_EXC_BP * 8 + 2);
 	assert_int_equal(h->exc_rip, USER_CODE);
 	/* Stack from TSS.RSP0, SS:RSP of ring 3 saved. */
-	assert_int_equal(h->cpu->gpr[REG_RSP], HARNESS_STACK - 48);
+	assert_int_equal(h->cpu->gpr[GPR_RSP], HARNESS_STACK - 48);
 	assert_int_equal(frame(h, 2), HARNESS_SEL_UCODE64);
 	assert_int_equal(frame(h, 4), USER_STACK);
 	assert_int_equal(frame(h, 5), HARNESS_SEL_UDATA);
@@ -261,7 +261,7 @@ static void test_ist(void **state)
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), X86_EXC_UD);
 	assert_int_equal(h->exc_rip, HARNESS_CODE);
-	assert_int_equal(h->cpu->gpr[REG_RSP], 0x70000 - 40);
+	assert_int_equal(h->cpu->gpr[GPR_RSP], 0x70000 - 40);
 	assert_int_equal(frame(h, 3), HARNESS_STACK);
 }
 
@@ -275,7 +275,7 @@ static void test_iretq_same_privilege(void **state)
 	harness_load(h, code, sizeof(code));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RSP], HARNESS_STACK);
+	assert_int_equal(h->cpu->gpr[GPR_RSP], HARNESS_STACK);
 	assert_int_equal(h->cpu->rip, HARNESS_CODE + sizeof(code));
 	assert_int_equal(h->cpu->cpl, 0);
 	assert_int_equal(h->cpu->seg[SEG_SS].sel, HARNESS_SEL_DATA);
@@ -294,18 +294,18 @@ static void test_syscall_sysret(void **state)
 	cpu->msr.star = (0x1bULL << 48) | ((u64)HARNESS_SEL_CODE64 << 32);
 	cpu->msr.lstar = KERNEL_ENTRY;
 	cpu->msr.sfmask = X86_IF | X86_DF;
-	cpu->gpr[REG_RAX] = 0;
-	cpu->gpr[REG_RBX] = 0;
+	cpu->gpr[GPR_RAX] = 0;
+	cpu->gpr[GPR_RBX] = 0;
 	harness_load_at(h, KERNEL_ENTRY, entry, sizeof(entry));
 	run_user(h, user, sizeof(user));
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(cpu->gpr[REG_RBX], 1);
-	assert_int_equal(cpu->gpr[REG_RCX], USER_CODE + sizeof(user));
-	assert_int_equal(cpu->gpr[REG_R11] & ~X86_FLAGS_ARITH, 2);
+	assert_int_equal(cpu->gpr[GPR_RBX], 1);
+	assert_int_equal(cpu->gpr[GPR_RCX], USER_CODE + sizeof(user));
+	assert_int_equal(cpu->gpr[GPR_R11] & ~X86_FLAGS_ARITH, 2);
 	assert_int_equal(cpu->cpl, 0);
 	assert_int_equal(cpu->seg[SEG_CS].sel, HARNESS_SEL_CODE64);
 	assert_int_equal(cpu->seg[SEG_SS].sel, HARNESS_SEL_DATA);
-	assert_int_equal(cpu->gpr[REG_RSP], USER_STACK);
+	assert_int_equal(cpu->gpr[GPR_RSP], USER_STACK);
 	assert_int_equal(cpu->mode, X86_MODE_LONG64);
 }
 
@@ -362,11 +362,11 @@ static void test_port_io(void **state)
 	assert_false(h->pio[1].out);
 	assert_int_equal(h->pio[1].port, 0x71);
 	assert_int_equal(h->pio[1].size, 4);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 0x12345678);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0x12345678);
 	assert_int_equal(h->pio[2].val, 'x');
 	assert_int_equal(h->pio[4].val, 'z');
-	assert_int_equal(h->cpu->gpr[REG_RCX], 0);
-	assert_int_equal(h->cpu->gpr[REG_RSI], HARNESS_DATA + 3);
+	assert_int_equal(h->cpu->gpr[GPR_RCX], 0);
+	assert_int_equal(h->cpu->gpr[GPR_RSI], HARNESS_DATA + 3);
 }
 
 static void test_user_int80_and_io_denied(void **state)
@@ -381,7 +381,7 @@ static void test_user_int80_and_io_denied(void **state)
 	run_user(h, user, sizeof(user));
 	assert_int_equal(harness_exception(h), 0x80);
 	assert_int_equal(h->exc_rip, USER_CODE + 2); /* a trap: returns after INT */
-	assert_int_equal(h->cpu->gpr[REG_RSP], HARNESS_STACK - 40);
+	assert_int_equal(h->cpu->gpr[GPR_RSP], HARNESS_STACK - 40);
 	assert_int_equal(frame(h, 4), HARNESS_SEL_UDATA);
 
 	/* OUT at CPL 3 > IOPL 0, I/O bitmap base beyond the TSS limit: #GP(0). */
@@ -438,13 +438,13 @@ static void test_msrs(void **state)
 	reload(h, efer, sizeof(efer));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_int_equal(h->cpu->gpr[REG_RAX], 0xd01);
-	assert_int_equal(h->cpu->gpr[REG_RDX], 0);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0xd01);
+	assert_int_equal(h->cpu->gpr[GPR_RDX], 0);
 
 	reload(h, archcap, sizeof(archcap));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	assert_true(h->cpu->gpr[REG_RAX] & 1); /* RDCL_NO: no page-table isolation */
+	assert_true(h->cpu->gpr[GPR_RAX] & 1); /* RDCL_NO: no page-table isolation */
 }
 
 static void test_cr4_reserved(void **state)

@@ -108,14 +108,14 @@ static void guest_x87(struct cpu_harness *h, struct x87_state *s)
 	f->fpr[6] = s->a;
 	f->fpr[7] = s->b;
 	f->ftw = (u16)(0x0fff | tag_of(s->a) << 12 | tag_of(s->b) << 14);
-	cpu->gpr[REG_RAX] = s->rax;
-	cpu->gpr[REG_RBX] = HARNESS_DATA;
+	cpu->gpr[GPR_RAX] = s->rax;
+	cpu->gpr[GPR_RBX] = HARNESS_DATA;
 	cpu->rip = HARNESS_CODE;
 	x86_set_arith_flags(cpu, s->flags_in);
 	harness_write(h, HARNESS_DATA, s->mem, sizeof(s->mem));
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(harness_exception(h), -1);
-	s->rax = cpu->gpr[REG_RAX];
+	s->rax = cpu->gpr[GPR_RAX];
 	s->flags = x86_get_rflags(cpu) & ARITH;
 	memcpy(s->mem, harness_ptr(h, HARNESS_DATA), sizeof(s->mem));
 	memset(s->fx, 0, sizeof(s->fx));
@@ -303,7 +303,7 @@ static struct cpu_harness *run_code(const char *code, unsigned len)
 	memcpy(buf, code, len);
 	buf[len] = 0xf4;
 	harness_load(h, buf, len + 1);
-	h->cpu->gpr[REG_RBX] = HARNESS_DATA;
+	h->cpu->gpr[GPR_RBX] = HARNESS_DATA;
 	return h;
 }
 
@@ -364,7 +364,7 @@ static void test_unmasked_mf(void **state)
 	harness_run(h);
 	assert_int_equal(harness_exception(h), X86_EXC_MF);
 	assert_int_equal(h->exc_rip, HARNESS_CODE + 2);
-	assert_int_equal(h->cpu->gpr[REG_RAX] & 0xffff, 0x8084);
+	assert_int_equal(h->cpu->gpr[GPR_RAX] & 0xffff, 0x8084);
 	harness_destroy(h);
 }
 

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The JSON API's HTTP layer (HTTP/1.1 over a unix socket, as Firecracker
+ * serves its API), shared by `hover run --api-sock` and hoverd. libmicrohttpd
+ * parses HTTP; this file turns a request into (method, path, query, JSON
+ * body) for a handler and the handler's reply into a response. Paths, the VM
+ * object and the error body are described in mgmt/openapi.yaml, which
+ * GET /openapi.yaml serves.
+ *
+ * Two modes: API_EVLOOP (no thread of its own: the owner watches
+ * api_server_poll_fd() and calls api_server_dispatch(), so handlers run in the
+ * VM's event loop with its lock held) and API_THREADED (a thread per
+ * connection, for hoverd: a slow or streaming client never holds up others).
+ */
+#ifndef HOVER_MGMT_API_H
+#define HOVER_MGMT_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "include/hover/types.h"
+
+#define API_BODY_MAX (1u << 20)
+
+struct api_request {
+	const char *method;
+	const char *path;
+	json_t *body; /* NULL: no body */
+	int fd;       /* the client's socket (to notice a hang-up while streaming) */
+	void *conn;   /* libmicrohttpd's connection, for api_query() */
+};
+
+/* Streaming body: fill buf, return bytes; -1 at the end; may block. */
+typedef ssize_t api_stream_fn(void *opaque, char *buf, size_t max);
+
+struct api_reply {
+	unsigned status;
+	json_t *body;             /* sent as application/json; the reply owns it */
+	const char *text;         /* or a static text body */
+	size_t text_len;
+	const char *content_type; /* for text */
+	api_stream_fn *stream;    /* or a streamed text body */
+	void *stream_opaque;
+	void (*stream_free)(void *opaque);
+};
+
+typedef void api_handler_fn(void *opaque, const struct api_request *req, struct api_reply *rep);
+
+enum api_mode { API_EVLOOP, API_THREADED };
+
+struct api_server;
+
+/* Bind and listen on a unix socket; a stale socket file is replaced. */
+int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen) HOVER_WUR;
+/* Takes ownership of listen_fd. */
+int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
+		      api_handler_fn *fn, void *opaque) HOVER_WUR;
+void api_server_destroy(struct api_server *s);
+/* API_EVLOOP: the fd to watch for EPOLLIN, and what to call when it fires. */
+int api_server_poll_fd(struct api_server *s);
+void api_server_dispatch(struct api_server *s);
+unsigned long api_server_requests(struct api_server *s);
+
+/* Replies. api_error's body is {"error": {"status": N, "message": "..."}}. */
+void api_json(struct api_reply *rep, unsigned status, json_t *body);
+void api_error(struct api_reply *rep, unsigned status, const char *fmt, ...) HOVER_PRINTF(3, 4);
+void api_openapi(struct api_reply *rep);
+/* A query-string argument, or NULL. */
+const char *api_query(const struct api_request *req, const char *key);
+
+/*
+ * Split "/vms/NAME/ACTION" style paths: fills at most max segments, returns
+ * the count, or -1 if there are more. Segments point into buf.
+ */
+int api_split_path(const char *path, char *buf, size_t buflen, char **seg, int max);
+
+/* The OpenAPI document, embedded at build time from mgmt/openapi.yaml. */
+extern const char api_openapi_yaml[];
+extern const size_t api_openapi_yaml_len;
+
+#endif

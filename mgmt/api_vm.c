@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The per-VM API (api_vm.h). Every handler runs in the VM's event loop with
+ * vm->lock held, so it sees devices in a consistent state; pause only asks
+ * the vCPUs to park (they may be waiting for this very lock) and returns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "machine/pc.h"
+#include "mgmt/api.h"
+#include "mgmt/api_vm.h"
+#include "mgmt/cmd.h"
+
+struct api_vm {
+	struct api_vm_info info;
+	struct api_server *srv;
+	struct pc *pc;
+	u64 start_ns;
+	u64 console_bytes;
+	unsigned resets;
+};
+
+static double seconds_since(u64 ns)
+{
+	return (double)(clock_ns() - ns) / 1e9;
+}
+
+static double thread_cpu_s(pthread_t t)
+{
+	clockid_t cid;
+	struct timespec ts;
+
+	if (pthread_getcpuclockid(t, &cid) || clock_gettime(cid, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static u64 rss_bytes(void)
+{
+	unsigned long size, rss;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%lu %lu", &size, &rss);
+	fclose(f);
+	return n == 2 ? (u64)rss * (u64)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static const char *state_of(struct api_vm *a)
+{
+	return pc_paused(a->pc) ? "paused" : "running";
+}
+
+static json_t *vm_object(struct api_vm *a)
+{
+	json_t *o = json_pack("{s:s,s:s,s:I,s:f,s:i,s:I,s:s,s:O,s:s,s:i}",
+			      "name", a->info.name, "state", state_of(a),
+			      "pid", (json_int_t)getpid(), "uptime_s", seconds_since(a->start_ns),
+			      "vcpus", (int)a->info.cpus, "memory_bytes", (json_int_t)a->info.memory,
+			      "accel", a->info.accel, "config", a->info.config,
+			      "api_socket", a->info.api_socket, "resets", (int)a->resets);
+
+	if (o && a->info.console_socket)
+		json_object_set_new(o, "console_socket", json_string(a->info.console_socket));
+	return o;
+}
+
+static json_t *metrics_object(struct api_vm *a)
+{
+	struct vm *vm = pc_vm(a->pc);
+	json_t *cpus = json_array();
+	struct rusage ru;
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		json_array_append_new(cpus, json_pack("{s:i,s:f}", "index", (int)i, "cpu_time_s",
+						      thread_cpu_s(vm->vcpu[i]->thread)));
+	getrusage(RUSAGE_SELF, &ru);
+	return json_pack("{s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
+			 "name", a->info.name, "state", state_of(a),
+			 "uptime_s", seconds_since(a->start_ns), "vcpu", cpus,
+			 "vcpus_parked", (int)vm_parked_vcpus(vm),
+			 "memory", "guest_bytes", (json_int_t)a->info.memory,
+			 "rss_bytes", (json_int_t)rss_bytes(),
+			 "process", "user_cpu_s",
+			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+			 "system_cpu_s",
+			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+			 "console", "bytes_out", (json_int_t)a->console_bytes,
+			 "api", "requests", (json_int_t)api_server_requests(a->srv));
+}
+
+static void vm_action(struct api_vm *a, const char *action, struct api_reply *rep)
+{
+	if (strcmp(action, "pause") == 0) {
+		if (pc_paused(a->pc))
+			return api_error(rep, 409, "vm %s is already paused", a->info.name);
+		pc_pause(a->pc);
+	} else if (strcmp(action, "resume") == 0) {
+		if (!pc_paused(a->pc))
+			return api_error(rep, 409, "vm %s is not paused (it is running)",
+					 a->info.name);
+		pc_resume(a->pc);
+	} else if (strcmp(action, "shutdown") == 0) {
+		bool seen;
+
+		if (pc_paused(a->pc))
+			return api_error(rep, 409, "vm %s is paused: resume it before a shutdown "
+					 "(or use off)", a->info.name);
+		seen = pc_power_button(a->pc);
+		return api_json(rep, 202, json_pack("{s:s,s:b}", "action", "shutdown",
+						    "power_button_enabled", seen));
+	} else if (strcmp(action, "reset") == 0) {
+		pc_request_reset(a->pc, "reset through the API");
+		return api_json(rep, 202, json_pack("{s:s}", "action", "reset"));
+	} else if (strcmp(action, "off") == 0) {
+		pc_request_off(a->pc, "powered off through the API");
+		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
+	} else {
+		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off)",
+				 action);
+	}
+	api_json(rep, 200, vm_object(a));
+}
+
+static void handle(void *opaque, const struct api_request *req, struct api_reply *rep)
+{
+	struct api_vm *a = opaque;
+	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+	char buf[512];
+	char *seg[4];
+	int n = api_split_path(req->path, buf, sizeof(buf), seg, 4), i;
+
+	if (n == 1 && strcmp(seg[0], "openapi.yaml") == 0 && get)
+		return api_openapi(rep);
+	if (n == 1 && strcmp(seg[0], "version") == 0 && get)
+		return api_json(rep, 200, json_pack("{s:s}", "version", HOVER_VERSION));
+	if (n == 1 && strcmp(seg[0], "vms") == 0) {
+		if (!get)
+			return api_error(rep, 405, "%s /vms: this is one VM's API; only GET",
+					 req->method);
+		return api_json(rep, 200, json_pack("[o]", vm_object(a)));
+	}
+	/* /vm[/X] or /vms/NAME[/X] */
+	if (n >= 1 && strcmp(seg[0], "vm") == 0) {
+		i = 1;
+	} else if (n >= 2 && strcmp(seg[0], "vms") == 0) {
+		if (strcmp(seg[1], a->info.name) != 0)
+			return api_error(rep, 404, "no such VM: %s (this API serves %s)", seg[1],
+					 a->info.name);
+		i = 2;
+	} else {
+		return api_error(rep, 404, "no such path: %s (see GET /openapi.yaml)", req->path);
+	}
+	if (n == i) {
+		if (!get)
+			return api_error(rep, 405, "%s %s: only GET", req->method, req->path);
+		return api_json(rep, 200, vm_object(a));
+	}
+	if (n != i + 1)
+		return api_error(rep, 404, "no such path: %s", req->path);
+	if (strcmp(seg[i], "metrics") == 0) {
+		if (!get)
+			return api_error(rep, 405, "%s %s: only GET", req->method, req->path);
+		return api_json(rep, 200, metrics_object(a));
+	}
+	if (!post)
+		return api_error(rep, 405, "%s %s: actions take POST", req->method, req->path);
+	vm_action(a, seg[i], rep);
+}
+
+static void on_api_fd(void *opaque, int fd, u32 events)
+{
+	struct api_vm *a = opaque;
+
+	(void)fd;
+	(void)events;
+	api_server_dispatch(a->srv);
+}
+
+int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err, size_t errlen)
+{
+	struct api_vm *a = calloc(1, sizeof(*a));
+	int fd, ret;
+
+	if (!a)
+		return -ENOMEM;
+	a->info = *info;
+	a->start_ns = clock_ns();
+	ret = api_listen_unix(info->api_socket, &fd, err, errlen);
+	if (ret)
+		goto err;
+	ret = api_server_create(&a->srv, fd, API_EVLOOP, handle, a);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot start the API server", info->api_socket);
+		goto err;
+	}
+	*out = a;
+	return 0;
+err:
+	free(a);
+	return ret;
+}
+
+int api_vm_attach(struct api_vm *a, struct pc *pc)
+{
+	int ret;
+
+	if (a->pc)
+		a->resets++;
+	a->pc = pc;
+	ret = pc_add_fd(pc, api_server_poll_fd(a->srv), EPOLLIN, on_api_fd, a);
+	return ret;
+}
+
+void api_vm_detach(struct api_vm *a)
+{
+	pc_del_fd(a->pc, api_server_poll_fd(a->srv));
+}
+
+void api_vm_destroy(struct api_vm *a)
+{
+	if (!a)
+		return;
+	api_server_destroy(a->srv);
+	unlink(a->info.api_socket);
+	free(a);
+}
+
+void api_vm_console_bytes(struct api_vm *a, size_t len)
+{
+	a->console_bytes += len;
+}

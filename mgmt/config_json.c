@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * VM definitions as JSON (see config_json.h), parsed with jansson. Every
+ * error names the key and what was wrong with its value, so that a person
+ * fixing a file, or an API client, knows what to change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgmt/config_json.h"
+#include "mgmt/parse.h"
+
+static const char *const known_keys[] = {
+	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", NULL,
+};
+
+bool config_json_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int get_string(json_t *obj, const char *key, char **out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "\"%s\" must be a string", key);
+		return -EINVAL;
+	}
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : -ENOMEM;
+}
+
+static int get_list(json_t *obj, const char *key, char **list, size_t *n, char *err,
+		    size_t errlen)
+{
+	json_t *v = json_object_get(obj, key), *item;
+	size_t i;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "\"%s\" must be a list of strings, e.g. [\"%s\"]", key,
+			 strcmp(key, "net") == 0 ? "user" : "disk.img,format=raw");
+		return -EINVAL;
+	}
+	if (json_array_size(v) > VM_DEF_MAX_LIST) {
+		snprintf(err, errlen, "\"%s\": at most %d entries", key, VM_DEF_MAX_LIST);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			snprintf(err, errlen, "\"%s\"[%zu] must be a string", key, i);
+			return -EINVAL;
+		}
+		list[*n] = strdup(json_string_value(item));
+		if (!list[*n])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	int ret;
+
+	memset(def, 0, sizeof(*def));
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "a VM definition must be a JSON object ({\"name\": ..., "
+			 "\"kernel\": ...})");
+		return -EINVAL;
+	}
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+
+		for (const char *const *k = known_keys; *k; k++)
+			ok |= strcmp(*k, key) == 0;
+		if (!ok) {
+			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
+				 "cmdline, memory, cpus, accel, disk, net)", key);
+			return -EINVAL;
+		}
+	}
+	if ((ret = get_string(obj, "name", &def->name, err, errlen)) ||
+	    (ret = get_string(obj, "kernel", &def->kernel, err, errlen)) ||
+	    (ret = get_string(obj, "initrd", &def->initrd, err, errlen)) ||
+	    (ret = get_string(obj, "cmdline", &def->cmdline, err, errlen)) ||
+	    (ret = get_string(obj, "accel", &def->accel, err, errlen)) ||
+	    (ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)) ||
+	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
+		goto fail;
+	if (def->name && !config_json_valid_name(def->name)) {
+		snprintf(err, errlen, "\"name\": \"%s\" is not a valid VM name (1 to 64 letters, "
+			 "digits, '_', '.', '-')", def->name);
+		ret = -EINVAL;
+		goto fail;
+	}
+	v = json_object_get(obj, "memory");
+	if (v && !json_is_null(v)) {
+		char buf[64];
+
+		/* Like --memory: "512M", "2G"; a bare number is MiB. */
+		if (json_is_integer(v))
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+		else
+			buf[0] = '\0';
+		if (parse_size(buf, &def->memory) || def->memory == 0) {
+			snprintf(err, errlen, "\"memory\": %s is not a size (try \"512M\" or \"2G\")",
+				 buf[0] ? buf : "this value");
+			ret = -EINVAL;
+			goto fail;
+		}
+		def->memory_text = strdup(buf);
+	}
+	v = json_object_get(obj, "cpus");
+	if (v && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64) {
+			snprintf(err, errlen, "\"cpus\" must be a number from 1 to 64");
+			ret = -EINVAL;
+			goto fail;
+		}
+		def->cpus = (unsigned)json_integer_value(v);
+	}
+	return 0;
+fail:
+	config_json_free(def);
+	return ret;
+}
+
+int config_json_load(const char *path, struct vm_def *def, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	char inner[512];
+	int ret;
+
+	if (!obj) {
+		if (jerr.line < 1 && strstr(jerr.text, "unable to open"))
+			snprintf(err, errlen, "%s: cannot read: %s", path, jerr.text);
+		else
+			snprintf(err, errlen, "%s: malformed JSON at line %d, column %d: %s", path,
+				 jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	ret = config_json_parse(obj, def, inner, sizeof(inner));
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, inner);
+	json_decref(obj);
+	return ret;
+}
+
+static json_t *list_json(char *const *list, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(list[i]));
+	return a;
+}
+
+json_t *config_json_dump(const struct vm_def *def)
+{
+	json_t *o = json_object();
+
+	if (def->name)
+		json_object_set_new(o, "name", json_string(def->name));
+	if (def->kernel)
+		json_object_set_new(o, "kernel", json_string(def->kernel));
+	if (def->initrd)
+		json_object_set_new(o, "initrd", json_string(def->initrd));
+	if (def->cmdline)
+		json_object_set_new(o, "cmdline", json_string(def->cmdline));
+	if (def->memory_text)
+		json_object_set_new(o, "memory", json_string(def->memory_text));
+	if (def->cpus)
+		json_object_set_new(o, "cpus", json_integer(def->cpus));
+	if (def->accel)
+		json_object_set_new(o, "accel", json_string(def->accel));
+	json_object_set_new(o, "disk", list_json(def->disk, def->ndisk));
+	json_object_set_new(o, "net", list_json(def->net, def->nnet));
+	return o;
+}
+
+void config_json_free(struct vm_def *def)
+{
+	free(def->name);
+	free(def->kernel);
+	free(def->initrd);
+	free(def->cmdline);
+	free(def->accel);
+	free(def->memory_text);
+	for (size_t i = 0; i < def->ndisk; i++)
+		free(def->disk[i]);
+	for (size_t i = 0; i < def->nnet; i++)
+		free(def->net[i]);
+	memset(def, 0, sizeof(*def));
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A VM definition as JSON: the keys are `hover run`'s long options (name,
+ * kernel, initrd, cmdline, memory, cpus, accel, and the lists disk and net).
+ * `hover run --config FILE` and hoverd's stored definitions share it.
+ *
+ *   {"name": "web", "kernel": "/boot/vmlinuz", "memory": "512M", "cpus": 1,
+ *    "disk": ["root.qcow2,format=qcow2"], "net": ["user"]}
+ */
+#ifndef HOVER_MGMT_CONFIG_JSON_H
+#define HOVER_MGMT_CONFIG_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "include/hover/types.h"
+
+#define VM_DEF_MAX_LIST 16
+
+struct vm_def {
+	char *name, *kernel, *initrd, *cmdline, *accel;
+	char *memory_text; /* as given ("512M"); NULL: unset */
+	u64 memory;        /* bytes; 0: unset */
+	unsigned cpus;     /* 0: unset */
+	char *disk[VM_DEF_MAX_LIST];
+	size_t ndisk;
+	char *net[VM_DEF_MAX_LIST];
+	size_t nnet;
+};
+
+/* Check every key and type; unknown keys are named in err. The def owns its strings. */
+int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen) HOVER_WUR;
+/* Read FILE and parse it; malformed JSON is reported with its line and column. */
+int config_json_load(const char *path, struct vm_def *def, char *err, size_t errlen) HOVER_WUR;
+json_t *config_json_dump(const struct vm_def *def);
+void config_json_free(struct vm_def *def);
+
+/* A VM name: 1..64 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool config_json_valid_name(const char *name);
+
+#endif

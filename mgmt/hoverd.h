@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hoverd: keeps VM definitions (hoverd_store.c), runs each VM as its own
+ * `hover run` process and watches it (hoverd_vm.c), keeps its console output
+ * (hoverd_ring.c), and serves the JSON API (hoverd_api.c); hoverd_main.c has
+ * the options and the supervision loop.
+ *
+ * Threads: libmicrohttpd runs a thread per API connection; the main thread
+ * waits in epoll for VM exits (pidfds), console output and stop deadlines.
+ * d->lock guards the VM table and every struct hvm; nobody holds it across a
+ * call to a VM's API or a wait.
+ *
+ * On disk (state dir): vms/NAME.json the definition, logs/NAME.log the
+ * console log (the VM process writes it, so nothing is lost while hoverd is
+ * down), run/NAME.json what a restarted hoverd needs to re-adopt a running VM.
+ * Sockets (runtime dir, beside hoverd's): vms/NAME.api and vms/NAME.console.
+ */
+#ifndef HOVER_MGMT_HOVERD_H
+#define HOVER_MGMT_HOVERD_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "include/hover/types.h"
+#include "mgmt/config_json.h"
+
+#define HOVERD_RING_SIZE (256u * 1024)
+#define HOVERD_SOCK_MAX 108
+
+/* ---- console ring (hoverd_ring.c): the last HOVERD_RING_SIZE bytes, with followers ---- */
+struct ring;
+int ring_create(struct ring **out, size_t cap) HOVER_WUR;
+void ring_get(struct ring *r);
+void ring_put(struct ring *r);
+void ring_write(struct ring *r, const char *buf, size_t len);
+/* Absolute offsets: bytes ever written; the oldest one still held. */
+u64 ring_end(struct ring *r);
+/* Copy from *pos (moved up to the oldest held byte), at most max; wait up to timeout_ms
+ * for new bytes if there are none. Returns the count (0: none yet, or closed). */
+size_t ring_read(struct ring *r, u64 *pos, char *buf, size_t max, int timeout_ms);
+/* The VM stopped: wake followers; ring_closed() tells them so. A start reopens. */
+void ring_set_closed(struct ring *r, bool closed);
+bool ring_closed(struct ring *r);
+
+enum hvm_state { HVM_STOPPED, HVM_STARTING, HVM_RUNNING, HVM_PAUSED, HVM_CRASHED };
+
+struct hvm {
+	struct hvm *next;
+	u64 id; /* epoll cookie: lookups by id survive a removal in the same batch */
+	char name[72];
+	struct vm_def def;
+	json_t *def_json;
+	enum hvm_state state;
+	pid_t pid;
+	int pidfd;      /* -1 when not running */
+	bool child;     /* started by this hoverd (so waitpid tells the exit status) */
+	unsigned long long starttime; /* /proc/PID/stat field 22: tells a reused pid apart */
+	int console_fd; /* our connection to the VM's console socket */
+	char api_sock[HOVERD_SOCK_MAX], console_sock[HOVERD_SOCK_MAX];
+	char log_path[PATH_MAX];
+	double started_at; /* wall clock */
+	u64 stop_deadline_ns; /* `stop --timeout`: power off at this time; 0: none */
+	bool kill_requested;  /* `kill`: a SIGKILL exit is then a stop, not a crash */
+	json_t *last_exit;    /* {"code": N, "signal": N, "message": "..."} or NULL */
+	struct ring *ring;
+};
+
+struct hoverd {
+	pthread_mutex_t lock;
+	struct hvm *vms;
+	u64 next_id;
+	char state_dir[PATH_MAX], run_dir[PATH_MAX], sock_path[PATH_MAX], hover_bin[PATH_MAX];
+	int epfd, wakefd;
+	u64 host_mem;
+};
+
+/* epoll cookies: id << 2 | kind */
+enum { HOVERD_EV_PID = 1, HOVERD_EV_CONSOLE = 2, HOVERD_EV_OWN = 3 };
+
+/* ---- store (hoverd_store.c) ---- */
+/* snprintf for paths: a too-long path is cut short (and then fails to open), never overflows. */
+void hoverd_pathf(char *buf, size_t len, const char *fmt, ...) HOVER_PRINTF(3, 4);
+int store_init(struct hoverd *d, char *err, size_t errlen) HOVER_WUR;
+int store_write_json(const char *path, json_t *obj) HOVER_WUR; /* temp, fsync, rename */
+void store_def_path(struct hoverd *d, const char *name, char *buf, size_t len);
+void store_run_path(struct hoverd *d, const char *name, char *buf, size_t len);
+int store_save_def(struct hoverd *d, struct hvm *vm) HOVER_WUR;
+int store_save_run(struct hoverd *d, struct hvm *vm) HOVER_WUR;
+void store_remove(struct hoverd *d, struct hvm *vm);
+/* Load every definition and re-adopt the VMs still running. */
+int store_load_all(struct hoverd *d) HOVER_WUR;
+
+/* ---- VMs (hoverd_vm.c); called with d->lock held unless noted ---- */
+struct hvm *hvm_find(struct hoverd *d, const char *name);
+struct hvm *hvm_find_id(struct hoverd *d, u64 id);
+int hvm_new(struct hoverd *d, struct vm_def *def, json_t *def_json, struct hvm **out) HOVER_WUR;
+void hvm_free(struct hoverd *d, struct hvm *vm);
+const char *hvm_state_name(enum hvm_state s);
+bool hvm_live(const struct hvm *vm); /* a process exists */
+/* Without the lock: spawn `hover run` for vm (state must be HVM_STARTING). */
+int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen);
+/* Try to take over a VM process from a previous hoverd (store_load_all). */
+void hvm_adopt(struct hoverd *d, struct hvm *vm, json_t *run);
+/* The process exited (its pidfd fired). */
+void hvm_exited(struct hoverd *d, struct hvm *vm);
+void hvm_console_input(struct hoverd *d, struct hvm *vm);
+/* Without the lock: a request to the VM's own API. */
+int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
+	     json_t **body, int timeout_ms);
+json_t *hvm_object(struct hvm *vm);
+
+/* ---- API (hoverd_api.c) ---- */
+struct api_request;
+struct api_reply;
+void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_reply *rep);
+
+void hoverd_wake(struct hoverd *d);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The differential CPU harness: shared types of the generator (gen.c), the
+ * two engines (hover_backend.c, uc_backend.c) and the driver (diffcpu.c).
+ *
+ * A case is a short instruction sequence (the "target" instruction last,
+ * optionally preceded by one or two flag-producing integer instructions so
+ * that lazy flags are consumed) plus a complete initial state. Both engines
+ * start from that state in 64-bit mode, CPL 0, with the same three memory
+ * windows mapped, run until execution leaves the sequence or an exception is
+ * raised, and report a struct diff_state and the exception.
+ *
+ * Memory windows (linear = physical in both engines; everything else is
+ * unmapped in Unicorn and not-present in hover's page tables):
+ *   DIFF_CODE  0x100000, 4 KiB, executable; the sequence, then 0xF4 padding
+ *   DIFF_DATA  0x200000, 8 KiB, no-execute; random bytes, memory operands
+ *   DIFF_STACK 0x07e000, 8 KiB, no-execute; random bytes, RSP points inside
+ *
+ * References: Intel SDM Vol. 1 ch. 3 (state), Vol. 3A 6.15 (exceptions).
+ */
+#ifndef HOVER_TESTS_DIFF_DIFF_H
+#define HOVER_TESTS_DIFF_DIFF_H
+
+#include <stdbool.h>
+
+#include "include/hover/types.h"
+
+#define DIFF_CODE 0x100000ULL
+#define DIFF_CODE_SIZE 0x1000u
+#define DIFF_DATA 0x200000ULL
+#define DIFF_DATA_SIZE 0x2000u
+#define DIFF_STACK 0x7e000ULL
+#define DIFF_STACK_SIZE 0x2000u
+#define DIFF_MAX_BYTES 48
+
+/* No exception. */
+#define DIFF_NO_EXC (-1)
+
+struct diff_fpreg {
+	u64 mant;
+	u16 exp;
+};
+
+struct diff_state {
+	u64 gpr[16];
+	u64 rip;
+	u64 rflags;
+	u64 fs_base, gs_base;
+	u8 xmm[16][16];
+	u32 mxcsr;
+	struct diff_fpreg fpr[8]; /* physical registers R0..R7 */
+	u16 fcw, fsw;             /* fsw includes TOP */
+	u8 ftag;                  /* bit i: R(i) is empty */
+	u8 data[DIFF_DATA_SIZE];
+	u8 stack[DIFF_STACK_SIZE];
+};
+
+struct diff_result {
+	struct diff_state st;
+	int exc;    /* vector, or DIFF_NO_EXC */
+	u64 cr2;    /* for #PF */
+	u64 fault_addr_valid;
+};
+
+/* Byte ranges of each instruction of a case. */
+struct diff_insn_pos {
+	u8 off, len;
+};
+
+struct diff_case {
+	u64 seed;
+	u8 code[DIFF_MAX_BYTES];
+	unsigned len;                 /* bytes of code in the sequence */
+	struct diff_insn_pos insn[4];
+	unsigned ninsn;               /* the target is insn[ninsn - 1] */
+	int map, opcode, mp;          /* dispatch-table entry of the target */
+	bool has_mem;                 /* the target has a ModRM memory operand ... */
+	u64 ea;                       /* ... at this linear address */
+	struct diff_state init;
+};
+
+/* One engine. */
+struct diff_engine {
+	const char *name;
+	void *priv;
+	int (*run)(void *priv, const struct diff_case *c, struct diff_result *out);
+	void (*destroy)(void *priv);
+};
+
+int hover_engine_create(struct diff_engine *e);
+int uc_engine_create(struct diff_engine *e);
+
+/* ---- generator (gen.c) ---- */
+
+/* Dispatch-table entries the generator can produce, one per (map, opcode, mp) slot. */
+struct diff_slot {
+	u8 map, opcode, mp;
+};
+
+/* Fill `slots` (cap entries) with every non-NULL slot of hover's table; return the count. */
+unsigned gen_slots(struct diff_slot *slots, unsigned cap);
+/* Why a slot is not generated (system instruction, I/O...), or NULL if it is. */
+const char *gen_excluded(int map, int opcode, int mp);
+/* The SDM's list of LOCK-able instructions (with a memory destination). */
+bool gen_lockable(int map, int op, unsigned reg);
+/* Build case number `n` of seed `seed` for slot `s` (deterministic). */
+void gen_case(struct diff_case *c, u64 seed, u64 n, const struct diff_slot *s);
+
+/* xorshift64* PRNG shared by the generator. */
+static inline u64 diff_rand(u64 *s)
+{
+	u64 x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+#endif

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * host/block_qcow2*.c against images qemu-img makes, and qemu-img's verdict
+ * on images hover wrote: `qemu-img check` clean, `qemu-img convert` giving
+ * back exactly the bytes written. Skipped where qemu-img is not installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host/block.h"
+
+#define IMG_SIZE (8 * MiB)
+
+static char dir[] = "/tmp/hover-qcow2-XXXXXX";
+static u8 *expect;
+
+static int sh(const char *fmt, ...) HOVER_PRINTF(1, 2);
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static const char *p(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static void pattern(u8 *buf, u64 len, u32 seed)
+{
+	for (u64 i = 0; i < len; i++)
+		buf[i] = (u8)((i * 2654435761u + seed) >> 13) ^ (u8)(i >> 9);
+}
+
+static void write_file(const char *path, const u8 *buf, u64 len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+static struct block *open_img(const char *path, bool ro)
+{
+	struct block *b = NULL;
+	char err[512];
+	int ret = block_open(&b, path, BLOCK_FMT_PROBE, ro, err, sizeof(err));
+
+	if (ret)
+		fail_msg("open %s: %s", path, err);
+	return b;
+}
+
+static void rd(struct block *b, u64 off, u8 *buf, u64 len)
+{
+	struct iovec iov[2] = { { buf, len / 2 }, { buf + len / 2, len - len / 2 } };
+
+	assert_int_equal(block_preadv(b, iov, 2, off), 0);
+}
+
+static void wr(struct block *b, u64 off, const u8 *buf, u64 len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	assert_int_equal(block_pwritev(b, &iov, 1, off), 0);
+	memcpy(expect + off, buf, len);
+}
+
+/* qemu-img check clean, and convert gives back `expect`. */
+static void verify_with_qemu(const char *img)
+{
+	u8 *got = malloc(IMG_SIZE);
+	int fd;
+
+	assert_int_equal(sh("qemu-img check -q %s", img), 0);
+	assert_int_equal(sh("qemu-img convert -O raw %s %s", img, p("out.raw")), 0);
+	fd = open(p("out.raw"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, got, IMG_SIZE), IMG_SIZE);
+	close(fd);
+	assert_memory_equal(got, expect, IMG_SIZE);
+	free(got);
+}
+
+static void do_writes(struct block *b)
+{
+	u8 *buf = malloc(512 * KiB);
+
+	pattern(buf, 512 * KiB, 7);
+	wr(b, 0, buf, 4096);                    /* head of cluster 0 */
+	wr(b, 65536 - 512, buf + 1000, 1024);   /* straddles clusters 0 and 1 */
+	wr(b, 3 * 65536, buf, 65536);           /* one whole cluster */
+	wr(b, 5 * 65536 + 4096, buf, 300 * KiB); /* partial, whole, partial */
+	wr(b, 0, buf + 77, 512);                /* overwrite in place */
+	wr(b, IMG_SIZE - 4096, buf, 4096);      /* the last cluster */
+	assert_int_equal(block_flush(b), 0);
+	free(buf);
+}
+
+static void test_read_qemu_made(void **state)
+{
+	u8 *got = malloc(IMG_SIZE);
+
+	(void)state;
+	pattern(expect, IMG_SIZE, 1);
+	memset(expect + 2 * MiB, 0, MiB); /* a hole qemu-img leaves unallocated */
+	write_file(p("src.raw"), expect, IMG_SIZE);
+	assert_int_equal(sh("qemu-img convert -f raw -O qcow2 %s %s", p("src.raw"), p("a.qcow2")), 0);
+	assert_int_equal(sh("qemu-img convert -c -f raw -O qcow2 %s %s", p("src.raw"),
+			    p("c.qcow2")), 0);
+	assert_int_equal(sh("qemu-img convert -f raw -O qcow2 -o compat=0.10,cluster_size=4096 "
+			    "%s %s", p("src.raw"), p("v2.qcow2")), 0);
+	for (int i = 0; i < 3; i++) {
+		struct block *b = open_img(p(i == 0 ? "a.qcow2" : i == 1 ? "c.qcow2" : "v2.qcow2"),
+					   true);
+
+		assert_int_equal(b->size, IMG_SIZE);
+		memset(got, 0xAA, IMG_SIZE);
+		rd(b, 0, got, IMG_SIZE);
+		assert_memory_equal(got, expect, IMG_SIZE);
+		rd(b, 12345, got, 100000); /* unaligned */
+		assert_memory_equal(got, expect + 12345, 100000);
+		block_close(b);
+	}
+	free(got);
+}
+
+static void test_write_empty(void **state)
+{
+	struct block *b;
+
+	(void)state;
+	memset(expect, 0, IMG_SIZE);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 %s 8M", p("w.qcow2")), 0);
+	b = open_img(p("w.qcow2"), false);
+	do_writes(b);
+	block_close(b);
+	verify_with_qemu(p("w.qcow2"));
+}
+
+static void test_write_small_clusters(void **state)
+{
+	struct block *b;
+	u8 *buf = malloc(IMG_SIZE);
+
+	(void)state;
+	/* 512-byte clusters: a refcount block covers 128 KiB, so writing 8 MiB adds many. */
+	memset(expect, 0, IMG_SIZE);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -o cluster_size=512 %s 8M",
+			    p("s.qcow2")), 0);
+	b = open_img(p("s.qcow2"), false);
+	pattern(buf, IMG_SIZE, 3);
+	wr(b, 0, buf, IMG_SIZE);
+	do_writes(b);
+	block_close(b);
+	verify_with_qemu(p("s.qcow2"));
+	free(buf);
+}
+
+static void test_write_compressed_and_backing(void **state)
+{
+	struct block *b;
+	u8 *got = malloc(IMG_SIZE);
+
+	(void)state;
+	/* Overwrite parts of compressed clusters. */
+	pattern(expect, IMG_SIZE, 1);
+	memset(expect + 2 * MiB, 0, MiB);
+	assert_int_equal(sh("cp %s %s", p("c.qcow2"), p("cw.qcow2")), 0);
+	b = open_img(p("cw.qcow2"), false);
+	do_writes(b);
+	block_close(b);
+	verify_with_qemu(p("cw.qcow2"));
+
+	/* A qcow2 overlay over a raw base: reads fall through, writes copy up. */
+	pattern(expect, IMG_SIZE, 1);
+	memset(expect + 2 * MiB, 0, MiB);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -b src.raw -F raw %s", p("ov.qcow2")), 0);
+	b = open_img(p("ov.qcow2"), false);
+	rd(b, 0, got, IMG_SIZE);
+	assert_memory_equal(got, expect, IMG_SIZE);
+	do_writes(b);
+	rd(b, 0, got, IMG_SIZE);
+	assert_memory_equal(got, expect, IMG_SIZE);
+	/* Discard over a backing file reads back zeroes (v3 zero clusters). */
+	assert_int_equal(block_discard(b, 3 * 65536, 65536), 0);
+	memset(expect + 3 * 65536, 0, 65536);
+	block_close(b);
+	verify_with_qemu(p("ov.qcow2"));
+	free(got);
+}
+
+static void test_bad_images(void **state)
+{
+	struct block *b, *b2;
+	char err[512];
+	u8 hdr[512];
+
+	(void)state;
+	/* Not a qcow2 at all, but called one. */
+	write_file(p("junk.img"), (const u8 *)"hello, world", 12);
+	assert_int_not_equal(block_open(&b, p("junk.img"), BLOCK_FMT_QCOW2, true, err,
+					sizeof(err)), 0);
+	assert_non_null(strstr(err, "junk.img"));
+	assert_non_null(strstr(err, "not a qcow2"));
+	/* A corrupt header: cluster_bits 40. */
+	assert_int_equal(sh("qemu-img create -q -f qcow2 %s 1M", p("bad.qcow2")), 0);
+	memset(hdr, 0, sizeof(hdr));
+	hdr[23] = 40;
+	{
+		int fd = open(p("bad.qcow2"), O_WRONLY);
+
+		assert_int_equal(pwrite(fd, hdr + 20, 4, 20), 4);
+		close(fd);
+	}
+	assert_int_not_equal(block_open(&b, p("bad.qcow2"), BLOCK_FMT_PROBE, true, err,
+					sizeof(err)), 0);
+	assert_non_null(strstr(err, "corrupt qcow2 header"));
+	/* Missing file. */
+	assert_int_equal(block_open(&b, p("nope.qcow2"), BLOCK_FMT_PROBE, true, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "nope.qcow2"));
+	/* Locked: a second writer is refused, and so is a reader. */
+	b = open_img(p("w.qcow2"), false);
+	assert_int_equal(block_open(&b2, p("w.qcow2"), BLOCK_FMT_PROBE, false, err, sizeof(err)),
+			 -EAGAIN);
+	assert_non_null(strstr(err, "locked"));
+	assert_int_equal(block_open(&b2, p("w.qcow2"), BLOCK_FMT_PROBE, true, err, sizeof(err)),
+			 -EAGAIN);
+	block_close(b);
+	/* Two readers share. */
+	b = open_img(p("w.qcow2"), true);
+	b2 = open_img(p("w.qcow2"), true);
+	assert_int_equal(block_pwritev(b, &(struct iovec){ hdr, 512 }, 1, 0), -EROFS);
+	block_close(b2);
+	block_close(b);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (system("qemu-img --version >/dev/null 2>&1"))
+		return 0;
+	if (!mkdtemp(dir))
+		return -1;
+	expect = malloc(IMG_SIZE);
+	return expect ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (expect)
+		sh("rm -rf %s", dir);
+	free(expect);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_qemu_made),
+		cmocka_unit_test(test_write_empty),
+		cmocka_unit_test(test_write_small_clusters),
+		cmocka_unit_test(test_write_compressed_and_backing),
+		cmocka_unit_test(test_bad_images),
+	};
+
+	if (system("qemu-img --version >/dev/null 2>&1")) {
+		printf("qemu-img not installed: skipping\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

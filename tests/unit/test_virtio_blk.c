@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio/blk.c over a raw image: reads, writes, flush, GET_ID, and the
+ * requests a device must not carry out (past the end, a read-only disk,
+ * an unknown type, no room for the status byte).
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host/block.h"
+#include "include/hover/log.h"
+#include "include/hover/vm.h"
+#include "virtio/blk.h"
+
+#define RAM (16 * MiB)
+#define QSZ 16
+#define DESC 0x1000ULL
+#define AVAIL 0x2000ULL
+#define USED 0x3000ULL
+#define HDR 0x4000ULL
+#define DATA 0x10000ULL
+#define STATUS 0x5000ULL
+#define DISK (1 * MiB)
+
+static struct vm *vm;
+static char path[] = "/tmp/hover-vblk-XXXXXX";
+static u8 *image;
+static unsigned irqs;
+
+static void nq(struct virtio_dev *d, unsigned q) { (void)d; (void)q; irqs++; }
+static void nc(struct virtio_dev *d) { (void)d; }
+static const struct virtio_transport_ops tops = { nq, nc };
+
+static u8 *g(u64 gpa) { return ram_ptr(&vm->ram, gpa, 1); }
+
+static void desc(unsigned i, u64 addr, u32 len, u16 flags, u16 next)
+{
+	u8 *d = g(DESC + 16 * i);
+
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+struct fixture {
+	struct virtio_blk *blk;
+	struct virtio_dev *vdev;
+	u16 avail;
+};
+
+static struct fixture *make(bool ro)
+{
+	static struct fixture f;
+	struct block *b;
+	char err[256];
+
+	memset(g(0), 0, 0x6000);
+	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
+	assert_int_equal(virtio_blk_create(&f.blk, vm, b, 0), 0);
+	f.vdev = virtio_blk_dev(f.blk);
+	f.vdev->transport = &tops;
+	f.vdev->driver_features = f.vdev->host_features;
+	f.vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
+	f.vdev->vq[0].size = QSZ;
+	f.vdev->vq[0].desc_gpa = DESC;
+	f.vdev->vq[0].avail_gpa = AVAIL;
+	f.vdev->vq[0].used_gpa = USED;
+	assert_int_equal(virtq_enable(&f.vdev->vq[0]), 0);
+	f.avail = 0;
+	return &f;
+}
+
+/* Submit a request: header, data (len bytes, device-writable if `in`), status. */
+static u32 submit(struct fixture *f, u32 type, u64 sector, u32 len, bool in)
+{
+	u16 *ring = (u16 *)g(AVAIL + 4);
+	u32 used_len;
+	unsigned n = 0;
+
+	memcpy(g(HDR), &type, 4);
+	memset(g(HDR + 4), 0, 4);
+	memcpy(g(HDR + 8), &sector, 8);
+	*g(STATUS) = 0xEE;
+	desc(n, HDR, 16, 1, n + 1), n++;
+	if (len)
+		desc(n, DATA, len, 1 | (in ? 2 : 0), n + 1), n++;
+	desc(n, STATUS, 1, 2, 0);
+	ring[f->avail % QSZ] = 0;
+	f->avail++;
+	memcpy(g(AVAIL + 2), &f->avail, 2);
+	virtio_queue_kick(f->vdev, 0);
+	memcpy(&used_len, g(USED + 4 + 8 * ((f->avail - 1) % QSZ) + 4), 4);
+	return used_len;
+}
+
+static void test_read_write_flush(void **state)
+{
+	struct fixture *f = make(false);
+	u8 buf[4096];
+	int fd;
+
+	(void)state;
+	assert_int_equal(submit(f, 0 /* IN */, 8, 4096, true), 4097);
+	assert_int_equal(*g(STATUS), 0);
+	assert_memory_equal(g(DATA), image + 8 * 512, 4096);
+	assert_true(irqs > 0);
+	memset(g(DATA), 0x5A, 4096);
+	assert_int_equal(submit(f, 1 /* OUT */, 16, 4096, false), 1);
+	assert_int_equal(*g(STATUS), 0);
+	assert_int_equal(submit(f, 4 /* FLUSH */, 0, 0, false), 1);
+	assert_int_equal(*g(STATUS), 0);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(pread(fd, buf, 4096, 16 * 512), 4096);
+	close(fd);
+	memset(image + 16 * 512, 0x5A, 4096);
+	assert_memory_equal(buf, image + 16 * 512, 4096);
+	assert_int_equal(submit(f, 8 /* GET_ID */, 0, 20, true), 21);
+	assert_string_equal((char *)g(DATA), "hover-disk0");
+	virtio_blk_destroy(f->blk);
+}
+
+static void test_refused_requests(void **state)
+{
+	struct fixture *f = make(false);
+
+	(void)state;
+	/* Past the end of the disk, and straddling it. */
+	submit(f, 0, DISK / 512, 512, true);
+	assert_int_equal(*g(STATUS), 1 /* IOERR */);
+	submit(f, 1, DISK / 512 - 1, 1024, false);
+	assert_int_equal(*g(STATUS), 1);
+	submit(f, 0, ~0ULL, 512, true); /* sector * 512 would overflow */
+	assert_int_equal(*g(STATUS), 1);
+	/* Not a whole number of sectors. */
+	submit(f, 0, 0, 100, true);
+	assert_int_equal(*g(STATUS), 1);
+	/* Unknown type. */
+	submit(f, 99, 0, 0, false);
+	assert_int_equal(*g(STATUS), 2 /* UNSUPP */);
+	virtio_blk_destroy(f->blk);
+	/* A read-only disk refuses writes and discards. */
+	f = make(true);
+	assert_true(f->vdev->host_features & VIRTIO_BIT(5 /* RO */));
+	submit(f, 1, 0, 512, false);
+	assert_int_equal(*g(STATUS), 1);
+	virtio_blk_destroy(f->blk);
+}
+
+static void test_malformed(void **state)
+{
+	struct fixture *f = make(false);
+	u16 *ring = (u16 *)g(AVAIL + 4);
+	u32 used_len;
+
+	(void)state;
+	/* A header only: nowhere to put the status. Refused, nothing written. */
+	desc(0, HDR, 16, 0, 0);
+	ring[0] = 0;
+	f->avail = 1;
+	memcpy(g(AVAIL + 2), &f->avail, 2);
+	virtio_queue_kick(f->vdev, 0);
+	memcpy(&used_len, g(USED + 8), 4);
+	assert_int_equal(used_len, 0);
+	/* A loop puts the device in NEEDS_RESET; the host goes on. */
+	desc(1, HDR, 16, 1, 2);
+	desc(2, STATUS, 1, 3, 1);
+	ring[1] = 1;
+	f->avail = 2;
+	memcpy(g(AVAIL + 2), &f->avail, 2);
+	virtio_queue_kick(f->vdev, 0);
+	assert_true(f->vdev->status & VIRTIO_STATUS_NEEDS_RESET);
+	virtio_blk_destroy(f->blk);
+}
+
+static int setup(void **state)
+{
+	int fd = mkstemp(path);
+
+	(void)state;
+	log_set_level(LOG_ERROR);
+	image = malloc(DISK);
+	for (unsigned i = 0; i < DISK; i++)
+		image[i] = (u8)(i * 7 + (i >> 9));
+	if (fd < 0 || write(fd, image, DISK) != DISK)
+		return -1;
+	close(fd);
+	vm = calloc(1, sizeof(*vm));
+	return vm && !ram_create(&vm->ram, RAM) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	ram_destroy(&vm->ram);
+	free(vm);
+	free(image);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_write_flush),
+		cmocka_unit_test(test_refused_requests),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-rng: requests are filled with entropy (capped per request), and a
+ * hostile driver — chains with nothing writable, chains that loop or point
+ * outside RAM — gets refused or NEEDS_RESET while the device stays usable
+ * after a reset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/virtio_test_util.h"
+#include "virtio/rng.h"
+
+static struct vt t;
+static struct virtio_rng *rng;
+
+static int setup(void **state)
+{
+	if (vt_create_vm(&t) || virtio_rng_create(&rng, t.vm))
+		return -1;
+	vt_start(&t, virtio_rng_dev(rng), 0, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	virtio_rng_destroy(rng);
+	vt_destroy_vm(&t);
+	return 0;
+}
+
+static bool all_zero(const u8 *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_fill(void **state)
+{
+	u32 id = 0, len = 0;
+
+	memset(vt_g(&t, VT_BUF), 0, 64);
+	vt_desc(&t, 0, 0, VT_BUF, 64, VT_WRITE, 0);
+	vt_publish(&t, 0, 0);
+	vt_kick(&t, 0);
+	assert_true(vt_used(&t, 0, &id, &len));
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 64);
+	assert_false(all_zero(vt_g(&t, VT_BUF), 64));
+	assert_true(t.queue_irqs[0] >= 1);
+}
+
+static void test_huge_request_is_capped(void **state)
+{
+	u32 id = 0, len = 0;
+
+	/* 8 MiB asked for: the device answers with what it chose to give. */
+	vt_desc(&t, 0, 1, VT_BUF, 8 * MiB, VT_WRITE, 0);
+	vt_publish(&t, 0, 1);
+	vt_kick(&t, 0);
+	assert_true(vt_used(&t, 0, &id, &len));
+	assert_int_equal(id, 1);
+	assert_true(len > 0 && len <= 4096);
+}
+
+static void test_readonly_chain_refused(void **state)
+{
+	u32 id = 0, len = 0;
+
+	vt_desc(&t, 0, 2, VT_BUF, 64, 0, 0); /* device-readable only */
+	vt_publish(&t, 0, 2);
+	vt_kick(&t, 0);
+	assert_true(vt_used(&t, 0, &id, &len));
+	assert_int_equal(id, 2);
+	assert_int_equal(len, 0);
+	assert_false(t.dev->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void expect_needs_reset_then_recover(void)
+{
+	u32 id = 0, len = 0;
+
+	assert_true(t.dev->status & VIRTIO_STATUS_NEEDS_RESET);
+	assert_true(t.config_irqs >= 1);
+	/* The driver resets and starts again: the device works. */
+	virtio_set_status(t.dev, 0);
+	t.config_irqs = 0;
+	vt_start(&t, t.dev, 0, 1);
+	vt_desc(&t, 0, 0, VT_BUF, 16, VT_WRITE, 0);
+	vt_publish(&t, 0, 0);
+	vt_kick(&t, 0);
+	assert_true(vt_used(&t, 0, &id, &len));
+	assert_int_equal(len, 16);
+}
+
+static void test_loop_chain(void **state)
+{
+	vt_desc(&t, 0, 3, VT_BUF, 16, VT_WRITE | VT_NEXT, 4);
+	vt_desc(&t, 0, 4, VT_BUF, 16, VT_WRITE | VT_NEXT, 3);
+	vt_publish(&t, 0, 3);
+	vt_kick(&t, 0);
+	expect_needs_reset_then_recover();
+}
+
+static void test_outside_ram(void **state)
+{
+	vt_desc(&t, 0, 5, VT_RAM - 8, 64, VT_WRITE, 0); /* runs off the end of RAM */
+	vt_publish(&t, 0, 5);
+	vt_kick(&t, 0);
+	expect_needs_reset_then_recover();
+	vt_desc(&t, 0, 6, 0xFEE00000ULL, 16, VT_WRITE, 0); /* the local APIC: MMIO, not RAM */
+	vt_publish(&t, 0, 6);
+	vt_kick(&t, 0);
+	expect_needs_reset_then_recover();
+}
+
+static void test_bad_head_index(void **state)
+{
+	vt_publish(&t, 0, VT_QSZ + 3); /* a head beyond the queue size */
+	vt_kick(&t, 0);
+	expect_needs_reset_then_recover();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_huge_request_is_capped),
+		cmocka_unit_test(test_readonly_chain_refused),
+		cmocka_unit_test(test_loop_chain),
+		cmocka_unit_test(test_outside_ram),
+		cmocka_unit_test(test_bad_head_index),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtio-blk (virtio 1.2 section 5.2) over a host block backend. The device
+ * owns the backend from create to destroy. Hand virtio_blk_dev() to a
+ * transport (virtio/pci.h).
+ */
+#ifndef HOVER_VIRTIO_BLK_H
+#define HOVER_VIRTIO_BLK_H
+
+#include "include/hover/virtio.h"
+
+struct block;
+struct vm;
+struct virtio_blk;
+
+/* index names the device in logs and its serial ("hover-disk<index>"). */
+int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk,
+		      unsigned index) HOVER_WUR;
+struct virtio_dev *virtio_blk_dev(struct virtio_blk *b);
+/* Closes the backend too. */
+void virtio_blk_destroy(struct virtio_blk *b);
+
+#endif
