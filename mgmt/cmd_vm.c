@@ -156,7 +156,7 @@ HELP(help_create, "usage: hover create FILE.json\n\nDefine a VM from a JSON file
 HELP(help_ls, "usage: hover ls\n\nList VMs: name, state, pid, memory.\n")
 HELP(help_info, "usage: hover info NAME\n\nA VM's state, configuration, uptime, vCPUs and memory.\n")
 HELP(help_start, "usage: hover start NAME\n\nStart a VM as its own `hover run` process.\n")
-HELP(help_logs, "usage: hover logs NAME [--follow] [--tail BYTES]\n\nThe VM's console output "
+HELP(help_logs, "usage: hover logs NAME [--follow] [--tail LINES]\n\nThe VM's console output "
 		"(the last 256 KiB); --follow goes on until the VM stops.\n")
 HELP(help_pause, "usage: hover pause NAME\n\nStop the vCPUs (devices quiesce); resume continues.\n")
 HELP(help_resume, "usage: hover resume NAME\n\nContinue a paused VM.\n")

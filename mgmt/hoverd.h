@@ -37,6 +37,8 @@ void ring_put(struct ring *r);
 void ring_write(struct ring *r, const char *buf, size_t len);
 /* Absolute offsets: bytes ever written; the oldest one still held. */
 u64 ring_end(struct ring *r);
+/* Offset where the last `lines` lines of the ring begin (the oldest held byte at most). */
+u64 ring_tail_lines(struct ring *r, unsigned lines);
 /* Copy from *pos (moved up to the oldest held byte), at most max; wait up to timeout_ms
  * for new bytes if there are none. Returns the count (0: none yet, or closed). */
 size_t ring_read(struct ring *r, u64 *pos, char *buf, size_t max, int timeout_ms);

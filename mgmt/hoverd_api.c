@@ -341,7 +341,6 @@ static void logs(struct hoverd *d, const char *name, const struct api_request *r
 	const char *follow = api_query(req, "follow"), *tail = api_query(req, "tail");
 	struct log_stream *ls = calloc(1, sizeof(*ls));
 	struct hvm *vm;
-	u64 end;
 
 	if (!ls)
 		return api_error(rep, 500, "out of memory");
@@ -357,11 +356,10 @@ static void logs(struct hoverd *d, const char *name, const struct api_request *r
 	pthread_mutex_unlock(&d->lock);
 	ls->follow = follow && strcmp(follow, "0") && strcmp(follow, "false");
 	ls->fd = req->fd;
-	end = ring_end(ls->ring);
 	if (tail) {
 		unsigned long long t = strtoull(tail, NULL, 10);
 
-		ls->pos = end > t ? end - t : 0;
+		ls->pos = ring_tail_lines(ls->ring, t > UINT32_MAX ? UINT32_MAX : (unsigned)t);
 	}
 	rep->status = 200;
 	rep->stream = log_read;

@@ -95,6 +95,26 @@ u64 ring_end(struct ring *r)
 	return t;
 }
 
+u64 ring_tail_lines(struct ring *r, unsigned lines)
+{
+	u64 pos, oldest;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&r->lock);
+	pos = r->total;
+	oldest = r->total > r->cap ? r->total - r->cap : 0;
+	/* A final line still being written counts as one of the lines asked for. */
+	if (pos > oldest && r->buf[(pos - 1) % r->cap] == '\n')
+		pos--;
+	while (pos > oldest) {
+		if (r->buf[(pos - 1) % r->cap] == '\n' && ++seen == lines)
+			break;
+		pos--;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return lines ? pos : r->total;
+}
+
 size_t ring_read(struct ring *r, u64 *pos, char *buf, size_t max, int timeout_ms)
 {
 	size_t n = 0;

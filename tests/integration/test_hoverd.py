@@ -181,6 +181,14 @@ def test_follow_logs(daemon):
     t.join(5)
 
 
+def test_logs_tail_gives_the_last_lines(daemon):
+    rc, out, err = daemon.cli("logs", "tick", "--tail", "3")
+    assert rc == 0, err
+    lines = out.replace("\r\n", "\n").rstrip("\n").split("\n")
+    assert len(lines) == 3, out
+    assert all(l.startswith("tick ") for l in lines[:2]), out
+
+
 def test_stop_through_power_button(daemon):
     start = time.time()
     rc, out, err = daemon.cli("stop", "tick", "--timeout", "60")
