@@ -181,6 +181,19 @@ def test_follow_logs(daemon):
     t.join(5)
 
 
+def test_console_attach_and_detach_leaves_vm_running(daemon):
+    import pexpect
+
+    c = pexpect.spawn(HOVER, ["--connect", daemon.sock, "console", "tick"], encoding="utf-8",
+                      timeout=30)
+    c.expect(r"tick \d+")  # live output reaches the attached terminal
+    c.sendcontrol("]")       # Ctrl-] detaches
+    c.expect(pexpect.EOF)
+    c.close()
+    assert c.exitstatus == 0
+    assert daemon.state_of("tick") == "running"
+
+
 def test_logs_tail_gives_the_last_lines(daemon):
     rc, out, err = daemon.cli("logs", "tick", "--tail", "3")
     assert rc == 0, err
