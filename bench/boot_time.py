@@ -51,7 +51,9 @@ def main():
     ap.add_argument("--guest", default="build/guest")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--memory", default="512M")
-    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--timeout", type=float, default=120,
+                    help="seconds before a run counts as failed (QEMU microvm sometimes hangs\n"
+                         "calibrating its clocks on a loaded machine)")
     a = ap.parse_args()
     kernel = os.path.join(a.guest, "vmlinuz")
     initrd = os.path.join(a.guest, "initrd.gz")
@@ -67,19 +69,21 @@ def main():
             results[name].append(t)
             print(f"run {i + 1}/{a.runs} {name:5s}: "
                   + (f"{t:.2f} s" if t is not None else "did not reach init"), flush=True)
-    med = {}
+    med, failed = {}, {}
     for name, ts in results.items():
         ok = [t for t in ts if t is not None]
-        med[name] = statistics.median(ok) if len(ok) == len(ts) else None
+        failed[name] = len(ts) - len(ok)
+        med[name] = statistics.median(ok) if ok else None
     print()
     print("boot to init's first line, median of %d (same kernel, initrd, cmdline, %s):"
           % (a.runs, a.memory))
     for name in ("hover", "qemu"):
-        print(f"  {name:5s} {med[name]:.2f} s" if med[name] is not None
-              else f"  {name:5s} failed in some runs")
+        note = f" ({failed[name]} of {a.runs} runs did not reach init)" if failed[name] else ""
+        print(f"  {name:5s} {med[name]:.2f} s{note}" if med[name] is not None
+              else f"  {name:5s} never reached init")
     if med["hover"] and med["qemu"]:
         print(f"  ratio hover/qemu: {med['hover'] / med['qemu']:.2f}x (goal: <= 0.5x)")
-    return 0 if all(med.values()) else 1
+    return 0 if all(med.values()) and not failed["hover"] else 1
 
 
 if __name__ == "__main__":
