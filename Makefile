@@ -8,7 +8,7 @@ GUEST ?= $(BUILD)/guest
 MEMORY ?= 512M
 
 .PHONY: all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm
+	check-kvm bench-kvm bench-net
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -44,6 +44,10 @@ bench-boot: all guest
 
 bench-cpu: all guest
 	/usr/bin/python3 bench/cpu_programs.py --build $(BUILD) --guest $(GUEST)
+
+# TCP through user-mode networking, both directions, hover emu beside QEMU TCG.
+bench-net: all guest
+	/usr/bin/python3 bench/net_throughput.py --build $(BUILD) --guest $(GUEST)
 
 # The kvm engine on real KVM in the nested rig (scripts/kvm-rig.sh; about a
 # minute, also part of `make test`), and its benchmarks beside QEMU there.

@@ -46,12 +46,22 @@ def free_port():
 
 
 class Guest:
-    def __init__(self, name, argv, hostfwd_port, timeout):
+    def __init__(self, name, argv, hostfwd_port, timeout, boot_timeout, attempts=3):
         self.name = name
         self.hport = hostfwd_port
-        self.child = pexpect.spawn(argv[0], argv[1:], timeout=timeout, encoding="utf-8",
-                                   codec_errors="replace", dimensions=(40, 200))
-        self.child.expect_exact(PROMPT)
+        for attempt in range(attempts):
+            self.child = pexpect.spawn(argv[0], argv[1:], timeout=timeout, encoding="utf-8",
+                                       codec_errors="replace", dimensions=(40, 200))
+            try:
+                self.child.expect_exact(PROMPT, timeout=boot_timeout)
+                break
+            except pexpect.TIMEOUT:
+                # QEMU TCG on this host sometimes stalls before printing anything.
+                print(f"{name}: no shell after {boot_timeout:.0f} s (attempt {attempt + 1}), "
+                      "restarting it", flush=True)
+                self.child.close(force=True)
+        else:
+            raise RuntimeError(f"{name}: did not boot in {attempts} attempts")
         self.sh("hover-net-up", 120)
         self.sh("cat /sys/class/net/eth0/mtu")
 
@@ -122,6 +132,7 @@ def main():
     ap.add_argument("--size", type=int, default=16, help="MiB per transfer")
     ap.add_argument("--memory", default="512M")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--boot-timeout", type=float, default=120)
     a = ap.parse_args()
     size = a.size << 20
     kernel = os.path.join(a.guest, "vmlinuz")
@@ -141,7 +152,7 @@ def main():
     guests = {}
     try:
         for name, argv, hp in (("hover", hover, hp_hover), ("qemu", qemu, hp_qemu)):
-            guests[name] = Guest(name, argv, hp, a.timeout)
+            guests[name] = Guest(name, argv, hp, a.timeout, a.boot_timeout)
             mtu = re.search(r"\n(\d+)\s", guests[name].sh("cat /sys/class/net/eth0/mtu"))
             guests[name].sh(f"mkdir -p /www && dd if=/dev/zero of=/www/blob bs=1048576 "
                             f"count={a.size} 2>/dev/null && httpd -p {GUEST_PORT} -h /www")

@@ -154,6 +154,16 @@ static void set_watch(struct net_slirp *s, int fd, int events)
 	f->events = events;
 }
 
+/* Drop what we knew of fd: it is about to close, or its number now names a new socket. */
+static void forget_fd(struct net_slirp *s, int fd)
+{
+	if (fd < 0 || fd >= s->nfds)
+		return;
+	if (s->fds[fd].events)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+	s->fds[fd] = (struct slirp_fd){ .events = 0, .idx = -1, .round = 0 };
+}
+
 static int add_poll(int fd, int events, void *opaque)
 {
 	struct net_slirp *s = opaque;
@@ -180,6 +190,14 @@ static int add_poll(int fd, int events, void *opaque)
 		set_watch(s, fd, old->events);
 		return s->fds[fd].idx;
 	}
+	/*
+	 * Absent from the last fill: possibly a new socket under a reused number
+	 * (libslirp does not announce every new socket; its accept path passes
+	 * register_poll_fd the wrong fd). epoll dropped the old one when it
+	 * closed, so register it afresh rather than trust what we remember.
+	 */
+	if (s->fds[fd].round != s->round - 1)
+		forget_fd(s, fd);
 	s->fds[fd].round = s->round;
 	s->fds[fd].idx = s->npfd;
 	set_watch(s, fd, events);
@@ -335,19 +353,17 @@ static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 
 static void cb_register_poll_fd(int fd, void *opaque)
 {
-	/* Watched once slirp_pollfds_fill() asks for it. */
+	/*
+	 * A new socket. Its number may be that of one closed without our
+	 * hearing of it (which epoll dropped by itself): start from nothing,
+	 * so the next fill adds it for real. Watched once the fill asks for it.
+	 */
+	forget_fd(opaque, fd);
 }
 
 static void cb_unregister_poll_fd(int fd, void *opaque)
 {
-	struct net_slirp *s = opaque;
-
-	/* Forget it before it is closed, so a reused number starts afresh. */
-	if (fd >= 0 && fd < s->nfds) {
-		set_watch(s, fd, 0);
-		s->fds[fd].idx = -1;
-		s->fds[fd].round = 0;
-	}
+	forget_fd(opaque, fd);
 }
 
 static void cb_notify(void *opaque)
