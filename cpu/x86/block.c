@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 
 #include "cpu/x86/block.h"
+#include "cpu/x86/sysdesc.h"
 #include "cpu/x86/tlb.h"
 
 #define MAX_BLOCKS (32 * 1024)
@@ -389,7 +390,7 @@ static struct x86_block *lookup(struct x86_cpu *cpu)
 	u8 *host;
 
 	if (cpu->mode == X86_MODE_LONG64) {
-		if (unlikely((u64)((s64)rip >> 47) + 1 > 1))
+		if (unlikely(!x86_canonical(rip)))
 			x86_raise(cpu, X86_EXC_GP, 0);
 	} else if (unlikely(rip > cpu->seg[SEG_CS].limit)) {
 		x86_raise(cpu, X86_EXC_GP, 0);

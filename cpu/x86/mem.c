@@ -13,14 +13,11 @@
 #include <string.h>
 
 #include "cpu/x86/block.h"
+#include "cpu/x86/sysdesc.h"
 #include "cpu/x86/tlb.h"
 
 #define MAX_PAGES 8 /* largest access: XSAVE-sized, well under 8 pages */
 
-static inline bool canonical(u64 a)
-{
-	return (u64)((s64)a >> 47) + 1 <= 1;
-}
 
 _Noreturn static void seg_fault(struct x86_cpu *cpu, int seg)
 {
@@ -63,7 +60,7 @@ static inline u64 seg_linear(struct x86_cpu *cpu, int seg, u64 off, u64 len, enu
 
 		if (seg >= SEG_FS)
 			lin += cpu->seg[seg].base;
-		if (unlikely(!canonical(lin) || !canonical(lin + len - 1)))
+		if (unlikely(!x86_canonical(lin) || !x86_canonical(lin + len - 1)))
 			seg_fault(cpu, seg);
 		return lin;
 	}
