@@ -799,7 +799,13 @@ static void op_lfp_Gv_Mp(struct x86_cpu *cpu, const struct x86_insn *in)
 	ea = x86_ea(cpu, in);
 	off = x86_read(cpu, in->seg, ea, in->opsize);
 	sel = x86_read16(cpu, in->seg, x86_trunc(ea + in->opsize, in->addrsize));
-	load_seg_insn(cpu, s, sel);
+	/*
+	 * Not load_seg_insn(): LSS loads SS and rSP in one instruction, so it
+	 * opens no interrupt/single-step shadow (SDM Vol. 3A 6.8.3 names only
+	 * MOV SS and POP SS).
+	 */
+	x86_load_seg(cpu, s, sel);
+	cpu->end_block = true;
 	x86_set_reg(cpu, in, in->reg, in->opsize, off);
 }
 

@@ -716,8 +716,10 @@ static void op_ins_outs(struct x86_cpu *cpu, const struct x86_insn *in)
 			x86_write(cpu, SEG_ES, off, size, pio_in(cpu, port, size));
 		}
 		set_areg(cpu, reg, as, off + (u64)step);
+		/* Without REP, count (1) must run out too: one access, not IO_REP_CHUNK. */
+		count--;
 		if (rep)
-			set_areg(cpu, GPR_RCX, as, --count);
+			set_areg(cpu, GPR_RCX, as, count);
 	}
 	if (rep && count)
 		cpu->next_rip = cpu->rip;

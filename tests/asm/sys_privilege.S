@@ -84,6 +84,13 @@ _start:
 	CHECK(je, t_intdpl)
 	cmpq	$4 * 8 + 2, exc_err(%rip)
 	CHECK(je, t_intdpl_err)
+	/* the error code seen, for comparing engines (not a check) */
+	lea	t_intdpl_seen(%rip), %rsi
+	call	puts
+	mov	exc_err(%rip), %rax
+	call	puthex
+	lea	msg_nl(%rip), %rsi
+	call	puts
 
 	/* SYSCALL / SYSRET */
 	mov	$MSR_EFER, %ecx
@@ -213,6 +220,7 @@ t_cli3:		.asciz "priv: CLI in ring 3 (IOPL 0) is #GP"
 t_cr3:		.asciz "priv: MOV from CR3 in ring 3 is #GP"
 t_intdpl:	.asciz "priv: INT 4 through a DPL-0 gate from ring 3 is #GP"
 t_intdpl_err:	.asciz "priv: ... error code 4*8+2 (IDT, EXT=0)"
+t_intdpl_seen:	.asciz "INFO priv: INT 4 #GP error code "
 t_syscall_cs:	.asciz "priv: SYSCALL enters CS=STAR[47:32]"
 t_syscall_ss:	.asciz "priv: SYSCALL loads SS=STAR[47:32]+8"
 t_syscall_rcx:	.asciz "priv: SYSCALL saves the return RIP in RCX"

@@ -99,8 +99,17 @@ struct diff_slot {
 
 /* Fill `slots` (cap entries) with every non-NULL slot of hover's table; return the count. */
 unsigned gen_slots(struct diff_slot *slots, unsigned cap);
-/* Why a slot is not generated (system instruction, I/O...), or NULL if it is. */
-const char *gen_excluded(int map, int opcode, int mp);
+/* Table entries the generator leaves out, each with the test that exercises it. */
+struct diff_elsewhere {
+	u8 map, lo, hi;   /* opcodes lo..hi of one map, every mandatory prefix */
+	const char *what; /* the instructions */
+	const char *why;  /* why the generator leaves them out */
+	const char *file; /* the test, from the source root ... */
+	const char *test; /* ... and a string naming it there (function or payload check) */
+};
+
+/* The entry for an opcode the generator leaves out, or NULL if it generates it. */
+const struct diff_elsewhere *gen_elsewhere(int map, int opcode);
 /* The SDM's list of LOCK-able instructions (with a memory destination). */
 bool gen_lockable(int map, int op, unsigned reg);
 /* Build case number `n` of seed `seed` for slot `s` (deterministic). */

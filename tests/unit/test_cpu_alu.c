@@ -84,6 +84,39 @@ static void test_alu_inc_keeps_cf(void **state)
 	assert_int_equal(int_flags() & (X86_CF | X86_OF | X86_SF | X86_ZF), X86_CF | X86_OF | X86_SF);
 }
 
+/*
+ * Regression vector from the differential harness (seed 7 case 251948):
+ * sbb rdx, rcx; sbb r11, rdx (66 REX.W: 64-bit); setg byte [rdi]. The second
+ * SBB computes 0xffffffffffff8000 - 0x200959 - 0: the low nibble borrows
+ * (0 - 9), so AF = 1 (SDM Vol. 1 3.4.3.1: borrow out of bit 3, with the
+ * incoming CF). When SETG then faults, the flags in the #PF frame must
+ * still be SBB's: SF and AF. Unicorn reported AF = 0 there (a QEMU 5.0
+ * lazy-flags rollback error, tests/diff/deviations.md).
+ */
+static void test_alu_sbb_af_then_fault(void **state)
+{
+	struct int_regs r = { .gpr[GPR_RCX] = 0x17, .gpr[GPR_RDX] = 0x200970,
+			      .gpr[GPR_R11] = 0xffffffffffff8000ULL };
+	static const char code[] = "\x48\x1b\xd1\x66\x4c\x1b\xda\x0f\x9f\x07";
+
+	/* SETG to a mapped byte: G is false (SF != OF), flags are SBB's. */
+	r.gpr[GPR_RDI] = HARNESS_DATA;
+	r.flags = X86_SF | X86_AF | X86_PF; /* the case's initial RFLAGS 0x96: CF = 0 */
+	*int_data(0) = 0x55;
+	assert_int_equal(int_exec(CODE(code), &r), -1);
+	assert_int_equal(int_h->cpu->gpr[GPR_RDX], 0x200959);
+	assert_int_equal(int_h->cpu->gpr[GPR_R11], 0xffffffffffdf76a7ULL);
+	assert_int_equal(*int_data(0), 0);
+	assert_int_equal(int_flags() & FL_ALL, X86_SF | X86_AF);
+
+	/* SETG to an unmapped page: #PF on SETG, flags as SBB left them. */
+	r.gpr[GPR_RDI] = 0x40000000;
+	assert_int_equal(int_exec(CODE(code), &r), X86_EXC_PF);
+	assert_int_equal(int_h->exc_rip, HARNESS_CODE + 7);
+	assert_int_equal(int_h->cpu->gpr[GPR_R11], 0xffffffffffdf76a7ULL);
+	assert_int_equal(int_flags() & FL_ALL, X86_SF | X86_AF);
+}
+
 static void test_alu_group5(void **state)
 {
 	struct int_regs r = { .gpr[GPR_RDI] = HARNESS_DATA };
@@ -121,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_alu_lock_ud),
 		cmocka_unit_test(test_alu_inc_keeps_cf),
 		cmocka_unit_test(test_alu_group5),
+		cmocka_unit_test(test_alu_sbb_af_then_fault),
 	};
 
 	return cmocka_run_group_tests(tests, int_setup, int_teardown);

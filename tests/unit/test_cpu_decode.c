@@ -415,6 +415,7 @@ static void test_decode_lock(void **state)
 		{ "\xf0\x39\x00", 3, true },          /* lock cmp */
 		{ "\xf0\x89\x00", 3, true },          /* lock mov */
 		{ "\xf0\x0f\xa3\x00", 4, true },      /* lock bt */
+		{ "\xf0\x0f\xa3\xc8", 4, true },      /* lock bt eax, ecx (aborts Unicorn) */
 		{ "\xf0\x0f\xba\x20\x01", 5, true },  /* lock bt dword [rax], 1 */
 		{ "\xf0\xdc\x18", 3, true },          /* lock fcomp qword [rax] */
 		{ "\xf0\xf3\xa4", 3, true },          /* lock rep movsb */

@@ -297,6 +297,37 @@ static void test_run_exceptions(void **state)
 	assert_int_equal(h->exc_err, 0);
 }
 
+/*
+ * Single-step and the MOV SS shadow (SDM Vol. 3A 6.8.3; Vol. 2 MOV): the
+ * #DB trap of MOV SS is held off and taken after the next instruction.
+ * Regression vector (the sys_interrupts payload found it): hover used to
+ * trap right after MOV SS.
+ */
+static void test_run_movss_single_step(void **state)
+{
+	struct cpu_harness *h = *state;
+
+	/* Control: nop; nop with TF set traps after the first NOP. */
+	harness_load(h, "\x90\x90\xf4", 3);
+	h->cpu->rflags |= X86_TF;
+	h->cpu->dr[6] = 0;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), X86_EXC_DB);
+	assert_int_equal(h->exc_rip, CODE + 1);
+	assert_true(h->cpu->dr[6] & (1ULL << 14)); /* DR6.BS */
+
+	/* mov ss, ax; nop; nop: no trap after MOV SS, one after the first NOP. */
+	harness_load(h, "\x8e\xd0\x90\x90\xf4", 5);
+	h->cpu->gpr[GPR_RAX] = HARNESS_SEL_DATA;
+	h->cpu->gpr[GPR_RSP] = HARNESS_STACK;
+	h->cpu->rflags |= X86_TF;
+	h->cpu->dr[6] = 0;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), X86_EXC_DB);
+	assert_int_equal(h->exc_rip, CODE + 3);
+	assert_true(h->cpu->dr[6] & (1ULL << 14));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_hlt_wakeup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_exceptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_movss_single_step, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
