@@ -8,7 +8,7 @@ GUEST ?= $(BUILD)/guest
 MEMORY ?= 512M
 
 .PHONY: all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net
+	check-kvm bench-kvm bench-net bench-disk
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -36,8 +36,8 @@ integration: all guest
 test: all guest
 	scripts/run-tests.sh $(BUILD) $(GUEST)
 
-# `make bench` runs both: boot time, then the CPU-bound guest programs.
-bench: bench-boot bench-cpu
+# `make bench`: boot time, the CPU-bound guest programs, disk and network throughput.
+bench: bench-boot bench-cpu bench-disk bench-net
 
 bench-boot: all guest
 	/usr/bin/python3 bench/boot_time.py --build $(BUILD) --guest $(GUEST)
@@ -49,8 +49,12 @@ bench-cpu: all guest
 bench-net: all guest
 	/usr/bin/python3 bench/net_throughput.py --build $(BUILD) --guest $(GUEST)
 
-# The kvm engine on real KVM in the nested rig (scripts/kvm-rig.sh; about a
-# minute, also part of `make test`), and its benchmarks beside QEMU there.
+# virtio-blk sequential O_DIRECT dd (raw and qcow2), hover emu beside QEMU TCG.
+bench-disk: all guest
+	/usr/bin/python3 bench/disk_throughput.py --build $(BUILD) --guest $(GUEST)
+
+# The kvm engine on real KVM in the nested rig (scripts/kvm-rig.sh; about two
+# minutes, also part of `make test`), and its benchmarks beside QEMU there.
 check-kvm: all guest
 	HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		tests/integration/test_kvm.py

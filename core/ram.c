@@ -97,3 +97,22 @@ int ram_write(const struct guest_ram *ram, u64 gpa, const void *buf, u64 len)
 	memcpy(p, buf, len);
 	return 0;
 }
+
+/* MADV_POPULATE_WRITE: several times faster than page faults, more so in a nested guest. */
+void ram_populate(const struct guest_ram *ram, u64 gpa, u64 len)
+{
+#ifdef MADV_POPULATE_WRITE
+	u8 *p = ram_ptr(ram, gpa, len);
+	uintptr_t start, end;
+
+	if (!p || len == 0)
+		return;
+	start = (uintptr_t)p & ~(uintptr_t)4095;
+	end = (uintptr_t)p + len;
+	madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+	(void)ram;
+	(void)gpa;
+	(void)len;
+#endif
+}

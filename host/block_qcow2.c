@@ -233,9 +233,51 @@ static int write_chunk(struct block *b, u64 v, u64 off, const struct iovec *iov,
 	return 0;
 }
 
+/* A cluster a whole-cluster write may take fresh without reading anything. */
+static bool fresh(const struct qcow2_map *m)
+{
+	return m->kind == QCOW2_UNALLOCATED || (m->kind == QCOW2_ZERO && !m->host);
+}
+
+/*
+ * Whole guest clusters from v (cluster-aligned), at most max of them and all
+ * in v's L2 table, that are unallocated: they get one run of new host
+ * clusters, one data write and one L2 write.
+ */
+static int write_fresh_run(struct block *b, u64 v, const struct iovec *iov, int n, u64 skip,
+			   u64 max, u64 *written)
+{
+	struct qcow2 *q = qcow2_of(b);
+	u64 cs = q->cluster_size, cl = v >> q->cluster_bits;
+	u64 in_table = q->l2_entries - cl % q->l2_entries, count = 1, host;
+	struct iovec part[IOV_MAX];
+	int k, ret;
+
+	if (max > in_table)
+		max = in_table;
+	while (count < max) {
+		struct qcow2_map nx;
+
+		if (qcow2_lookup(b, v + count * cs, &nx) || !fresh(&nx))
+			break;
+		count++;
+	}
+	ret = qcow2_alloc_run(b, count, &host);
+	if (ret)
+		return ret;
+	k = iov_slice(iov, n, skip, count * cs, part);
+	ret = block_pwritev_full(b->fd, part, k, host);
+	if (!ret)
+		ret = qcow2_set_l2_run(b, v, count, host, QCOW2_OFLAG_COPIED);
+	if (!ret)
+		*written = count * cs;
+	return ret;
+}
+
 static int qcow2_pwritev(struct block *b, const struct iovec *iov, int n, u64 pos)
 {
 	struct qcow2 *q = qcow2_of(b);
+	u64 cs = q->cluster_size;
 	struct iovec part[IOV_MAX];
 	u64 total = 0, done = 0;
 	int ret;
@@ -243,11 +285,34 @@ static int qcow2_pwritev(struct block *b, const struct iovec *iov, int n, u64 po
 	for (int i = 0; i < n; i++)
 		total += iov[i].iov_len;
 	while (done < total) {
-		u64 v = pos + done, off = v & (q->cluster_size - 1);
-		u64 len = q->cluster_size - off < total - done ? q->cluster_size - off : total - done;
-		int k = iov_slice(iov, n, done, len, part);
+		u64 v = pos + done, off = v & (cs - 1);
+		u64 len = cs - off < total - done ? cs - off : total - done;
+		struct qcow2_map m;
+		int k;
 
-		ret = write_chunk(b, v, off, part, k, len);
+		ret = qcow2_lookup(b, v, &m);
+		if (ret)
+			return ret;
+		if (m.kind == QCOW2_NORMAL && (m.entry & QCOW2_OFLAG_COPIED)) {
+			/* In place; host-contiguous clusters after it go in the same write. */
+			while (done + len < total) {
+				struct qcow2_map nx;
+				u64 more = total - done - len < cs ? total - done - len : cs;
+
+				if (qcow2_lookup(b, v + len, &nx) || nx.kind != QCOW2_NORMAL ||
+				    !(nx.entry & QCOW2_OFLAG_COPIED) ||
+				    nx.host != m.host + off + len)
+					break;
+				len += more;
+			}
+			k = iov_slice(iov, n, done, len, part);
+			ret = block_pwritev_full(b->fd, part, k, m.host + off);
+		} else if (off == 0 && len == cs && fresh(&m)) {
+			ret = write_fresh_run(b, v, iov, n, done, (total - done) / cs, &len);
+		} else {
+			k = iov_slice(iov, n, done, len, part);
+			ret = write_chunk(b, v, off, part, k, len);
+		}
 		if (ret)
 			return ret;
 		done += len;
@@ -297,6 +362,7 @@ static void qcow2_close(struct block *b)
 	if (!q)
 		return;
 	block_close(q->backing);
+	qcow2_l2_cache_free(&q->l2c);
 	free(q->l1);
 	free(q->rt);
 	free(q->cbuf);
@@ -445,7 +511,8 @@ int block_qcow2_open(struct block *b, char *err, size_t errlen)
 	q->zero = calloc(1, q->cluster_size);
 	hdr = malloc(q->cluster_size);
 	q->l1 = calloc(q->l1_size ? q->l1_size : 1, 8);
-	if (!q->cbuf || !q->zbuf || !q->zero || !hdr || !q->l1) {
+	if (!q->cbuf || !q->zbuf || !q->zero || !hdr || !q->l1 ||
+	    qcow2_l2_cache_init(&q->l2c, q->cluster_size)) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", b->path);
 		goto out;

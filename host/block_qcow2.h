@@ -14,6 +14,20 @@
 #define QCOW2_OFLAG_ZERO 1ULL
 #define QCOW2_OFFSET_MASK 0x00fffffffffffe00ULL /* bits 9-55 */
 
+/*
+ * Recently used L2 tables, as on disk (host/block_qcow2_l2cache.c). Write-through:
+ * never newer than the image, so eviction writes nothing.
+ */
+struct qcow2_l2_cache {
+	unsigned nslots;
+	u64 table_bytes; /* one cluster */
+	u64 *offset;     /* host offset of each slot's table; 0: empty */
+	u64 *last_use;   /* clock value at the last get, for LRU eviction */
+	u64 clock;
+	u8 *data; /* nslots tables */
+	u64 hits, misses;
+};
+
 struct qcow2 {
 	u32 version;
 	u32 cluster_bits;
@@ -33,6 +47,7 @@ struct qcow2 {
 	u8 *cbuf; /* one cluster: copy-on-write and decompression */
 	u8 *zbuf; /* compressed input: two clusters */
 	u8 *zero; /* one cluster of zeroes, never written */
+	struct qcow2_l2_cache l2c;
 };
 
 /* What a guest cluster maps to. */
@@ -58,6 +73,32 @@ int qcow2_unref(struct block *b, u64 host, u64 len) HOVER_WUR;
 /* Load the refcount table and check it (writable images only). */
 int qcow2_refcount_init(struct block *b, u64 rt_offset, u32 rt_clusters, u32 refcount_order,
 			char *err, size_t errlen) HOVER_WUR;
+
+/* A cache of about 1 MiB of L2 tables of table_bytes each (at least 2, at most 32 slots). */
+int qcow2_l2_cache_init(struct qcow2_l2_cache *c, u64 table_bytes) HOVER_WUR;
+void qcow2_l2_cache_free(struct qcow2_l2_cache *c);
+/* The L2 table at host offset off (non-zero), read from fd on a miss; valid until the next get. */
+int qcow2_l2_cache_get(struct qcow2_l2_cache *c, int fd, u64 off, const u8 **table) HOVER_WUR;
+/*
+ * The image's bytes [byte, byte+len) of the L2 table at off were just written
+ * with raw (written) or a write of them failed (!written: the slot is dropped).
+ * A table not in the cache is left alone.
+ */
+void qcow2_l2_cache_update(struct qcow2_l2_cache *c, u64 off, u64 byte, const u8 *raw, u64 len,
+			   bool written);
+
+/*
+ * Allocate n (at most one L2 table's worth) host clusters in one run at the
+ * end of the file, refcount 1 each, written in as few writes as the refcount
+ * blocks allow; *host is the first. A failure leaks the run at worst.
+ */
+int qcow2_alloc_run(struct block *b, u64 n, u64 *host) HOVER_WUR;
+/*
+ * Point n consecutive guest clusters from vaddr (all in one L2 table) at
+ * consecutive host clusters from host, with flags (QCOW2_OFLAG_COPIED) added:
+ * one write, allocating the L2 table first if needed.
+ */
+int qcow2_set_l2_run(struct block *b, u64 vaddr, u64 n, u64 host, u64 flags) HOVER_WUR;
 
 u64 qcow2_be64(const u8 *p);
 u32 qcow2_be32(const u8 *p);

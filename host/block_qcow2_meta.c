@@ -52,8 +52,8 @@ int qcow2_lookup(struct block *b, u64 vaddr, struct qcow2_map *m)
 {
 	struct qcow2 *q = qcow2_of(b);
 	u64 cl = vaddr >> q->cluster_bits, i1 = cl / q->l2_entries, i2 = cl % q->l2_entries;
+	const u8 *table;
 	u64 l2, e;
-	u8 raw[8];
 	int ret;
 
 	*m = (struct qcow2_map){ .kind = QCOW2_UNALLOCATED };
@@ -64,10 +64,10 @@ int qcow2_lookup(struct block *b, u64 vaddr, struct qcow2_map *m)
 		return 0;
 	if (l2 & (q->cluster_size - 1) || l2 >= q->end)
 		return corrupt(b, "L2 table offset", l2);
-	ret = block_pread_full(b->fd, raw, 8, l2 + 8 * i2);
+	ret = qcow2_l2_cache_get(&q->l2c, b->fd, l2, &table);
 	if (ret)
 		return ret;
-	e = qcow2_be64(raw);
+	e = qcow2_be64(table + 8 * i2);
 	m->entry = e;
 	if (e & QCOW2_OFLAG_COMPRESSED) {
 		/* x = 62 - (cluster_bits - 8): offset below bit x, extra 512-byte sectors above. */
@@ -111,13 +111,16 @@ static int alloc_zeroed(struct block *b, u64 *host)
 	return block_pwrite_full(b->fd, q->zero, q->cluster_size, *host);
 }
 
-int qcow2_set_l2(struct block *b, u64 vaddr, u64 entry)
+/* Write n raw L2 entries from vaddr's (all in one table), allocating the table if needed. */
+static int write_l2(struct block *b, u64 vaddr, const u8 *raw, u64 n)
 {
 	struct qcow2 *q = qcow2_of(b);
 	u64 cl = vaddr >> q->cluster_bits, i1 = cl / q->l2_entries, i2 = cl % q->l2_entries;
 	u64 l2 = q->l1[i1] & QCOW2_OFFSET_MASK;
 	int ret;
 
+	if (!n || n > q->l2_entries - i2)
+		return -EINVAL;
 	if (!l2) {
 		/* The L2 table exists (zeroed, refcounted) before L1 points at it. */
 		ret = alloc_zeroed(b, &l2);
@@ -130,7 +133,35 @@ int qcow2_set_l2(struct block *b, u64 vaddr, u64 entry)
 	} else if (!(q->l1[i1] & QCOW2_OFLAG_COPIED)) {
 		return corrupt(b, "shared L2 table in a writable image", q->l1[i1]);
 	}
-	return write_be64(b, l2 + 8 * i2, entry);
+	ret = block_pwrite_full(b->fd, raw, 8 * n, l2 + 8 * i2);
+	qcow2_l2_cache_update(&q->l2c, l2, 8 * i2, raw, 8 * n, !ret);
+	return ret;
+}
+
+int qcow2_set_l2(struct block *b, u64 vaddr, u64 entry)
+{
+	u8 raw[8];
+
+	qcow2_put_be64(raw, entry);
+	return write_l2(b, vaddr, raw, 1);
+}
+
+int qcow2_set_l2_run(struct block *b, u64 vaddr, u64 n, u64 host, u64 flags)
+{
+	struct qcow2 *q = qcow2_of(b);
+	u8 *raw;
+	int ret;
+
+	if (!n || n > q->l2_entries)
+		return -EINVAL;
+	raw = malloc(8 * n);
+	if (!raw)
+		return -ENOMEM;
+	for (u64 i = 0; i < n; i++)
+		qcow2_put_be64(raw + 8 * i, (host + i * q->cluster_size) | flags);
+	ret = write_l2(b, vaddr, raw, n);
+	free(raw);
+	return ret;
 }
 
 /* ---- refcounts ---- */
@@ -263,12 +294,47 @@ static int set_refcount(struct block *b, u64 host, u64 v, int depth)
 
 int qcow2_alloc_cluster(struct block *b, u64 *host)
 {
-	struct qcow2 *q = qcow2_of(b);
-	u64 h = q->end;
-	int ret;
+	return qcow2_alloc_run(b, 1, host);
+}
 
-	q->end += q->cluster_size;
-	ret = set_refcount(b, h, 1, 0);
+int qcow2_alloc_run(struct block *b, u64 n, u64 *host)
+{
+	struct qcow2 *q = qcow2_of(b);
+	unsigned width = q->refcount_bits / 8;
+	u64 h = q->end, i = 0;
+	u8 *ones;
+	int ret = 0;
+
+	if (!n || n > q->l2_entries)
+		return -EINVAL;
+	/* The run is reserved first: refcount blocks made on the way go after it. */
+	q->end += n * q->cluster_size;
+	ones = calloc(n, width);
+	if (!ones)
+		return -ENOMEM;
+	for (u64 k = 0; k < n; k++)
+		ones[k * width + width - 1] = 1; /* big-endian 1 */
+	while (i < n && !ret) {
+		u64 c = h + i * q->cluster_size, idx = (c >> q->cluster_bits) % q->rc_per_block;
+		u64 more = q->rc_per_block - idx - 1, bi, bo;
+
+		if (more > n - i - 1)
+			more = n - i - 1;
+		/* The first of each refcount block's share finds (or makes) the block... */
+		ret = set_refcount(b, c, 1, 0);
+		if (ret || !more) {
+			i++;
+			continue;
+		}
+		/* ...and the rest of that share is one write next to it. */
+		if (rc_locate(q, c, &bi, &bo) || !q->rt[bi]) {
+			ret = -EIO;
+			break;
+		}
+		ret = block_pwrite_full(b->fd, ones, more * width, q->rt[bi] + bo + width);
+		i += 1 + more;
+	}
+	free(ones);
 	if (ret)
 		return ret;
 	*host = h;

@@ -18,6 +18,9 @@
  * brings the private set up to date (epoll_ctl only for what changed), and
  * arms one VM timer for slirp's timeout (moved only when it must come
  * sooner: every timerfd re-arm is a syscall, and this runs once per frame).
+ *
+ * libslirp is called through slirp_lib.h's table, loaded when the first
+ * backend is created: a VM without --net user never maps it (nor glib).
  */
 #include <errno.h>
 #include <libslirp.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "host/net.h"
+#include "host/slirp_lib.h"
 #include "include/hover/evloop.h"
 #include "include/hover/log.h"
 #include "include/hover/timer.h"
@@ -60,6 +64,7 @@ struct slirp_pfd {
 
 struct net_slirp {
 	struct net_backend be;
+	struct slirp_lib lib; /* libslirp, loaded for this backend */
 	Slirp *slirp;
 	struct evloop *el;
 	struct timer_list *timers;
@@ -220,7 +225,7 @@ static void refresh(struct net_slirp *s)
 
 	s->round++;
 	s->npfd = 0;
-	slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
+	s->lib.pollfds_fill(s->slirp, &timeout, add_poll, s);
 	for (int fd = 0; fd < s->nfds; fd++) {
 		struct slirp_fd *f = &s->fds[fd];
 
@@ -256,7 +261,7 @@ static void poll_slirp(struct net_slirp *s)
 		if (fd >= 0 && fd < s->nfds && s->fds[fd].idx >= 0 && s->fds[fd].round == s->round)
 			s->pfd[s->fds[fd].idx].revents |= from_epoll(evs[i].events);
 	}
-	slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
+	s->lib.pollfds_poll(s->slirp, n < 0, get_revents, s);
 	net_backend_rx_flush(&s->be);
 	refresh(s);
 }
@@ -300,7 +305,7 @@ static void slirp_timer_fire(void *opaque)
 	if (st->cb)
 		st->cb(st->cb_opaque);
 	else
-		slirp_handle_timer(s->slirp, st->id, st->cb_opaque);
+		s->lib.handle_timer(s->slirp, st->id, st->cb_opaque);
 	net_backend_rx_flush(&s->be);
 	refresh(s);
 }
@@ -401,7 +406,7 @@ static int slirp_send(struct net_backend *be, const struct iovec *iov, unsigned 
 		memcpy(s->txbuf + len, iov[i].iov_base, iov[i].iov_len);
 		len += iov[i].iov_len;
 	}
-	slirp_input(s->slirp, s->txbuf, (int)len);
+	s->lib.input(s->slirp, s->txbuf, (int)len);
 	/* slirp may have opened sockets or queued data on them: watch what it wants now. */
 	refresh(s);
 	return 0;
@@ -420,12 +425,13 @@ static void slirp_destroy(struct net_backend *be)
 	if (s->in_loop)
 		evloop_del_fd(s->el, s->epfd);
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		s->lib.cleanup(s->slirp);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s->fds);
 	free(s->pfd);
 	free(s->txbuf);
+	slirp_lib_close(&s->lib);
 	free(s);
 }
 
@@ -460,6 +466,9 @@ int net_slirp_create(struct net_backend **out, const struct net_config *cfg,
 		snprintf(err, errlen, "user networking: %s", strerror(-ret));
 		goto err;
 	}
+	ret = slirp_lib_open(&s->lib, err, errlen);
+	if (ret)
+		goto err;
 
 	sc.restricted = cfg->restrict_guest;
 	sc.in_enabled = true;
@@ -473,7 +482,7 @@ int net_slirp_create(struct net_backend **out, const struct net_config *cfg,
 	sc.if_mtu = SLIRP_MTU;
 	sc.if_mru = SLIRP_MTU;
 	sc.disable_host_loopback = false; /* 10.0.2.2 reaches the host's 127.0.0.1 */
-	s->slirp = slirp_new(&sc, &slirp_callbacks, s);
+	s->slirp = s->lib.new(&sc, &slirp_callbacks, s);
 	if (!s->slirp) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "user networking: libslirp refused to start");
@@ -483,8 +492,8 @@ int net_slirp_create(struct net_backend **out, const struct net_config *cfg,
 		const struct net_hostfwd *f = &cfg->fwd[i];
 		char ha[INET_ADDRSTRLEN], ga[INET_ADDRSTRLEN];
 
-		if (slirp_add_hostfwd(s->slirp, f->udp, f->host_addr, f->host_port, f->guest_addr,
-				      f->guest_port) < 0) {
+		if (s->lib.add_hostfwd(s->slirp, f->udp, f->host_addr, f->host_port, f->guest_addr,
+				       f->guest_port) < 0) {
 			ret = -EADDRINUSE;
 			inet_ntop(AF_INET, &f->host_addr, ha, sizeof(ha));
 			inet_ntop(AF_INET, &f->guest_addr, ga, sizeof(ga));

@@ -17,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "include/hover/log.h"
 #include "machine/bzimage.h"
 #include "machine/elf_load.h"
 
@@ -71,6 +74,15 @@ static void put64(u8 *p, u64 v) { put32(p, (u32)v); put32(p + 4, (u32)(v >> 32))
 
 static u64 align_down(u64 x, u64 a) { return x & ~(a - 1); }
 static u64 align_up(u64 x, u64 a) { return (x + a - 1) & ~(a - 1); }
+
+/* Milliseconds on the monotonic clock: --debug tells where the boot's host-side time goes. */
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* "12 MiB" or "300 KiB", for messages. */
 static const char *size_str(char *buf, size_t len, u64 n)
@@ -147,15 +159,18 @@ static int read_kernel(const char *path, u8 **buf, size_t *len, char *err, size_
 			    "(vmlinuz)",
 			    path, size_str(sz, sizeof(sz), size));
 	}
-	*buf = malloc(size ? size : 1);
-	if (!*buf) {
+	/* Faulted in by one system call (MAP_POPULATE), not page by page as read() fills it. */
+	*buf = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (*buf == MAP_FAILED) {
+		*buf = NULL;
 		close(fd);
 		return fail(err, errlen, ENOMEM, "--kernel %s: out of host memory", path);
 	}
 	r = read_all(fd, *buf, size, "--kernel", path, err, errlen);
 	close(fd);
 	if (r) {
-		free(*buf);
+		munmap(*buf, size ? size : 1);
 		*buf = NULL;
 		return r;
 	}
@@ -231,6 +246,7 @@ static int load_initrd(struct guest_ram *ram, const struct boot_linux_config *cf
 			    "back it; this is a bug in the board's memory map",
 			    cfg->initrd, (unsigned long long)addr, (unsigned long long)(addr + size));
 	}
+	ram_populate(ram, addr, size);
 	r = read_all(fd, ram_ptr(ram, addr, size), size, "--initrd", cfg->initrd, err, errlen);
 	close(fd);
 	if (r)
@@ -336,6 +352,38 @@ static void write_regs(struct vcpu_regs *regs, u64 entry)
 	regs->efer = EFER_LME | EFER_LMA;
 }
 
+/*
+ * The kernel's ELF into guest RAM. Streamed: each decompressed byte goes
+ * straight to its place, without a copy of the whole vmlinux (64 MiB for a
+ * distribution kernel) to fault in, fill and copy again. A file that cannot
+ * be streamed (elf_load.h) is decompressed whole and loaded by elf_load,
+ * which also tells what is wrong with a bad one.
+ */
+static int load_vmlinux(struct guest_ram *ram, const struct bzimage *bz, const char *label,
+			struct elf_load_info *elf, char *err, size_t errlen)
+{
+	struct elf_stream *es = malloc(sizeof(*es));
+	u8 *vmlinux = NULL;
+	size_t len = 0;
+	u64 n = 0;
+	int r;
+
+	if (!es)
+		return fail(err, errlen, ENOMEM, "%s: out of host memory", label);
+	elf_stream_init(es, ram, BOOT_KERNEL_MIN);
+	r = bzimage_decompress_to(bz, label, elf_stream_sink, es, &n, err, errlen);
+	if (r == 0)
+		r = elf_stream_finish(es, n, elf);
+	free(es);
+	if (r != -EAGAIN)
+		return r;
+	r = bzimage_decompress(bz, label, &vmlinux, &len, err, errlen);
+	if (r == 0)
+		r = elf_load(ram, vmlinux, len, BOOT_KERNEL_MIN, label, elf, err, errlen);
+	free(vmlinux);
+	return r;
+}
+
 /* Host pointers to the low boot structures, each checked to be guest RAM. */
 struct lowmem {
 	u8 *gdt, *tss, *bp, *stack, *pml4, *pdpt, *pd, *cmdline;
@@ -369,10 +417,11 @@ int boot_linux_load(struct guest_ram *ram, const struct boot_linux_config *cfg,
 	struct bzimage bz;
 	struct lowmem lm;
 	char label[4200], s1[32], s2[32];
-	u8 *file = NULL, *vmlinux = NULL;
-	size_t file_len = 0, vmlinux_len = 0, cmdline_len = strlen(cmdline);
+	u8 *file = NULL;
+	size_t file_len = 0, cmdline_len = strlen(cmdline);
 	u64 kend, initrd = 0, initrd_size = 0;
 	u32 cmdline_max;
+	double t0 = now_ms(), t1;
 	int r;
 
 	if (!cfg->kernel || !*cfg->kernel)
@@ -409,12 +458,12 @@ int boot_linux_load(struct guest_ram *ram, const struct boot_linux_config *cfg,
 		goto err_file;
 	}
 
-	r = bzimage_decompress(&bz, label, &vmlinux, &vmlinux_len, err, errlen);
+	t1 = now_ms();
+	r = load_vmlinux(ram, &bz, label, &elf, err, errlen);
 	if (r)
 		goto err_file;
-	r = elf_load(ram, vmlinux, vmlinux_len, BOOT_KERNEL_MIN, label, &elf, err, errlen);
-	if (r)
-		goto err_vmlinux;
+	log_debug("boot: %s payload of %zu KiB decompressed and loaded in %.1f ms",
+		  bzimage_comp_name(bz.comp), bz.payload_len / 1024, now_ms() - t1);
 
 	/* The kernel works in memory up to init_size past its start (boot.rst, init_size). */
 	kend = align_up(elf.end, PAGE_SIZE);
@@ -426,14 +475,14 @@ int boot_linux_load(struct guest_ram *ram, const struct boot_linux_config *cfg,
 			 "has %s; use a larger --memory",
 			 label, (unsigned long long)elf.start, (unsigned long long)kend,
 			 size_str(s1, sizeof(s1), bz.init_size), size_str(s2, sizeof(s2), ram->total));
-		goto err_vmlinux;
+		goto err_file;
 	}
 
 	if (cfg->initrd) {
 		r = load_initrd(ram, cfg, map, &bz, elf.start, kend, &initrd, &initrd_size, err,
 				errlen);
 		if (r)
-			goto err_vmlinux;
+			goto err_file;
 	}
 
 	memset(lm.cmdline, 0, BOOT_CMDLINE_MAX);
@@ -444,11 +493,12 @@ int boot_linux_load(struct guest_ram *ram, const struct boot_linux_config *cfg,
 	memset(lm.stack, 0, PAGE_SIZE);
 	write_page_tables(lm.pml4, lm.pdpt, lm.pd);
 	write_regs(regs, elf.entry);
+	log_debug("boot: kernel, initrd and boot structures in guest RAM after %.1f ms "
+		  "(monotonic clock at %.1f ms)", now_ms() - t0, now_ms());
 	r = 0;
 
-err_vmlinux:
-	free(vmlinux);
 err_file:
-	free(file);
+	if (file)
+		munmap(file, file_len ? file_len : 1);
 	return r;
 }

@@ -9,6 +9,10 @@
  * uncompressed size as a little-endian u32 (gzip's trailer already holds it).
  * That size is only a hint for the first allocation; the output grows as the
  * stream demands, up to BZ_MAX_KERNEL_SIZE.
+ *
+ * The decompressors write through a sink (bzimage.h): a window of memory at a
+ * time, wherever the sink wants the next bytes. bzimage_decompress's sink is
+ * one growing buffer; the boot path's sends the ELF straight to guest RAM.
  */
 #include "machine/bzimage.h"
 
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -137,45 +142,101 @@ int bzimage_parse(struct bzimage *bz, const u8 *data, size_t size, const char *l
 	return 0;
 }
 
-/* The output buffer, grown on demand. */
-struct outbuf {
-	u8 *buf;
-	size_t cap;
+/*
+ * The decompressors write into the windows a sink hands out. The stream's
+ * position is counted here, and a stream that runs past BZ_MAX_KERNEL_SIZE
+ * (a zip bomb) stops before it asks for more.
+ */
+struct out {
+	bzimage_sink_fn *sink;
+	void *opaque;
+	bool sink_failed;
 };
 
-static int grow(struct outbuf *o)
+static int next_window(struct out *o, u64 pos, u8 **dst, size_t *len)
 {
-	size_t cap = o->cap ? o->cap * 2 : 16 * MiB;
-	u8 *p;
+	int r;
 
-	if (o->cap >= BZ_MAX_KERNEL_SIZE)
+	if (pos >= BZ_MAX_KERNEL_SIZE)
 		return -EFBIG;
-	if (cap > BZ_MAX_KERNEL_SIZE)
-		cap = BZ_MAX_KERNEL_SIZE;
-	p = realloc(o->buf, cap);
-	if (!p)
-		return -ENOMEM;
-	o->buf = p;
-	o->cap = cap;
-	return 0;
+	r = o->sink(o->opaque, pos, dst, len);
+	if (r == 0 && *len == 0)
+		r = -EINVAL;
+	if (r == 0 && *len > BZ_MAX_KERNEL_SIZE - pos)
+		*len = (size_t)(BZ_MAX_KERNEL_SIZE - pos);
+	o->sink_failed = r != 0;
+	return r;
 }
 
-static int dec_xz(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
+/*
+ * liblzma's allocations. The dictionary (32 MiB for a kernel, see the
+ * kernel's scripts/xz_wrap.sh) is written through once: large blocks come
+ * from mmap with MAP_POPULATE, faulted in by one system call rather than a
+ * page fault per 4 KiB page. A header before each block says which it was.
+ */
+#define XZ_BIG_ALLOC (1 * MiB)
+#define XZ_ALLOC_HDR 16 /* keeps malloc's alignment */
+
+static void *xz_alloc(void *opaque, size_t nmemb, size_t size)
+{
+	size_t n, total;
+	u8 *p;
+
+	(void)opaque;
+	if (size && nmemb > (SIZE_MAX - XZ_ALLOC_HDR) / size)
+		return NULL;
+	n = nmemb * size;
+	total = n + XZ_ALLOC_HDR;
+	if (n >= XZ_BIG_ALLOC) {
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = malloc(total);
+		if (!p)
+			return NULL;
+		total = 0;
+	}
+	memcpy(p, &total, sizeof(total));
+	return p + XZ_ALLOC_HDR;
+}
+
+static void xz_free(void *opaque, void *ptr)
+{
+	u8 *p = (u8 *)ptr - XZ_ALLOC_HDR;
+	size_t total;
+
+	(void)opaque;
+	if (!ptr)
+		return;
+	memcpy(&total, p, sizeof(total));
+	if (total)
+		munmap(p, total);
+	else
+		free(p);
+}
+
+static const lzma_allocator xz_allocator = { xz_alloc, xz_free, NULL };
+
+static int dec_xz(const u8 *in, size_t len, struct out *o, u64 *out_len)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret ret;
 	int r = 0;
 
+	s.allocator = &xz_allocator;
 	/* 256 MiB of decoder memory is far above any kernel's dictionary. */
 	if (lzma_stream_decoder(&s, 256 * MiB, 0) != LZMA_OK)
 		return -ENOMEM;
 	s.next_in = in;
 	s.avail_in = len;
 	for (;;) {
-		if (s.total_out == o->cap && (r = grow(o)))
-			break;
-		s.next_out = o->buf + s.total_out;
-		s.avail_out = o->cap - s.total_out;
+		if (s.avail_out == 0) {
+			r = next_window(o, s.total_out, &s.next_out, &s.avail_out);
+			if (r)
+				break;
+		}
 		ret = lzma_code(&s, LZMA_FINISH);
 		if (ret == LZMA_STREAM_END)
 			break;
@@ -189,9 +250,11 @@ static int dec_xz(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
 	return r;
 }
 
-static int dec_gzip(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
+static int dec_gzip(const u8 *in, size_t len, struct out *o, u64 *out_len)
 {
 	z_stream z;
+	u8 *win;
+	size_t wlen;
 	int ret, r = 0;
 
 	memset(&z, 0, sizeof(z));
@@ -200,10 +263,13 @@ static int dec_gzip(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
 	z.next_in = (Bytef *)in;
 	z.avail_in = (uInt)len;
 	for (;;) {
-		if (z.total_out == o->cap && (r = grow(o)))
-			break;
-		z.next_out = o->buf + z.total_out;
-		z.avail_out = (uInt)(o->cap - z.total_out);
+		if (z.avail_out == 0) {
+			r = next_window(o, z.total_out, &win, &wlen);
+			if (r)
+				break;
+			z.next_out = win;
+			z.avail_out = wlen > UINT32_MAX ? UINT32_MAX : (uInt)wlen;
+		}
 		ret = inflate(&z, Z_NO_FLUSH);
 		if (ret == Z_STREAM_END)
 			break;
@@ -218,21 +284,27 @@ static int dec_gzip(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
 	return r;
 }
 
-static int dec_zstd(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
+static int dec_zstd(const u8 *in, size_t len, struct out *o, u64 *out_len)
 {
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	ZSTD_inBuffer ib = { in, len, 0 };
 	ZSTD_outBuffer ob = { NULL, 0, 0 };
+	u64 base = 0; /* stream offset of ob.dst */
 	size_t ret;
+	u8 *win;
 	int r = 0;
 
 	if (!dctx)
 		return -ENOMEM;
 	for (;;) {
-		if (ob.pos == o->cap && (r = grow(o)))
-			break;
-		ob.dst = o->buf;
-		ob.size = o->cap;
+		if (ob.pos == ob.size) {
+			base += ob.pos;
+			r = next_window(o, base, &win, &ob.size);
+			if (r)
+				break;
+			ob.dst = win;
+			ob.pos = 0;
+		}
 		ret = ZSTD_decompressStream(dctx, &ob, &ib);
 		if (ZSTD_isError(ret)) {
 			r = -EILSEQ;
@@ -245,20 +317,18 @@ static int dec_zstd(const u8 *in, size_t len, struct outbuf *o, size_t *out_len)
 			break;
 		}
 	}
-	*out_len = ob.pos;
+	*out_len = base + ob.pos;
 	ZSTD_freeDCtx(dctx);
 	return r;
 }
 
-int bzimage_decompress(const struct bzimage *bz, const char *label, u8 **out, size_t *out_len,
-		       char *err, size_t errlen)
+int bzimage_decompress_to(const struct bzimage *bz, const char *label, bzimage_sink_fn *sink,
+			  void *opaque, u64 *out_len, char *err, size_t errlen)
 {
-	struct outbuf o = { NULL, 0 };
-	size_t n = 0;
-	u32 hint;
+	struct out o = { sink, opaque, false };
+	u64 n = 0;
 	int r;
 
-	*out = NULL;
 	*out_len = 0;
 	switch (bz->comp) {
 	case BZ_COMP_GZIP:
@@ -277,14 +347,6 @@ int bzimage_decompress(const struct bzimage *bz, const char *label, u8 **out, si
 			    label, bzimage_comp_name(bz->comp));
 	}
 
-	/* The size the kernel's Makefile appended: a first guess, trusted only if plausible. */
-	hint = get32(bz->payload + bz->payload_len - 4);
-	if (hint >= 64 && hint <= BZ_MAX_KERNEL_SIZE) {
-		o.buf = malloc(hint);
-		if (o.buf)
-			o.cap = hint;
-	}
-
 	if (bz->comp == BZ_COMP_XZ)
 		r = dec_xz(bz->payload, bz->payload_len, &o, &n);
 	else if (bz->comp == BZ_COMP_GZIP)
@@ -292,22 +354,83 @@ int bzimage_decompress(const struct bzimage *bz, const char *label, u8 **out, si
 	else
 		r = dec_zstd(bz->payload, bz->payload_len, &o, &n);
 
+	if (r && o.sink_failed)
+		return r;
+	if (r == -EFBIG)
+		return fail(err, errlen, EFBIG,
+			    "%s: kernel payload decompresses to more than %llu MiB; pass a real "
+			    "kernel image",
+			    label, BZ_MAX_KERNEL_SIZE / MiB);
+	if (r == -ENOMEM)
+		return fail(err, errlen, ENOMEM,
+			    "%s: out of host memory while decompressing the kernel", label);
+	if (r)
+		return fail(err, errlen, EILSEQ,
+			    "%s: corrupt %s stream in the kernel payload (after %llu bytes of "
+			    "output); pass an intact kernel image",
+			    label, bzimage_comp_name(bz->comp), (unsigned long long)n);
+	*out_len = n;
+	return 0;
+}
+
+/* The sink of bzimage_decompress: one buffer, grown on demand. */
+struct outbuf {
+	u8 *buf;
+	size_t cap;
+	bool oom;
+};
+
+static int outbuf_sink(void *opaque, u64 pos, u8 **dst, size_t *len)
+{
+	struct outbuf *o = opaque;
+
+	if (pos == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16 * MiB;
+		u8 *p;
+
+		if (cap > BZ_MAX_KERNEL_SIZE)
+			cap = BZ_MAX_KERNEL_SIZE;
+		p = realloc(o->buf, cap);
+		if (!p) {
+			o->oom = true;
+			return -ENOMEM;
+		}
+		o->buf = p;
+		o->cap = cap;
+	}
+	*dst = o->buf + pos;
+	*len = o->cap - (size_t)pos;
+	return 0;
+}
+
+int bzimage_decompress(const struct bzimage *bz, const char *label, u8 **out, size_t *out_len,
+		       char *err, size_t errlen)
+{
+	struct outbuf o = { NULL, 0, false };
+	u64 n = 0;
+	u32 hint;
+	int r;
+
+	*out = NULL;
+	*out_len = 0;
+	/* The size the kernel's Makefile appended: a first guess, trusted only if plausible. */
+	if (bz->payload_len >= 4) {
+		hint = get32(bz->payload + bz->payload_len - 4);
+		if (hint >= 64 && hint <= BZ_MAX_KERNEL_SIZE) {
+			o.buf = malloc(hint);
+			if (o.buf)
+				o.cap = hint;
+		}
+	}
+	r = bzimage_decompress_to(bz, label, outbuf_sink, &o, &n, err, errlen);
+	if (o.oom)
+		r = fail(err, errlen, ENOMEM,
+			 "%s: out of host memory while decompressing the kernel", label);
 	if (r) {
 		free(o.buf);
-		if (r == -EFBIG)
-			return fail(err, errlen, EFBIG,
-				    "%s: kernel payload decompresses to more than %llu MiB; pass a "
-				    "real kernel image",
-				    label, BZ_MAX_KERNEL_SIZE / MiB);
-		if (r == -ENOMEM)
-			return fail(err, errlen, ENOMEM,
-				    "%s: out of host memory while decompressing the kernel", label);
-		return fail(err, errlen, EILSEQ,
-			    "%s: corrupt %s stream in the kernel payload (after %zu bytes of "
-			    "output); pass an intact kernel image",
-			    label, bzimage_comp_name(bz->comp), n);
+		return r;
 	}
 	*out = o.buf;
-	*out_len = n;
+	*out_len = (size_t)n;
 	return 0;
 }

@@ -116,4 +116,22 @@ enum bzimage_comp bzimage_detect(const u8 *p, size_t len);
 int bzimage_decompress(const struct bzimage *bz, const char *label, u8 **out, size_t *out_len,
 		       char *err, size_t errlen) HOVER_WUR;
 
+/*
+ * Where the decompressed bytes go, a window at a time: given the offset in
+ * the decompressed stream of the next byte, a sink returns in *dst, *len
+ * (*len > 0) the place for the bytes from that offset on, or -errno to stop.
+ * A sink lets the kernel go straight to its place in guest RAM, without a
+ * whole copy in between (elf_load.h, elf_stream).
+ */
+typedef int bzimage_sink_fn(void *opaque, u64 pos, u8 **dst, size_t *len);
+
+/*
+ * Decompress the payload through sink; *out_len is the stream's length. A
+ * sink's error is returned as it is, with err left to the sink's owner;
+ * other errors (a corrupt stream, no memory, more than BZ_MAX_KERNEL_SIZE)
+ * come with one sentence in err.
+ */
+int bzimage_decompress_to(const struct bzimage *bz, const char *label, bzimage_sink_fn *sink,
+			  void *opaque, u64 *out_len, char *err, size_t errlen) HOVER_WUR;
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The JSON API's HTTP layer over libmicrohttpd (see api.h). Request bodies
+ * The JSON API's HTTP layer over libmicrohttpd (see api.h), which each
+ * server loads for itself through mhd_lib.h's table. Request bodies
  * are collected per connection (at most API_BODY_MAX bytes), parsed with
  * jansson, and handed to the owner's handler once complete; malformed JSON is
  * answered here with 400 and the parser's line and column.
@@ -17,8 +18,10 @@
 #include <unistd.h>
 
 #include "mgmt/api.h"
+#include "mgmt/mhd_lib.h"
 
 struct api_server {
+	struct mhd_lib lib; /* libmicrohttpd, loaded for this server */
 	struct MHD_Daemon *mhd;
 	enum api_mode mode;
 	api_handler_fn *fn;
@@ -109,7 +112,7 @@ void api_openapi(struct api_reply *rep)
 
 const char *api_query(const struct api_request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+	return req->server->lib.lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 int api_split_path(const char *path, char *buf, size_t buflen, char **seg, int max)
@@ -146,7 +149,8 @@ static void stream_free(void *cls)
 	free(sc);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *rep)
+static enum MHD_Result send_reply(const struct mhd_lib *lib, struct MHD_Connection *c,
+				  struct api_reply *rep)
 {
 	struct MHD_Response *r = NULL;
 	const char *ctype = "application/json";
@@ -157,15 +161,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *re
 
 		if (sc) {
 			*sc = (struct stream_ctx){ rep->stream, rep->stream_opaque, rep->stream_free };
-			r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, sc,
-							      stream_free);
+			r = lib->create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read,
+							       sc, stream_free);
 			if (!r)
 				free(sc);
 		}
 		ctype = rep->content_type ? rep->content_type : "text/plain";
 	} else if (rep->text) {
-		r = MHD_create_response_from_buffer(rep->text_len, (void *)rep->text,
-						    MHD_RESPMEM_PERSISTENT);
+		r = lib->create_response_from_buffer(rep->text_len, (void *)rep->text,
+						     MHD_RESPMEM_PERSISTENT);
 		ctype = rep->content_type ? rep->content_type : "text/plain";
 	} else {
 		char *s = rep->body ? json_dumps(rep->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : strdup("{}");
@@ -178,15 +182,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *re
 		if (!s)
 			return MHD_NO;
 		s[len++] = '\n';
-		r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
+		r = lib->create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
 		if (!r)
 			free(s);
 	}
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", ctype);
-	ret = MHD_queue_response(c, rep->status ? rep->status : 200, r);
-	MHD_destroy_response(r);
+	lib->add_response_header(r, "Content-Type", ctype);
+	ret = lib->queue_response(c, rep->status ? rep->status : 200, r);
+	lib->destroy_response(r);
 	return ret;
 }
 
@@ -231,7 +235,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (cs->too_big) {
 		api_error(&rep, 413, "request body larger than %u bytes", API_BODY_MAX);
 	} else {
-		struct api_request req = { .method = method, .path = url, .conn = c, .fd = -1 };
+		struct api_request req = {
+			.method = method,
+			.path = url,
+			.conn = c,
+			.server = s,
+			.fd = -1,
+		};
 		json_error_t jerr;
 		size_t i;
 
@@ -245,7 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				goto reply;
 			}
 		}
-		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		ci = s->lib.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (ci)
 			req.fd = ci->connect_fd;
 		s->fn(s->opaque, &req, &rep);
@@ -255,7 +265,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			api_error(&rep, 500, "no reply");
 	}
 reply:
-	ret = send_reply(c, &rep);
+	ret = send_reply(&s->lib, c, &rep);
 	if (rep.body)
 		json_decref(rep.body);
 	return ret;
@@ -277,14 +287,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
-		      api_handler_fn *fn, void *opaque)
+		      api_handler_fn *fn, void *opaque, char *err, size_t errlen)
 {
 	struct api_server *s = calloc(1, sizeof(*s));
 	unsigned flags;
+	int ret;
 
 	if (!s) {
 		close(listen_fd);
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	ret = mhd_lib_open(&s->lib, err, errlen);
+	if (ret) {
+		close(listen_fd);
+		free(s);
+		return ret;
 	}
 	s->mode = mode;
 	s->fn = fn;
@@ -297,13 +315,13 @@ int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode
 	 */
 	flags = mode == API_EVLOOP ? MHD_USE_EPOLL
 				   : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				  MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-				  MHD_OPTION_END);
+	s->mhd = s->lib.start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
+				     listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
 	if (!s->mhd) {
+		snprintf(err, errlen, "libmicrohttpd cannot serve on this socket");
 		close(listen_fd);
+		mhd_lib_close(&s->lib);
 		free(s);
 		return -EIO;
 	}
@@ -315,14 +333,15 @@ void api_server_destroy(struct api_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->mhd);
+	s->lib.stop_daemon(s->mhd);
 	close(s->listen_fd);
+	mhd_lib_close(&s->lib);
 	free(s);
 }
 
 int api_server_poll_fd(struct api_server *s)
 {
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	const union MHD_DaemonInfo *di = s->lib.get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 
 	return di ? di->epoll_fd : -1;
 }
@@ -331,10 +350,10 @@ void api_server_dispatch(struct api_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG to;
 
-	MHD_run(s->mhd);
+	s->lib.run(s->mhd);
 	/* MHD keeps connections it can still make progress on; run until none is due now. */
-	for (int i = 0; i < 32 && MHD_get_timeout(s->mhd, &to) == MHD_YES && to == 0; i++)
-		MHD_run(s->mhd);
+	for (int i = 0; i < 32 && s->lib.get_timeout(s->mhd, &to) == MHD_YES && to == 0; i++)
+		s->lib.run(s->mhd);
 }
 
 unsigned long api_server_requests(struct api_server *s)

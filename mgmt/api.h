@@ -23,12 +23,16 @@
 
 #define API_BODY_MAX (1u << 20)
 
+struct api_server;
+
 struct api_request {
 	const char *method;
 	const char *path;
 	json_t *body; /* NULL: no body */
 	int fd;       /* the client's socket (to notice a hang-up while streaming) */
 	void *conn;   /* libmicrohttpd's connection, for api_query() */
+	/* The server it came to: api_query() calls libmicrohttpd through it. */
+	struct api_server *server;
 };
 
 /* Streaming body: fill buf, return bytes; -1 at the end; may block. */
@@ -49,13 +53,14 @@ typedef void api_handler_fn(void *opaque, const struct api_request *req, struct 
 
 enum api_mode { API_EVLOOP, API_THREADED };
 
-struct api_server;
-
 /* Bind and listen on a unix socket; a stale socket file is replaced. */
 int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen) HOVER_WUR;
-/* Takes ownership of listen_fd. */
+/*
+ * Takes ownership of listen_fd. Loads libmicrohttpd (mhd_lib.h): err says
+ * what to install if it is missing.
+ */
 int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
-		      api_handler_fn *fn, void *opaque) HOVER_WUR;
+		      api_handler_fn *fn, void *opaque, char *err, size_t errlen) HOVER_WUR;
 void api_server_destroy(struct api_server *s);
 /* API_EVLOOP: the fd to watch for EPOLLIN, and what to call when it fires. */
 int api_server_poll_fd(struct api_server *s);

@@ -189,6 +189,7 @@ static void on_api_fd(void *opaque, int fd, u32 events)
 int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err, size_t errlen)
 {
 	struct api_vm *a = calloc(1, sizeof(*a));
+	char msg[512];
 	int fd, ret;
 
 	if (!a)
@@ -198,9 +199,9 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 	ret = api_listen_unix(info->api_socket, &fd, err, errlen);
 	if (ret)
 		goto err;
-	ret = api_server_create(&a->srv, fd, API_EVLOOP, handle, a);
+	ret = api_server_create(&a->srv, fd, API_EVLOOP, handle, a, msg, sizeof(msg));
 	if (ret) {
-		snprintf(err, errlen, "%s: cannot start the API server", info->api_socket);
+		snprintf(err, errlen, "--api-sock %s: %s", info->api_socket, msg);
 		goto err;
 	}
 	*out = a;

@@ -195,8 +195,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hoverd: %s\n", err);
 		return 1;
 	}
-	if (api_server_create(&srv, lfd, API_THREADED, hoverd_api_handle, &d)) {
-		fprintf(stderr, "hoverd: cannot start the API server on %s\n", d.sock_path);
+	if (api_server_create(&srv, lfd, API_THREADED, hoverd_api_handle, &d, err, sizeof(err))) {
+		fprintf(stderr, "hoverd: %s: %s\n", d.sock_path, err);
 		return 1;
 	}
 	fprintf(stderr, "hoverd: serving %s (state in %s)\n", d.sock_path, d.state_dir);

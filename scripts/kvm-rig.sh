@@ -17,6 +17,9 @@
 # kvm` as MODE (rig.mode=, see scripts/kvm-rig/init) asks, printing
 # "kvm-rig: ..." result lines on the serial console.
 #
+# RIG_FILES=DIR at pack time copies DIR's contents to /data in the outer
+# initramfs (the disk images and files of rig.mode=devices).
+#
 # `run` boots the outer VM and copies its serial console to stdout; RIG_APPEND
 # adds to the outer kernel's command line (rig.runs=N, rig.mem=SIZE). The
 # initramfs is an uncompressed cpio: under TCG the kernel unpacks it faster
@@ -59,14 +62,34 @@ modules_for() { # modules_for KVER CACHEDIR -> prints the directory holding the 
 	echo "$dir"
 }
 
-copy_with_libs() { # copy_with_libs ROOT BINARY [DEST]: the binary and every library it loads
-	local root=$1 bin=$2 dest=${3:-$2}
-	mkdir -p "$root/$(dirname "$dest")"
-	cp -L "$bin" "$root/$dest"
-	ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+copy_linked_libs() { # copy_linked_libs ROOT FILE: what FILE links (ldd), at the host's paths
+	local root=$1 file=$2
+	ldd "$file" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
 		[ -e "$root/$lib" ] && continue
 		mkdir -p "$root/$(dirname "$lib")"
 		cp -L "$lib" "$root/$lib"
+	done
+}
+
+copy_with_libs() { # copy_with_libs ROOT BINARY [DEST]: the binary and every library it loads
+	local root=$1 bin=$2 dest=${3:-$2} so dir
+	mkdir -p "$root/$(dirname "$dest")"
+	cp -L "$bin" "$root/$dest"
+	copy_linked_libs "$root" "$bin"
+	# What it dlopen()s by soname (hover: libslirp.so.0 for --net user,
+	# libmicrohttpd.so.12 for --api-sock) is not in ldd's list: take the
+	# sonames named in the binary, and pack each one found beside the
+	# libraries it links, with what that one links.
+	for so in $(grep -aoE 'lib[A-Za-z0-9_+.-]*\.so\.[0-9]+' "$bin" | sort -u || true); do
+		for dir in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | xargs -r dirname | sort -u); do
+			[ -e "$dir/$so" ] || continue
+			if [ ! -e "$root/$dir/$so" ]; then
+				mkdir -p "$root/$dir"
+				cp -L "$dir/$so" "$root/$dir/$so"
+			fi
+			copy_linked_libs "$root" "$dir/$so"
+			break
+		done
 	done
 }
 
@@ -98,6 +121,11 @@ pack() {
 	for p in "$build"/tests/asm/*.bzImage; do
 		[ -e "$p" ] && cp "$p" "$root/payloads/"
 	done
+	if [ -n "${RIG_FILES:-}" ]; then
+		[ -d "$RIG_FILES" ] || die "RIG_FILES=$RIG_FILES is not a directory"
+		mkdir -p "$root/data"
+		cp -R "$RIG_FILES/." "$root/data/"
+	fi
 	if [ $with_qemu = 1 ]; then
 		local q
 		q=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 is not installed"

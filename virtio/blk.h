@@ -17,7 +17,13 @@ struct virtio_blk;
 int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk,
 		      unsigned index) HOVER_WUR;
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *b);
-/* Closes the backend too. */
+/*
+ * Complete every request the driver has made available (vm->lock held):
+ * returns once they are all in the used ring, for a snapshot or a test.
+ * Requests run on the device's I/O thread (see virtio/blk.c).
+ */
+void virtio_blk_drain(struct virtio_blk *b);
+/* Joins the I/O thread and closes the backend too. */
 void virtio_blk_destroy(struct virtio_blk *b);
 
 #endif

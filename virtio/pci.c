@@ -353,6 +353,8 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	if (!vp)
 		return;
+	if (vp->vdev->ops->stop)
+		vp->vdev->ops->stop(vp->vdev);
 	vp->vdev->transport = NULL;
 	vp->vdev->transport_data = NULL;
 	free(vp);

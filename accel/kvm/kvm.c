@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accel/kvm/kvm_int.h"
@@ -218,10 +219,12 @@ static int kvm_vm_init(struct vm *vm)
 	struct kvma_vm *kv = calloc(1, sizeof(*kv));
 	char why[256];
 	u64 idmap = KVMA_IDENTITY_MAP_ADDR;
+	struct timespec t0, t1;
 	int ret;
 
 	if (!kv)
 		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kv->vm_fd = -1;
 	kv->sys_fd = open_kvm(why, sizeof(why));
 	if (kv->sys_fd < 0) {
@@ -260,6 +263,10 @@ static int kvm_vm_init(struct vm *vm)
 		goto err_vm;
 	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	vm->accel_data = kv;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("kvm: VM created in %.1f ms (monotonic clock at %.1f ms)",
+		  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		  (double)t1.tv_sec * 1e3 + (double)t1.tv_nsec / 1e6);
 	return 0;
 
 err_vm:

@@ -2,8 +2,9 @@
 /*
  * The kvm engine's private state, shared by its files only (kvm.c: probe and
  * VM; irq.c: in-kernel irqchip, PIT and GSI routing; cpuid.c: the CPUID the
- * guest sees; vcpu.c: vCPU setup and the run loop). Nothing outside accel/kvm
- * includes this: the engine exports only accel_kvm_ops.
+ * guest sees; vcpu.c: vCPU setup and the run loop; exit_stats.c: exits
+ * counted for --debug). Nothing outside accel/kvm includes this: the engine
+ * exports only accel_kvm_ops.
  *
  * Reference: Documentation/virt/kvm/api.rst (KVM API version 12).
  */
@@ -36,6 +37,7 @@ struct kvma_vcpu {
 	int fd;
 	struct kvm_run *run;
 	bool configured;               /* CPUID, MSRs, LAPIC LVTs set (before the first run) */
+	struct kvma_exit_stats *stats; /* with --debug: exits counted (exit_stats.c) */
 
 	/* Kicks: the vCPU thread, while it is inside vcpu_run. */
 	pthread_mutex_t kick_lock;
@@ -55,6 +57,14 @@ int accel_kvm_signal_msi(struct vm *vm, u64 addr, u32 data);
 int accel_kvm_cpuid_get_supported(struct kvma_vm *kv) HOVER_WUR;
 struct kvm_cpuid2 *accel_kvm_cpuid_for_vcpu(const struct kvma_vm *kv, unsigned index,
 					    unsigned ncpus);
+
+/* exit_stats.c */
+struct kvma_exit_stats;
+int accel_kvm_exit_stats_create(struct kvma_exit_stats **out) HOVER_WUR;
+void accel_kvm_exit_stats_destroy(struct kvma_exit_stats *s);
+void accel_kvm_exit_stats_count(struct kvma_exit_stats *s, const struct kvm_run *run);
+void accel_kvm_exit_stats_report(const struct kvma_exit_stats *s, unsigned index,
+				 const char *(*name)(u32 reason));
 
 /* vcpu.c */
 int accel_kvm_vcpu_init(struct vcpu *vcpu);

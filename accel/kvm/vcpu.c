@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accel/kvm/kvm_int.h"
@@ -128,6 +129,7 @@ void accel_kvm_vcpu_destroy(struct vcpu *vcpu)
 
 	if (!kc)
 		return;
+	accel_kvm_exit_stats_destroy(kc->stats);
 	munmap(kc->run, (size_t)kvma_vm_of(vcpu->vm)->run_size);
 	close(kc->fd);
 	pthread_mutex_destroy(&kc->kick_lock);
@@ -569,6 +571,8 @@ static void handle_exit(struct kvma_vcpu *kc)
 	struct kvm_run *run = kc->run;
 	char d[128];
 
+	if (kc->stats)
+		accel_kvm_exit_stats_count(kc->stats, run);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		exit_io(kc);
@@ -634,6 +638,15 @@ int accel_kvm_vcpu_run(struct vcpu *vcpu)
 	ret = configure(kc);
 	if (ret)
 		return ret;
+	if (vm->debug && !kc->stats) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		log_debug("kvm: vcpu%u: first KVM_RUN at monotonic %.1f ms", vcpu->index,
+			  (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6);
+		if (accel_kvm_exit_stats_create(&kc->stats))
+			log_warn("kvm: vcpu%u: no memory to count exits", vcpu->index);
+	}
 	pthread_once(&kick_once, kick_install);
 	if (kick_install_err)
 		return kick_install_err;
@@ -665,6 +678,8 @@ int accel_kvm_vcpu_run(struct vcpu *vcpu)
 		handle_exit(kc);
 	}
 	complete_pending_io(kc);
+	if (kc->stats)
+		accel_kvm_exit_stats_report(kc->stats, vcpu->index, exit_name);
 
 	pthread_mutex_lock(&kc->kick_lock);
 	kc->in_run = false;

@@ -41,4 +41,11 @@ void *ram_ptr(const struct guest_ram *ram, u64 gpa, u64 len);
 int ram_read(const struct guest_ram *ram, u64 gpa, void *buf, u64 len);
 int ram_write(const struct guest_ram *ram, u64 gpa, const void *buf, u64 len);
 
+/*
+ * About to fill [gpa, gpa+len) (a loader): fault its pages in with one system
+ * call rather than one page fault per 4 KiB page as the bytes arrive. Only a
+ * hint; outside RAM, or on kernels before 5.14, nothing happens.
+ */
+void ram_populate(const struct guest_ram *ram, u64 gpa, u64 len);
+
 #endif

@@ -42,7 +42,9 @@
  *
  * Locking: everything here runs with vm->lock held (the device lock): the
  * transport calls the ops from MMIO handlers; backend callbacks from the event
- * loop must take vm->lock before touching a queue.
+ * loop must take vm->lock before touching a queue. A device with an I/O thread
+ * of its own (virtio-blk) pops and pushes with vm->lock held and does the host
+ * I/O without it; its ops->stop joins that thread.
  *
  * Guest memory: the iovecs in a virtq_elem point straight into guest RAM
  * (validated with ram_ptr()). virtq_push() reports the bytes the device wrote
@@ -158,6 +160,12 @@ struct virtio_dev_ops {
 	 * its own in-flight state. Called before the transport clears its state.
 	 */
 	void (*reset)(struct virtio_dev *vdev);
+	/*
+	 * The transport is going away (virtio_pci_destroy): a device with a
+	 * thread of its own finishes what is in flight and stops, so nothing
+	 * calls the transport after this. Called WITHOUT vm->lock.
+	 */
+	void (*stop)(struct virtio_dev *vdev);
 };
 
 /*

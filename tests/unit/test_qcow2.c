@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "host/block.h"
+#include "host/block_qcow2.h"
 
 #define IMG_SIZE (8 * MiB)
 
@@ -210,6 +212,95 @@ static void test_write_compressed_and_backing(void **state)
 	free(got);
 }
 
+/* The L2 cache: least recently used out, write-through updates, a failed write drops the slot. */
+static void test_l2_cache(void **state)
+{
+	const u64 tb = 512 * KiB; /* 1 MiB budget: two slots */
+	struct qcow2_l2_cache c;
+	const u8 *t;
+	u8 *file = malloc(4 * tb), raw[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	int fd;
+
+	(void)state;
+	pattern(file, 4 * tb, 11);
+	write_file(p("l2.bin"), file, 4 * tb);
+	fd = open(p("l2.bin"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(qcow2_l2_cache_init(&c, tb), 0);
+	assert_int_equal(c.nslots, 2);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 0, &t), -EINVAL);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, tb, &t), 0); /* A: miss */
+	assert_memory_equal(t, file + tb, tb);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 2 * tb, &t), 0); /* B: miss */
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, tb, &t), 0);     /* A: hit */
+	assert_int_equal(c.misses, 2);
+	assert_int_equal(c.hits, 1);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 3 * tb, &t), 0); /* C evicts B, not A */
+	assert_memory_equal(t, file + 3 * tb, tb);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, tb, &t), 0);
+	assert_int_equal(c.misses, 3);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 2 * tb, &t), 0); /* B again: evicts C */
+	assert_int_equal(c.misses, 4);
+	assert_memory_equal(t, file + 2 * tb, tb);
+	/* Write-through: the cached copy takes what was written (the file here is not). */
+	qcow2_l2_cache_update(&c, 2 * tb, 64, raw, 8, true);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 2 * tb, &t), 0);
+	assert_int_equal(c.misses, 4);
+	assert_memory_equal(t + 64, raw, 8);
+	assert_memory_equal(t, file + 2 * tb, 64);
+	/* A table that is not cached is not made up; one whose write failed is read again. */
+	qcow2_l2_cache_update(&c, 3 * tb, 0, raw, 8, true);
+	qcow2_l2_cache_update(&c, 2 * tb, 64, raw, 8, false);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 2 * tb, &t), 0);
+	assert_int_equal(c.misses, 5);
+	assert_memory_equal(t, file + 2 * tb, tb);
+	assert_int_equal(qcow2_l2_cache_get(&c, fd, 3 * tb, &t), 0);
+	assert_memory_equal(t, file + 3 * tb, tb);
+	qcow2_l2_cache_free(&c);
+	close(fd);
+	free(file);
+}
+
+/*
+ * One large write into an empty image allocates runs: with 4 KiB clusters an
+ * L2 table maps 2 MiB and a refcount block counts 8 MiB of the file, so an
+ * 8 MiB write crosses both. The data lands in few host runs (the file grows
+ * by little more than the data), qemu-img agrees, and a sequential read back
+ * misses the L2 cache once per table.
+ */
+static void test_write_runs(void **state)
+{
+	struct iovec iov[3];
+	struct block *b;
+	u8 *buf = malloc(IMG_SIZE), *got = malloc(IMG_SIZE);
+	struct stat st;
+
+	(void)state;
+	pattern(buf, IMG_SIZE, 5);
+	memcpy(expect, buf, IMG_SIZE);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -o cluster_size=4096 %s 8M",
+			    p("run.qcow2")), 0);
+	b = open_img(p("run.qcow2"), false);
+	/* Buffers split off the cluster grid, as a guest's pages are. */
+	iov[0] = (struct iovec){ buf, 1000 };
+	iov[1] = (struct iovec){ buf + 1000, 3 * MiB };
+	iov[2] = (struct iovec){ buf + 1000 + 3 * MiB, IMG_SIZE - 1000 - 3 * MiB };
+	assert_int_equal(block_pwritev(b, iov, 3, 0), 0);
+	assert_int_equal(stat(p("run.qcow2"), &st), 0);
+	assert_true((u64)st.st_size < IMG_SIZE + 256 * KiB);
+	qcow2_of(b)->l2c.misses = 0;
+	rd(b, 0, got, IMG_SIZE);
+	assert_memory_equal(got, expect, IMG_SIZE);
+	assert_int_equal(qcow2_of(b)->l2c.misses, IMG_SIZE / (2 * MiB));
+	/* Rewrites in place, partly over the grid. */
+	wr(b, 4096 * 3 + 100, buf + 7, 3 * MiB);
+	assert_int_equal(block_flush(b), 0);
+	block_close(b);
+	verify_with_qemu(p("run.qcow2"));
+	free(buf);
+	free(got);
+}
+
 static void test_bad_images(void **state)
 {
 	struct block *b, *b2;
@@ -283,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_write_empty),
 		cmocka_unit_test(test_write_small_clusters),
 		cmocka_unit_test(test_write_compressed_and_backing),
+		cmocka_unit_test(test_l2_cache),
+		cmocka_unit_test(test_write_runs),
 		cmocka_unit_test(test_bad_images),
 	};
 
