@@ -152,9 +152,15 @@ run() {
 	[ -s "$cpio" ] || die "$cpio missing: run kvm-rig.sh pack first"
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
 	# -cpu qemu64,+svm,+npt: TCG emulates AMD-V with nested paging, so kvm-amd loads.
+	# RIG_HEARTBEAT=FILE: the outer guest's second serial port, where /init
+	# writes a line every few seconds, so that a caller can tell a stalled
+	# outer guest from a slow one; RIG_MONITOR=SOCKET: QEMU's monitor there.
+	local extra=()
+	[ -n "${RIG_HEARTBEAT:-}" ] && extra+=(-serial "file:$RIG_HEARTBEAT")
+	[ -n "${RIG_MONITOR:-}" ] && extra+=(-monitor "unix:$RIG_MONITOR,server=on,wait=off")
 	exec timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 		-accel tcg -cpu qemu64,+svm,+npt -m 2G -smp 1 \
-		-nographic -no-reboot -nodefaults -serial stdio \
+		-nographic -no-reboot -nodefaults -serial stdio "${extra[@]}" \
 		-kernel "$guest/vmlinuz" -initrd "$cpio" \
 		-append "console=ttyS0 panic=-1 quiet rig.mode=$mode ${RIG_APPEND:-}"
 }

@@ -24,7 +24,11 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
+import tempfile
+import time
 
 import pytest
 
@@ -32,6 +36,8 @@ from conftest import BUILD, GUEST, ROOT, run_hover
 
 RIG = os.path.join(ROOT, "scripts", "kvm-rig.sh")
 RIG_TIMEOUT = int(os.environ.get("HOVER_KVM_RIG_TIMEOUT", "900"))
+# No heartbeat from the outer guest for this long: it has stopped.
+RIG_STALL_S = int(os.environ.get("HOVER_KVM_RIG_STALL", "90"))
 PAYLOAD_CMDLINE = "payload-cmdline-42"  # what scripts/kvm-rig/init passes
 
 
@@ -79,13 +85,76 @@ def rig(hover, guest, rig_files):
     os.makedirs(os.path.dirname(cpio), exist_ok=True)
     subprocess.run([RIG, "pack", BUILD, GUEST, cpio], check=True, timeout=600,
                    env=dict(os.environ, RIG_FILES=rig_files["dir"]))
-    p = subprocess.run([RIG, "run", cpio, "test", str(RIG_TIMEOUT), GUEST],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=RIG_TIMEOUT + 30)
-    out = p.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    out, stalled = run_outer(cpio)
+    if stalled:
+        # The outer guest itself stopped (its heartbeat too), not hover: once
+        # more, with the evidence kept in outer-test-stall*.log.
+        out, stalled = run_outer(cpio)
     with open(os.path.join(BUILD, "kvm-rig", "outer-test.log"), "w") as f:
         f.write(out)
+    assert not stalled, "the outer guest stalled twice (see outer-test-stall*.log):\n" + out[-4000:]
     assert "kvm-rig: done" in out, "the outer guest did not finish:\n" + out[-4000:]
     return out
+
+
+def monitor(sock_path, commands):
+    """What QEMU's human monitor answers to each command (best effort)."""
+    out = b""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(sock_path)
+            for c in commands:
+                s.sendall(c.encode() + b"\n")
+                time.sleep(1)
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+    except OSError as e:
+        out += f"\n(monitor: {e})".encode()
+    return out.decode("utf-8", "replace")
+
+
+def run_outer(cpio):
+    """Boot the outer guest in rig.mode=test; (console, stalled). Stalled means
+    the outer guest's heartbeat (a line every 5 s on its second serial port)
+    stopped for RIG_STALL_S while QEMU still ran: QEMU's TCG emulating SVM has
+    been seen to stop delivering the outer guest's timer interrupts now and
+    then (rarely; every process in it then waits forever). A hover bug cannot
+    stop that heartbeat, only its own output, which the test then reports."""
+    work = os.path.join(BUILD, "kvm-rig")
+    beat, mon = os.path.join(work, "heartbeat"), os.path.join(work, "monitor.sock")
+    for f in (beat, mon):
+        if os.path.exists(f):
+            os.unlink(f)
+    env = dict(os.environ, RIG_HEARTBEAT=beat, RIG_MONITOR=mon)
+    with tempfile.TemporaryFile() as log:
+        p = subprocess.Popen([RIG, "run", cpio, "test", str(RIG_TIMEOUT), GUEST], env=env,
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        size, since, stalled = -1, time.monotonic(), False
+        while p.poll() is None:
+            time.sleep(2)
+            now = os.path.getsize(beat) if os.path.exists(beat) else 0
+            if now != size:
+                size, since = now, time.monotonic()
+            elif size > 0 and time.monotonic() - since > RIG_STALL_S:
+                stalled = True
+                break
+        if stalled:
+            dump = monitor(mon, ["info registers", "info lapic", "info pic"])
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        log.seek(0)
+        out = log.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    if stalled:
+        n = len(glob.glob(os.path.join(work, "outer-test-stall*.log")))
+        with open(os.path.join(work, "outer-test-stall%d.log" % n), "w") as f:
+            f.write(out + "\n--- QEMU monitor after %d s without a heartbeat ---\n%s"
+                    % (RIG_STALL_S, dump))
+    return out, stalled
 
 
 def test_outer_guest_has_dev_kvm(rig):
