@@ -202,6 +202,7 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 	ret = api_server_create(&a->srv, fd, API_EVLOOP, handle, a, msg, sizeof(msg));
 	if (ret) {
 		snprintf(err, errlen, "--api-sock %s: %s", info->api_socket, msg);
+		unlink(info->api_socket); /* ours since api_listen_unix(): leave nothing behind */
 		goto err;
 	}
 	*out = a;

@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	if (api_server_create(&srv, lfd, API_THREADED, hoverd_api_handle, &d, err, sizeof(err))) {
 		fprintf(stderr, "hoverd: %s: %s\n", d.sock_path, err);
+		unlink(d.sock_path); /* bound above: leave nothing behind */
 		return 1;
 	}
 	fprintf(stderr, "hoverd: serving %s (state in %s)\n", d.sock_path, d.state_dir);
