@@ -59,14 +59,12 @@ struct fixture {
 	u16 avail;
 };
 
-static struct fixture *make(bool ro)
+/* A virtio-blk on backend b, its driver ready and its queue in guest RAM at DESC/AVAIL/USED. */
+static struct fixture *make_on(struct block *b)
 {
 	static struct fixture f;
-	struct block *b;
-	char err[256];
 
 	memset(g(0), 0, 0x6000);
-	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
 	assert_int_equal(virtio_blk_create(&f.blk, vm, b, 0), 0);
 	f.vdev = virtio_blk_dev(f.blk);
 	f.vdev->transport = &tops;
@@ -79,6 +77,15 @@ static struct fixture *make(bool ro)
 	assert_int_equal(virtq_enable(&f.vdev->vq[0]), 0);
 	f.avail = 0;
 	return &f;
+}
+
+static struct fixture *make(bool ro)
+{
+	struct block *b;
+	char err[256];
+
+	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
+	return make_on(b);
 }
 
 static u16 used_idx(void)
@@ -373,37 +380,26 @@ static void *resetter(void *arg)
  */
 static void test_reset_waits_for_io(void **state)
 {
-	static struct fixture f;
 	struct block *bk = calloc(1, sizeof(*bk));
+	struct fixture *f;
 	pthread_t t;
 	bool done;
 
 	(void)state;
-	memset(g(0), 0, 0x6000);
 	bk->ops = &gate_ops;
 	bk->path = strdup("gate");
 	bk->fd = open("/dev/null", O_RDONLY);
 	bk->size = DISK;
-	assert_int_equal(virtio_blk_create(&f.blk, vm, bk, 0), 0);
-	f.vdev = virtio_blk_dev(f.blk);
-	f.vdev->transport = &tops;
-	f.vdev->driver_features = f.vdev->host_features;
-	f.vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-	f.vdev->vq[0].size = QSZ;
-	f.vdev->vq[0].desc_gpa = DESC;
-	f.vdev->vq[0].avail_gpa = AVAIL;
-	f.vdev->vq[0].used_gpa = USED;
-	assert_int_equal(virtq_enable(&f.vdev->vq[0]), 0);
-	f.avail = 0;
-	post(&f, 2, (const u32[]){ 4 /* FLUSH */, 0 });
+	f = make_on(bk);
+	post(f, 2, (const u32[]){ 4 /* FLUSH */, 0 });
 	pthread_mutex_lock(&vm->lock);
-	virtio_queue_kick(f.vdev, 0);
+	virtio_queue_kick(f->vdev, 0);
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_lock(&gate.lock);
 	while (!gate.entered)
 		pthread_cond_wait(&gate.cond, &gate.lock);
 	pthread_mutex_unlock(&gate.lock);
-	assert_int_equal(pthread_create(&t, NULL, resetter, &f), 0);
+	assert_int_equal(pthread_create(&t, NULL, resetter, f), 0);
 	usleep(20000);
 	pthread_mutex_lock(&gate.lock);
 	done = gate.reset_done;
@@ -417,8 +413,8 @@ static void test_reset_waits_for_io(void **state)
 	usleep(2000);
 	assert_int_equal(*g(DATA + 4096), 0); /* the read behind it never ran */
 	assert_int_equal(used_idx(), 0);
-	assert_int_equal(f.vdev->status, 0);
-	virtio_blk_destroy(f.blk);
+	assert_int_equal(f->vdev->status, 0);
+	virtio_blk_destroy(f->blk);
 }
 
 static int setup(void **state)
