@@ -19,10 +19,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "include/hover/log.h"
+#include "include/hover/timer.h"
 #include "machine/bzimage.h"
 #include "machine/elf_load.h"
 
@@ -76,13 +76,7 @@ static u64 align_down(u64 x, u64 a) { return x & ~(a - 1); }
 static u64 align_up(u64 x, u64 a) { return (x + a - 1) & ~(a - 1); }
 
 /* Milliseconds on the monotonic clock: --debug tells where the boot's host-side time goes. */
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+static double now_ms(void) { return (double)clock_ns() / 1e6; }
 
 /* "12 MiB" or "300 KiB", for messages. */
 static const char *size_str(char *buf, size_t len, u64 n)

@@ -29,11 +29,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "accel/kvm/kvm_int.h"
 #include "include/hover/log.h"
+#include "include/hover/timer.h"
 #include "include/hover/vm.h"
 
 #define KICK_SIG (SIGRTMIN + 1)
@@ -639,11 +639,8 @@ int accel_kvm_vcpu_run(struct vcpu *vcpu)
 	if (ret)
 		return ret;
 	if (vm->debug && !kc->stats) {
-		struct timespec t;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
 		log_debug("kvm: vcpu%u: first KVM_RUN at monotonic %.1f ms", vcpu->index,
-			  (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6);
+			  (double)clock_ns() / 1e6);
 		if (accel_kvm_exit_stats_create(&kc->stats))
 			log_warn("kvm: vcpu%u: no memory to count exits", vcpu->index);
 	}
