@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 
 #include "cpu/x86/block.h"
+#include "cpu/x86/jit.h"
 #include "cpu/x86/sysdesc.h"
 #include "cpu/x86/tlb.h"
 
@@ -116,6 +117,7 @@ void x86_blocks_flush(struct x86_cpu *cpu)
 	memset(c->page_hash, 0, sizeof(c->page_hash));
 	c->nblocks = c->ninsns = c->npages = 0;
 	c->cur = NULL;
+	x86_jit_reset(cpu);
 	cpu->tlb->gen++;
 	/* The executing block's storage may be handed out again: leave it after this instruction. */
 	cpu->end_block = true;

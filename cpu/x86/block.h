@@ -20,6 +20,9 @@ struct x86_block {
 	struct x86_block *hnext;   /* lookup hash chain */
 	struct x86_block *pnext;   /* blocks starting in the same physical page */
 	struct x86_insn *insns;
+	/* Host code for the block (jit.c), made on its first run in 64-bit mode; NULL until then. */
+	u32 (*jit)(struct x86_cpu *cpu);
+	u8 jit_cpl;                /* the CPL it was translated for (TLB half it uses) */
 	/* Successors seen (64-bit mode), to skip the lookup: valid while TLB gen, mode and CPL match. */
 	struct x86_block *link[2];
 	u64 link_rip[2];

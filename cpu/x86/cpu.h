@@ -193,6 +193,7 @@ enum x86_exit {
 struct x86_tlb;
 struct x86_block_cache;
 struct x86_code_map;
+struct x86_jit;
 
 struct x86_cpu {
 	/* --- architectural state (saved in snapshots) --- */
@@ -239,6 +240,8 @@ struct x86_cpu {
 	u64 unimpl_seen_ext[12]; /* same for the 0F, 0F38 and 0F3A maps (4 words each) */
 	bool intr_poll;       /* a kick arrived: ask the interrupt controller at the next boundary */
 	struct x86_code_map *code; /* physical pages holding translated code (block.c) */
+	struct x86_jit *jit;  /* host code for 64-bit blocks (jit.c), made on first use */
+	bool jit_off;         /* interpret only (x86_cpu_set_jit) */
 };
 
 /* Lifecycle. x86_cpu_create() allocates the TLB and block cache; state is power-on reset. */
@@ -251,6 +254,8 @@ enum x86_exit x86_cpu_run(struct x86_cpu *cpu);
 /* Thread-safe: make x86_cpu_run notice a pending interrupt (kick) or return (stop). */
 void x86_cpu_kick(struct x86_cpu *cpu);
 void x86_cpu_request_stop(struct x86_cpu *cpu);
+/* Translate 64-bit code to host code (the default) or interpret every instruction. */
+void x86_cpu_set_jit(struct x86_cpu *cpu, bool on);
 
 /* Neutral register exchange (accel/emu). set_regs flushes TLB and block cache. */
 void x86_cpu_get_regs(struct x86_cpu *cpu, struct vcpu_regs *r);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cpu/x86/block.h"
+#include "cpu/x86/jit.h"
 #include "cpu/x86/tlb.h"
 
 int x86_cpu_create(struct x86_cpu **out, const struct x86_bus *bus, u32 apic_id)
@@ -53,6 +54,7 @@ void x86_cpu_destroy(struct x86_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	x86_jit_destroy(cpu);
 	x86_blocks_destroy(cpu);
 	x86_tlb_destroy(cpu);
 	free(cpu);
@@ -150,6 +152,11 @@ void x86_cpu_kick(struct x86_cpu *cpu)
 	atomic_store(&cpu->kick, true);
 }
 
+void x86_cpu_set_jit(struct x86_cpu *cpu, bool on)
+{
+	cpu->jit_off = !on;
+}
+
 void x86_cpu_request_stop(struct x86_cpu *cpu)
 {
 	atomic_store(&cpu->stop_req, true);
@@ -205,8 +212,17 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 		end = in + b->n;
 		shadow = cpu->intr_shadow;
 		step = (cpu->rflags & X86_TF) != 0;
-		if (unlikely(shadow || step))
+		if (unlikely(shadow || step)) {
 			end = in + 1;
+		} else if (cpu->mode == X86_MODE_LONG64 && !cpu->jit_off &&
+			   b != &cpu->blocks->scratch) {
+			x86_jit_fn *fn = b->jit ? b->jit : x86_jit_translate(cpu, b);
+
+			if (likely(fn != NULL && b->jit_cpl == cpu->cpl)) {
+				cpu->icount += fn(cpu);
+				continue;
+			}
+		}
 		mask = ip_mask(cpu);
 		do {
 			u64 fall = (cpu->rip + in->len) & mask;

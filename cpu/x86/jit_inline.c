@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Inline templates for the hottest integer forms: MOV/MOVZX/MOVSXD/LEA,
+ * ADD/OR/AND/SUB/XOR/CMP/TEST on 32/64-bit operands, Jcc, JMP, CALL, RET,
+ * PUSH, POP. Each is exactly what its handler in fast.c does (that file
+ * stays the reference): only instructions for which the decoder picked the
+ * fast.c handler get a template, so LOCK, mandatory prefixes, 16-bit
+ * operands and non-64-bit addressing never reach here.
+ *
+ * Memory operands use the TLB fast path inline (tlb.h: one tag compare on
+ * the page of the last byte, then host = addend + linear) and fall back to
+ * x86_read_slow()/x86_write_slow() out of line, after setting cpu->rip to
+ * the instruction so a fault reports it. Templates load what they need
+ * after an access, because the slow path is a C call that clobbers
+ * caller-saved registers. A store through the fast path never hits a page
+ * holding translated code (block.c keeps no write entries for those), but
+ * the slow path may invalidate code, so stores are followed by the run
+ * loop's end_block test.
+ *
+ * Flags: ALU templates store the same lazy-flag record as fast.c's alu()
+ * and do the host operation last, so the host flags equal the guest's for
+ * a Jcc that follows (flags_live): ADD, SUB and CMP set all six flags like
+ * the guest's, logic ops clear CF/OF and set SF/ZF/PF from the result.
+ */
+#include "cpu/x86/jit_inline.h"
+
+enum { F_ADD, F_OR, F_AND, F_SUB, F_XOR, F_CMP, F_TEST };
+
+static void load_gpr(struct jit_ctx *t, unsigned h, unsigned r, bool w)
+{
+	e_op_mem(t->a, w, 0x8b, h, H_RBX, JIT_OFF_GPR(r)); /* 32-bit loads zero-extend */
+}
+
+static void store_gpr(struct jit_ctx *t, unsigned h, unsigned r)
+{
+	e_store64(t->a, h, H_RBX, JIT_OFF_GPR(r));
+}
+
+/* The memory operand's effective address (64-bit addressing) into rsi; false if it cannot be. */
+static bool emit_ea(struct jit_ctx *t, const struct x86_insn *in)
+{
+	struct jit_asm *a = t->a;
+
+	if (in->base == X86_REG_RIP) {
+		s64 d = (s64)t->off + in->len + in->disp;
+
+		if (!fits_s32(d))
+			return false;
+		e_lea(a, H_RSI, H_R12, (s32)d);
+	} else if (in->base < 16) {
+		load_gpr(t, H_RSI, in->base, true);
+		if (in->disp)
+			e_op_mem(a, true, 0x8d, H_RSI, H_RSI, in->disp); /* lea rsi, [rsi + disp] */
+	} else {
+		e_mov_imm64(a, H_RSI, (u64)(s64)in->disp);
+	}
+	if (in->index < 16) {
+		load_gpr(t, H_RAX, in->index, true);
+		if (in->scale) { /* shl rax, scale */
+			e_rex(a, true, 0, 0, H_RAX, false);
+			e_u8(a, 0xc1);
+			e_u8(a, 0xe0);
+			e_u8(a, in->scale);
+		}
+		e_op_rr(a, true, 0x01, H_RAX, H_RSI); /* add rsi, rax */
+	}
+	if (in->seg == SEG_FS || in->seg == SEG_GS)
+		e_op_mem(a, true, 0x03, H_RSI, H_RBX, JIT_OFF_SEG_BASE(in->seg)); /* add rsi, base */
+	return true;
+}
+
+/*
+ * TLB lookup for [rsi, rsi+size): on a hit leaves the host address in rdx,
+ * on a miss jumps to a slow stub (registered by the caller with the
+ * returned rel32 address).
+ */
+static u8 *emit_tlb(struct jit_ctx *t, unsigned size, int acc)
+{
+	struct jit_asm *a = t->a;
+	const struct x86_tlb_entry *e = &t->cpu->tlb->e[t->user][acc][0];
+	u8 *at;
+
+	e_op_mem(a, true, 0x8d, H_RAX, H_RSI, (s32)size - 1); /* lea rax, [rsi + size-1] */
+	e_rex(a, true, 0, 0, H_RAX, false);                  /* and rax, ~0xfff */
+	e_u8(a, 0x25);
+	e_u32(a, 0xfffff000u);
+	e_op_rr(a, true, 0x89, H_RSI, H_RCX);               /* mov rcx, rsi */
+	e_rex(a, true, 0, 0, H_RCX, false);                  /* shr rcx, 12 - log2(entry size) */
+	e_u8(a, 0xc1);
+	e_u8(a, 0xe9);
+	e_u8(a, 12 - 4);
+	e_u8(a, 0x81);                                       /* and ecx, (SIZE-1) << 4 */
+	e_u8(a, 0xe1);
+	e_u32(a, (X86_TLB_SIZE - 1) << 4);
+	e_mov_imm64(a, H_RDX, (u64)(uintptr_t)e);
+	e_op_rr(a, true, 0x01, H_RCX, H_RDX);               /* add rdx, rcx */
+	e_op_mem(a, true, 0x3b, H_RAX, H_RDX, 0);            /* cmp rax, [rdx] (tag) */
+	at = e_jcc32(a, HC_NE);
+	e_load64(a, H_RDX, H_RDX, (s32)offsetof(struct x86_tlb_entry, addend));
+	e_op_rr(a, true, 0x01, H_RSI, H_RDX);               /* add rdx, rsi */
+	return at;
+}
+
+/*
+ * The segment the slow path is told: rsi already holds the linear address
+ * (emit_ea added any FS/GS base), and in 64-bit mode DS adds no base and
+ * checks what FS and GS check (canonical form, #GP).
+ */
+static u8 slow_seg(unsigned seg)
+{
+	return (u8)(seg == SEG_FS || seg == SEG_GS ? SEG_DS : seg);
+}
+
+/* rax = zero-extended load of `size` bytes at the address in rsi (seg for the slow path). */
+static void emit_read(struct jit_ctx *t, unsigned seg, unsigned size)
+{
+	struct jit_asm *a = t->a;
+	u8 *at = emit_tlb(t, size, X86_ACC_READ);
+
+	switch (size) {
+	case 1: e_op0f_mem(a, false, 0xb6, H_RAX, H_RDX, 0); break;
+	case 2: e_op0f_mem(a, false, 0xb7, H_RAX, H_RDX, 0); break;
+	case 4: e_op_mem(a, false, 0x8b, H_RAX, H_RDX, 0); break;
+	default: e_op_mem(a, true, 0x8b, H_RAX, H_RDX, 0); break;
+	}
+	jit_add_slow(t, at, a->p, slow_seg(seg), (u8)size, false);
+}
+
+/* Store the low `size` bytes of r8 at the address in rsi. */
+static void emit_write(struct jit_ctx *t, unsigned seg, unsigned size)
+{
+	struct jit_asm *a = t->a;
+	u8 *at = emit_tlb(t, size, X86_ACC_WRITE);
+
+	switch (size) {
+	case 1: e_op_mem(a, false, 0x88, H_R8, H_RDX, 0); break;
+	case 2: e_u8(a, 0x66); e_op_mem(a, false, 0x89, H_R8, H_RDX, 0); break;
+	case 4: e_op_mem(a, false, 0x89, H_R8, H_RDX, 0); break;
+	default: e_op_mem(a, true, 0x89, H_R8, H_RDX, 0); break;
+	}
+	jit_add_slow(t, at, a->p, slow_seg(seg), (u8)size, true);
+}
+
+/* After a template that stored to memory: the slow path may have dropped this block's code. */
+static void emit_end_block_test(struct jit_ctx *t, const struct x86_insn *in)
+{
+	e_cmp_mem8_imm(t->a, H_RBX, JIT_OFF_END_BLOCK, 0);
+	jit_exit_if(t, HC_NE, t->off + in->len, t->k + 1);
+}
+
+/* ---- ALU ---- */
+
+static const u8 alu_host_op[] = {
+	[F_ADD] = 0x01, [F_OR] = 0x09, [F_AND] = 0x21, [F_SUB] = 0x29, [F_XOR] = 0x31,
+	[F_CMP] = 0x29, [F_TEST] = 0x21,
+};
+
+/*
+ * a in rax, b in rcx (both already truncated to the operand size): the lazy
+ * record, then rdx = a op b with the host flags left as the guest's.
+ */
+static void emit_alu(struct jit_ctx *t, int op, bool w)
+{
+	struct jit_asm *a = t->a;
+	bool arith = op == F_ADD || op == F_SUB || op == F_CMP;
+	u8 lop = op == F_ADD ? X86_LF_ADD : arith ? X86_LF_SUB : X86_LF_LOGIC;
+
+	e_store64(a, H_RAX, H_RBX, JIT_OFF_LF(src1));
+	e_store64(a, H_RCX, H_RBX, JIT_OFF_LF(src2));
+	e_store_imm16(a, H_RBX, JIT_OFF_LF(op), (u16)(lop | ((w ? 8 : 4) << 8)));
+	e_op_rr(a, w, 0x89, H_RAX, H_RDX);          /* mov rdx, rax */
+	e_op_rr(a, w, alu_host_op[op], H_RCX, H_RDX); /* rdx op= rcx: flags */
+	e_store64(a, H_RDX, H_RBX, JIT_OFF_LF(res));  /* mov keeps the flags */
+	t->flags_live = true;
+}
+
+static int alu_op_of(u8 opcode)
+{
+	static const signed char ops[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, F_CMP };
+
+	if (opcode == 0x85)
+		return F_TEST;
+	if (opcode >= 0x40 || ((opcode & 7) != 1 && (opcode & 7) != 3))
+		return -1;
+	return ops[opcode >> 3];
+}
+
+static bool writes(int op) { return op != F_CMP && op != F_TEST; }
+
+static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	static const signed char grp1[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, F_CMP };
+	bool w = in->opsize == 8, reg = in->mod == 3;
+	unsigned size = w ? 8 : 4;
+	int op;
+
+	if (in->opcode == 0x81 || in->opcode == 0x83) {
+		op = grp1[in->reg & 7];
+		if (op < 0)
+			return false;
+		if (reg) { /* EI: rm op= imm */
+			load_gpr(t, H_RAX, in->rm, w);
+			e_mov_imm64(t->a, H_RCX, w ? in->imm : (u32)in->imm);
+			emit_alu(t, op, w);
+			if (writes(op))
+				store_gpr(t, H_RDX, in->rm);
+			return true;
+		}
+		/* MI: CMP [mem], imm */
+		if (!emit_ea(t, in))
+			return false;
+		emit_read(t, in->seg, size);
+		e_mov_imm64(t->a, H_RCX, w ? in->imm : (u32)in->imm);
+		emit_alu(t, op, w);
+		return true;
+	}
+	op = alu_op_of(in->opcode);
+	if (op < 0)
+		return false;
+	if (reg) {
+		unsigned d = (in->opcode & 2) ? in->reg : in->rm, s = (in->opcode & 2) ? in->rm : in->reg;
+
+		load_gpr(t, H_RAX, d, w);
+		load_gpr(t, H_RCX, s, w);
+		emit_alu(t, op, w);
+		if (writes(op))
+			store_gpr(t, H_RDX, d);
+		return true;
+	}
+	if (!emit_ea(t, in))
+		return false;
+	emit_read(t, in->seg, size);
+	if (in->opcode & 2) { /* GM: reg op= [mem] */
+		e_op_rr(t->a, true, 0x89, H_RAX, H_RCX); /* rcx = b */
+		load_gpr(t, H_RAX, in->reg, w);
+		emit_alu(t, op, w);
+		if (writes(op))
+			store_gpr(t, H_RDX, in->reg);
+		return true;
+	}
+	/* MG: CMP/TEST [mem], reg */
+	load_gpr(t, H_RCX, in->reg, w);
+	emit_alu(t, op, w);
+	return true;
+}
+
+/* ---- moves ---- */
+
+static bool emit_mov_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	struct jit_asm *a = t->a;
+	bool w = in->opsize == 8, reg = in->mod == 3;
+
+	switch (in->opcode) {
+	case 0x89: /* MOV Ev, Gv */
+	case 0x8b: /* MOV Gv, Ev */
+		if (reg) {
+			unsigned d = in->opcode == 0x89 ? in->rm : in->reg;
+			unsigned s = in->opcode == 0x89 ? in->reg : in->rm;
+
+			load_gpr(t, H_RAX, s, w);
+			store_gpr(t, H_RAX, d);
+			return true;
+		}
+		if (!emit_ea(t, in))
+			return false;
+		if (in->opcode == 0x8b) {
+			emit_read(t, in->seg, w ? 8 : 4);
+			store_gpr(t, H_RAX, in->reg);
+			return true;
+		}
+		load_gpr(t, H_R8, in->reg, true);
+		emit_write(t, in->seg, w ? 8 : 4);
+		emit_end_block_test(t, in);
+		return true;
+	case 0xc7: /* MOV Ev, Iz (memory) */
+		if (!emit_ea(t, in))
+			return false;
+		e_mov_imm64(a, H_R8, in->imm);
+		emit_write(t, in->seg, w ? 8 : 4);
+		emit_end_block_test(t, in);
+		return true;
+	case 0xc6: /* MOV Eb, Ib (memory) */
+		if (!emit_ea(t, in))
+			return false;
+		e_mov_imm64(a, H_R8, in->imm & 0xff);
+		emit_write(t, in->seg, 1);
+		emit_end_block_test(t, in);
+		return true;
+	case 0xb8 ... 0xbf:
+		e_mov_imm64(a, H_RAX, w ? in->imm : (u32)in->imm);
+		store_gpr(t, H_RAX, in->opreg);
+		return true;
+	case 0x8d: /* LEA: the address without a segment base */
+		if (in->seg == SEG_FS || in->seg == SEG_GS)
+			return false;
+		if (!emit_ea(t, in))
+			return false;
+		if (!w)
+			e_op_rr(a, false, 0x89, H_RSI, H_RSI); /* mov esi, esi */
+		store_gpr(t, H_RSI, in->reg);
+		return true;
+	case 0x63: /* MOVSXD Gq, Ed */
+		if (reg) {
+			e_op_mem(a, true, 0x63, H_RAX, H_RBX, JIT_OFF_GPR(in->rm));
+		} else {
+			if (!emit_ea(t, in))
+				return false;
+			emit_read(t, in->seg, 4);
+			e_op_rr(a, true, 0x63, H_RAX, H_RAX); /* movsxd rax, eax */
+		}
+		store_gpr(t, H_RAX, in->reg);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool emit_movzx_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	unsigned size = in->opcode == 0xb6 ? 1 : 2;
+
+	if (in->mod == 3) {
+		if (size == 1)
+			return false; /* AH..BH without REX: left to the handler */
+		e_op0f_mem(t->a, false, 0xb7, H_RAX, H_RBX, JIT_OFF_GPR(in->rm));
+	} else {
+		if (!emit_ea(t, in))
+			return false;
+		emit_read(t, in->seg, size);
+	}
+	store_gpr(t, H_RAX, in->reg);
+	return true;
+}
+
+/* ---- control transfer and the stack ---- */
+
+static bool emit_jcc(struct jit_ctx *t, const struct x86_insn *in, unsigned cc)
+{
+	struct jit_asm *a = t->a;
+	s64 target = (s64)t->off + in->len + (s64)in->imm;
+
+	if (!fits_s32(target))
+		return false;
+	if (!t->flags_live) {
+		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
+		e_mov_imm64(a, H_RSI, cc);
+		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)x86_cond);
+		e_call_reg(a, H_RAX);
+		e_op_rr(a, false, 0x84, H_RAX, H_RAX); /* test al, al */
+		jit_exit_if(t, HC_NE, (u32)target, t->k + 1);
+		return true;
+	}
+	jit_exit_if(t, (int)cc, (u32)target, t->k + 1);
+	return true; /* flags stay live on the fall-through path */
+}
+
+static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	struct jit_asm *a = t->a;
+	u32 fall = t->off + in->len;
+	s64 target = (s64)fall + (s64)in->imm;
+
+	switch (in->opcode) {
+	case 0xeb:
+	case 0xe9:
+		if (!fits_s32(target))
+			return false;
+		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		return true;
+	case 0xe8: /* CALL rel: push the return address, then jump */
+		if (!fits_s32(target))
+			return false;
+		load_gpr(t, H_RSI, GPR_RSP, true);
+		e_op_mem(a, true, 0x8d, H_RSI, H_RSI, -8);
+		e_lea(a, H_R8, H_R12, (s32)fall);
+		emit_write(t, SEG_SS, 8);
+		e_op_mem(a, true, 0x83, 5, H_RBX, JIT_OFF_GPR(GPR_RSP)); /* sub qword [rsp], 8 */
+		e_u8(a, 8);
+		/* The stack write may have dropped code; the jump leaves the block either way. */
+		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		return true;
+	case 0xc3: /* RET */
+		load_gpr(t, H_RSI, GPR_RSP, true);
+		emit_read(t, SEG_SS, 8);
+		e_op_mem(a, true, 0x83, 0, H_RBX, JIT_OFF_GPR(GPR_RSP)); /* add qword [rsp], 8 */
+		e_u8(a, 8);
+		e_store64(a, H_RAX, H_RBX, JIT_OFF_RIP);
+		jit_exit_if(t, -1, JIT_RIP_KEEP, t->k + 1);
+		return true;
+	case 0x50 ... 0x57: /* PUSH r64 */
+		load_gpr(t, H_RSI, GPR_RSP, true);
+		e_op_mem(a, true, 0x8d, H_RSI, H_RSI, -8);
+		load_gpr(t, H_R8, in->opreg, true);
+		emit_write(t, SEG_SS, 8);
+		e_op_mem(a, true, 0x83, 5, H_RBX, JIT_OFF_GPR(GPR_RSP));
+		e_u8(a, 8);
+		emit_end_block_test(t, in);
+		return true;
+	case 0x58 ... 0x5f: /* POP r64: RSP is incremented before the value lands (POP RSP) */
+		load_gpr(t, H_RSI, GPR_RSP, true);
+		emit_read(t, SEG_SS, 8);
+		e_op_mem(a, true, 0x83, 0, H_RBX, JIT_OFF_GPR(GPR_RSP));
+		e_u8(a, 8);
+		store_gpr(t, H_RAX, in->opreg);
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
+{
+	bool live = t->flags_live;
+	bool ok = false;
+
+	t->flags_live = false;
+	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
+	if (in->op != x86_fast_select(in))
+		return false;
+	if (in->map == X86_MAP_0F) {
+		if (in->opcode >= 0x80 && in->opcode <= 0x8f) {
+			t->flags_live = live;
+			ok = emit_jcc(t, in, in->opcode & 15);
+		} else if (in->opcode == 0xb6 || in->opcode == 0xb7) {
+			ok = emit_movzx_insn(t, in);
+		}
+	} else if (in->map == X86_MAP_1B) {
+		switch (in->opcode) {
+		case 0x70 ... 0x7f:
+			t->flags_live = live;
+			ok = emit_jcc(t, in, in->opcode & 15);
+			break;
+		case 0x00 ... 0x3f:
+		case 0x81:
+		case 0x83:
+		case 0x85:
+			ok = emit_alu_insn(t, in);
+			break;
+		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
+			ok = emit_mov_insn(t, in);
+			break;
+		case 0xeb: case 0xe9: case 0xe8: case 0xc3: case 0x50 ... 0x5f:
+			ok = emit_branch_insn(t, in);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!ok)
+		t->flags_live = false;
+	return ok;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared between the block translator (jit.c) and its inline instruction
+ * templates (jit_inline.c): the translation context, the out-of-line paths
+ * a template can ask for, and the offsets of the CPU state they touch.
+ */
+#ifndef HOVER_CPU_X86_JIT_INLINE_H
+#define HOVER_CPU_X86_JIT_INLINE_H
+
+#include <stddef.h>
+
+#include "cpu/x86/exec.h"
+#include "cpu/x86/jit.h"
+#include "cpu/x86/jit_emit.h"
+
+#define JIT_OFF_RIP ((s32)offsetof(struct x86_cpu, rip))
+#define JIT_OFF_NEXT_RIP ((s32)offsetof(struct x86_cpu, next_rip))
+#define JIT_OFF_END_BLOCK ((s32)offsetof(struct x86_cpu, end_block))
+#define JIT_OFF_GPR(r) ((s32)(offsetof(struct x86_cpu, gpr) + 8 * (r)))
+#define JIT_OFF_LF(field) ((s32)(offsetof(struct x86_cpu, lf) + offsetof(struct x86_lazy_flags, field)))
+#define JIT_OFF_SEG_BASE(s) ((s32)(offsetof(struct x86_cpu, seg) + (s) * sizeof(struct seg_reg) + \
+				   offsetof(struct seg_reg, base)))
+
+#define JIT_MAX_EXITS (X86_BLOCK_MAX_INSNS * 4)
+#define JIT_MAX_SLOW (X86_BLOCK_MAX_INSNS * 2)
+#define JIT_RIP_KEEP 0xffffffffu /* an exit that leaves cpu->rip as it is */
+
+/* A jump out of the block: cpu->rip = r12 + rip_off (unless JIT_RIP_KEEP), count retired. */
+struct jit_exit {
+	u8 *at;       /* rel32 of the jump */
+	u32 rip_off;
+	u32 count;
+};
+
+/*
+ * A TLB miss (or page-crossing, MMIO) access, done by x86_read_slow() /
+ * x86_write_slow() out of line: address in rsi, value to store in r8; a
+ * read's value comes back in rax, zero-extended.
+ */
+struct jit_slow {
+	u8 *at;       /* rel32 of the jump from the fast path */
+	u8 *resume;   /* where the fast path continues */
+	u32 rip_off;  /* the instruction's offset: cpu->rip for a fault */
+	u8 seg, size;
+	bool write;
+};
+
+struct jit_ctx {
+	struct jit_asm *a;
+	struct x86_cpu *cpu;
+	struct x86_block *b;
+	unsigned k;        /* index of the instruction being translated */
+	u32 off;           /* its offset from the block's first byte */
+	u32 rip_off;       /* cpu->rip holds r12 + rip_off (kept lazily) */
+	bool user;         /* the CPL the block is translated for is 3 */
+	bool flags_live;   /* host RFLAGS hold the guest's arithmetic flags (last op was inline ALU) */
+	struct jit_exit exits[JIT_MAX_EXITS];
+	unsigned nexits;
+	struct jit_slow slow[JIT_MAX_SLOW];
+	unsigned nslow;
+};
+
+/* Leave the block when host condition cc holds (HC_* or -1 for always). */
+void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count);
+/* Make cpu->rip the current instruction's (before anything that can fault or exit). */
+void jit_sync_rip(struct jit_ctx *t);
+/* Record an out-of-line slow access for the jne just emitted (rel32 at `at`). */
+void jit_add_slow(struct jit_ctx *t, u8 *at, u8 *resume, u8 seg, u8 size, bool write);
+
+/* Emit in as inline code if it has a template; false leaves it to a handler call. */
+bool jit_inline(struct jit_ctx *t, const struct x86_insn *in);
+
+#endif
