@@ -369,7 +369,19 @@ struct x86_block *x86_block_get(struct x86_cpu *cpu)
 			}
 		}
 	}
+	if (cpu->mode == X86_MODE_LONG64) {
+		struct x86_block_link *j = &c->jc[x86_jc_index(rip)];
+
+		if (j->rip == rip && j->gen == gen && j->ctx == ctx && j->b && j->b->valid) {
+			b = j->b;
+			goto found;
+		}
+	}
 	b = lookup(cpu);
+	if (b != &c->scratch && cpu->mode == X86_MODE_LONG64 && cpu->tlb->gen == gen)
+		c->jc[x86_jc_index(rip)] = (struct x86_block_link){ .b = b, .rip = rip, .gen = gen,
+								     .ctx = ctx };
+found:
 	/* The lookup may have flushed everything (pool full): prev is gone then. */
 	if (prev && c->cur == prev && b != &c->scratch && cpu->mode == X86_MODE_LONG64 &&
 	    cpu->tlb->gen == gen) {

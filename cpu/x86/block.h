@@ -21,7 +21,7 @@ struct x86_block {
 	struct x86_block *pnext;   /* blocks starting in the same physical page */
 	struct x86_insn *insns;
 	/* Host code for the block (jit.c), made on its first run in 64-bit mode; NULL until then. */
-	u32 (*jit)(struct x86_cpu *cpu);
+	void (*jit)(struct x86_cpu *cpu);
 	u8 jit_cpl;                /* the CPL it was translated for (TLB half it uses) */
 	/* Successors seen (64-bit mode), to skip the lookup: valid while TLB gen, mode and CPL match. */
 	struct x86_block *link[2];
@@ -32,6 +32,26 @@ struct x86_block {
 	u16 n;
 	bool valid;
 };
+
+/*
+ * A remembered successor: block b runs at rip while the TLB generation is
+ * gen (blocks are keyed physically: a TLB flush may change what rip maps
+ * to). Used for the jump cache below and for the translator's chain slots.
+ */
+struct x86_block_link {
+	struct x86_block *b;
+	u64 rip;
+	u32 gen;
+	u32 ctx;  /* mode | cpl << 4 */
+};
+
+/* Jump cache: 64-bit-mode RIP -> block, for returns and indirect jumps. */
+#define X86_JC_BITS 12
+
+static inline unsigned x86_jc_index(u64 rip)
+{
+	return (unsigned)((rip ^ (rip >> 12)) & ((1u << X86_JC_BITS) - 1));
+}
 
 #define X86_BLOCK_HASH_BITS 15
 #define X86_CODE_PAGE_HASH_BITS 13
@@ -45,6 +65,7 @@ struct code_page {
 
 struct x86_block_cache {
 	struct x86_block *hash[1u << X86_BLOCK_HASH_BITS];
+	struct x86_block_link jc[1u << X86_JC_BITS];
 	struct code_page *page_hash[1u << X86_CODE_PAGE_HASH_BITS];
 	struct x86_block *blocks;
 	struct x86_insn *insns;

@@ -242,6 +242,7 @@ struct x86_cpu {
 	struct x86_code_map *code; /* physical pages holding translated code (block.c) */
 	struct x86_jit *jit;  /* host code for 64-bit blocks (jit.c), made on first use */
 	bool jit_off;         /* interpret only (x86_cpu_set_jit) */
+	void *jit_slot;       /* the chain slot of the exit translated code last left by (jit.c) */
 };
 
 /* Lifecycle. x86_cpu_create() allocates the TLB and block cache; state is power-on reset. */

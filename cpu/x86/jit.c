@@ -39,9 +39,19 @@ struct x86_jit {
 	u8 *rw;       /* writable view */
 	u8 *rx;       /* executable view of the same pages */
 	size_t size;
-	size_t used;
+	size_t used;  /* code grows up from the start */
+	size_t top;   /* chain slots grow down from the end */
 	bool broken;  /* could not map: interpret everything */
 };
+
+/*
+ * Where a chainable exit finds its successor: a struct x86_block_link in
+ * the buffer (read by code, written by the run loop), or for returns the
+ * block cache's jump-cache entry for the target RIP.
+ */
+
+/* push rbx; push r12; push r13; mov rbx, rdi: chained jumps enter after these. */
+#define JIT_PROLOGUE_SKIP 8
 
 static struct x86_jit *jit_get(struct x86_cpu *cpu)
 {
@@ -55,6 +65,7 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 		return NULL;
 	cpu->jit = j;
 	j->size = JIT_BUFFER_SIZE;
+	j->top = j->size;
 	fd = memfd_create("hover-jit", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)j->size) < 0)
 		goto broken;
@@ -78,8 +89,29 @@ broken:
 
 void x86_jit_reset(struct x86_cpu *cpu)
 {
-	if (cpu->jit)
+	if (cpu->jit) {
 		cpu->jit->used = 0;
+		cpu->jit->top = cpu->jit->size;
+	}
+	cpu->jit_slot = NULL; /* it pointed into storage about to be reused */
+}
+
+void x86_jit_link(struct x86_cpu *cpu, struct x86_block *b)
+{
+	struct x86_jit *j = cpu->jit;
+	struct x86_block_link *sl;
+
+	if (!j || !cpu->jit_slot)
+		return;
+	if ((u8 *)cpu->jit_slot >= j->rx && (u8 *)cpu->jit_slot < j->rx + j->size)
+		sl = (struct x86_block_link *)(void *)(j->rw + ((u8 *)cpu->jit_slot - j->rx));
+	else
+		sl = cpu->jit_slot; /* a jump-cache entry */
+	cpu->jit_slot = NULL;
+	if (b == &cpu->blocks->scratch || !b->jit)
+		return;
+	*sl = (struct x86_block_link){ .b = b, .rip = cpu->rip, .gen = cpu->tlb->gen,
+				 .ctx = (u32)(cpu->mode | (cpu->cpl << 4)) };
 }
 
 void x86_jit_destroy(struct x86_cpu *cpu)
@@ -96,14 +128,65 @@ void x86_jit_destroy(struct x86_cpu *cpu)
 	cpu->jit = NULL;
 }
 
-/* The exit sequence every path of a block ends in: count in edx. */
+/* The exit sequence every path of a block ends in. */
 static void emit_epilogue(struct jit_asm *a)
 {
-	e_op_rr(a, false, 0x89, H_RDX, H_RAX); /* mov eax, edx */
 	e_pop(a, H_R13);
 	e_pop(a, H_R12);
 	e_pop(a, H_RBX);
 	e_ret(a);
+}
+
+/*
+ * Register-only forms whose handlers neither branch, read next_rip nor end
+ * the block (moves, ALU, shifts, bit ops, CMOVcc, SETcc, MUL/IMUL): called
+ * with cpu->rip set (they may still fault: #UD for an unimplemented form)
+ * but without next_rip or the exit test. LOCK on a register form is #UD,
+ * left to the full call.
+ */
+static bool pure_reg_form(const struct x86_insn *in)
+{
+	unsigned op = in->opcode, g = in->reg & 7;
+	bool reg = in->has_modrm && in->mod == 3;
+
+	if (in->prefix & X86_PFX_LOCK)
+		return false;
+	if (in->map == X86_MAP_1B) {
+		if (op < 0x40 && (op & 7) <= 3)
+			return reg;
+		if (op < 0x40)
+			return (op & 7) == 4 || (op & 7) == 5;
+		switch (op) {
+		case 0x80: case 0x81: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
+		case 0x88: case 0x89: case 0x8a: case 0x8b: case 0xc0: case 0xc1:
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			return reg;
+		case 0x91 ... 0x99: case 0xa8: case 0xa9: case 0xb0 ... 0xbf:
+			return true;
+		case 0xf6: case 0xf7:
+			return reg && g <= 5; /* not DIV/IDIV (#DE) */
+		case 0xfe: case 0xff:
+			return reg && g <= 1;
+		default:
+			return false;
+		}
+	}
+	if (in->map == X86_MAP_0F) {
+		switch (op) {
+		case 0x40 ... 0x4f: case 0x90 ... 0x9f: case 0xa3: case 0xa4: case 0xa5: case 0xab:
+		case 0xac: case 0xad: case 0xaf: case 0xb0: case 0xb1: case 0xb3: case 0xb6:
+		case 0xb7: case 0xb8: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+		case 0xc0: case 0xc1:
+			return reg;
+		case 0xba:
+			return reg && g >= 4;
+		case 0xc8 ... 0xcf:
+			return true;
+		default:
+			return false;
+		}
+	}
+	return false;
 }
 
 /* Call in->op as the interpreter loop would, then its exit test (see the top of this file). */
@@ -113,6 +196,14 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 	s32 fall = (s32)(t->off + in->len);
 
 	jit_sync_rip(t);
+	t->flags_live = false;
+	if (pure_reg_form(in)) {
+		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
+		e_mov_imm64(a, H_RSI, (u64)(uintptr_t)in);
+		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)in->op);
+		e_call_reg(a, H_RAX);
+		return;
+	}
 	e_lea(a, H_RAX, H_R12, fall);
 	e_store64(a, H_RAX, H_RBX, JIT_OFF_NEXT_RIP);
 	e_op_rr(a, true, 0x89, H_RBX, H_RDI);
@@ -138,7 +229,26 @@ void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
 		t->a->full = true;
 		return;
 	}
-	t->exits[t->nexits++] = (struct jit_exit){ .at = at, .rip_off = rip_off, .count = count };
+	t->exits[t->nexits++] = (struct jit_exit){ .at = at, .rip_off = rip_off, .count = count,
+						   .chain = rip_off != JIT_RIP_KEEP };
+}
+
+void jit_exit_indirect(struct jit_ctx *t, u32 count)
+{
+	unsigned n = t->nexits;
+
+	jit_exit_if(t, -1, JIT_RIP_KEEP, count);
+	if (t->nexits > n)
+		t->exits[n].indirect = true;
+}
+
+void jit_exit_if_ended(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
+{
+	unsigned n = t->nexits;
+
+	jit_exit_if(t, cc, rip_off, count);
+	if (t->nexits > n)
+		t->exits[n].chain = false;
 }
 
 void jit_add_slow(struct jit_ctx *t, u8 *at, u8 *resume, u8 seg, u8 size, bool write)
@@ -160,8 +270,65 @@ void jit_sync_rip(struct jit_ctx *t)
 	t->rip_off = t->off;
 }
 
-/* Out-of-line code after the epilogue: the exits' RIP updates and the slow memory accesses. */
-static void emit_stubs(struct jit_ctx *t, const u8 *epilogue)
+/* Skip to `out` (patched by the caller) when the byte at [rbx + off] is nonzero. */
+static u8 *emit_if_byte_set(struct jit_asm *a, s32 off)
+{
+	e_cmp_mem8_imm(a, H_RBX, off, 0);
+	return e_jcc32(a, HC_NE);
+}
+
+/*
+ * A chainable exit: cpu->rip is set; jump into the slot's block if it is
+ * still the right one and nothing needs the run loop, else leave with
+ * cpu->jit_slot naming the slot so the loop fills it.
+ */
+static void emit_chain(struct jit_ctx *t, const u8 *epilogue, const struct x86_block_link *slot_rx)
+{
+	struct jit_asm *a = t->a;
+	struct x86_cpu *cpu = t->cpu;
+	u8 *out[12];
+	unsigned n = 0;
+
+	if (slot_rx) /* else the caller computed it into rsi; kept for the way out too */
+		e_mov_imm64(a, H_RSI, (u64)(uintptr_t)slot_rx);
+	out[n++] = emit_if_byte_set(a, JIT_OFF(kick));
+	out[n++] = emit_if_byte_set(a, JIT_OFF(intr_poll));
+	out[n++] = emit_if_byte_set(a, JIT_OFF(intr_shadow));
+	out[n++] = emit_if_byte_set(a, JIT_OFF(halted));
+	e_op_mem(a, false, 0xf6, 0, H_RBX, JIT_OFF(rflags) + 1); /* test byte [rflags+1], TF >> 8 */
+	e_u8(a, X86_TF >> 8);
+	out[n++] = e_jcc32(a, HC_NE);
+	e_load64(a, H_RCX, H_RSI, (s32)offsetof(struct x86_block_link, b));
+	e_op_rr(a, true, 0x85, H_RCX, H_RCX);                 /* test rcx, rcx */
+	out[n++] = e_jcc32(a, HC_E);
+	e_op_mem(a, true, 0x3b, H_RAX, H_RSI, (s32)offsetof(struct x86_block_link, rip)); /* cmp rax, rip */
+	out[n++] = e_jcc32(a, HC_NE);
+	e_mov_imm64(a, H_RDX, (u64)(uintptr_t)&cpu->tlb->gen);
+	e_op_mem(a, false, 0x8b, H_RDX, H_RDX, 0);            /* mov edx, [rdx] */
+	e_op_mem(a, false, 0x3b, H_RDX, H_RSI, (s32)offsetof(struct x86_block_link, gen));
+	out[n++] = e_jcc32(a, HC_NE);
+	e_cmp_mem8_imm(a, H_RCX, (s32)offsetof(struct x86_block, valid), 0);
+	out[n++] = e_jcc32(a, HC_E);
+	e_op0f_mem(a, false, 0xb6, H_RDX, H_RBX, JIT_OFF(cpl)); /* movzx edx, cpl */
+	e_op_mem(a, false, 0x3a, H_RDX, H_RCX, (s32)offsetof(struct x86_block, jit_cpl)); /* cmp dl */
+	out[n++] = e_jcc32(a, HC_NE);
+	e_load64(a, H_RAX, H_RCX, (s32)offsetof(struct x86_block, jit));
+	e_op_rr(a, true, 0x85, H_RAX, H_RAX);                   /* not translated (jump cache) */
+	out[n++] = e_jcc32(a, HC_E);
+	/* The run loop's bookkeeping: this is now the block being executed. */
+	e_mov_imm64(a, H_RDX, (u64)(uintptr_t)&cpu->blocks->cur);
+	e_store64(a, H_RCX, H_RDX, 0);
+	e_op_mem(a, true, 0x8d, H_RAX, H_RAX, JIT_PROLOGUE_SKIP); /* lea rax, [rax + skip] */
+	e_u8(a, 0xff);                                          /* jmp rax */
+	e_u8(a, 0xe0);
+	for (unsigned i = 0; i < n; i++)
+		e_patch(out[i], a->p);
+	e_store64(a, H_RSI, H_RBX, JIT_OFF(jit_slot));
+	e_patch(e_jmp32(a), epilogue);
+}
+
+/* Out-of-line code after the epilogue: the exits and the slow memory accesses. */
+static void emit_stubs(struct jit_ctx *t, const u8 *epilogue, struct x86_block_link **slots)
 {
 	struct jit_asm *a = t->a;
 
@@ -169,11 +336,36 @@ static void emit_stubs(struct jit_ctx *t, const u8 *epilogue)
 		const struct jit_exit *x = &t->exits[i];
 
 		e_patch(x->at, a->p);
+		e_op_mem(a, true, 0x83, 0, H_RBX, JIT_OFF(icount)); /* add qword [icount], count */
+		e_u8(a, (u8)x->count);
 		if (x->rip_off != JIT_RIP_KEEP) {
 			e_lea(a, H_RAX, H_R12, (s32)x->rip_off);
 			e_store64(a, H_RAX, H_RBX, JIT_OFF_RIP);
 		}
-		e_mov_imm64(a, H_RDX, x->count);
+		if (x->indirect) {
+			/* rsi = &jc[x86_jc_index(rip)], 24-byte entries */
+			e_load64(a, H_RAX, H_RBX, JIT_OFF_RIP);
+			e_op_rr(a, true, 0x89, H_RAX, H_RSI);        /* mov rsi, rax */
+			e_rex(a, true, 0, 0, H_RSI, false);            /* shr rsi, 12 */
+			e_u8(a, 0xc1);
+			e_u8(a, 0xee);
+			e_u8(a, 12);
+			e_op_rr(a, true, 0x31, H_RAX, H_RSI);        /* xor rsi, rax */
+			e_u8(a, 0x81);                                 /* and esi, JC mask */
+			e_u8(a, 0xe6);
+			e_u32(a, (1u << X86_JC_BITS) - 1);
+			e_u8(a, 0x6b);                                 /* imul esi, esi, 24 */
+			e_u8(a, 0xf6);
+			e_u8(a, (u8)sizeof(struct x86_block_link));
+			e_mov_imm64(a, H_RCX, (u64)(uintptr_t)t->cpu->blocks->jc);
+			e_op_rr(a, true, 0x01, H_RCX, H_RSI);        /* add rsi, rcx */
+			emit_chain(t, epilogue, NULL);
+			continue;
+		}
+		if (x->chain && *slots) {
+			emit_chain(t, epilogue, (*slots)++);
+			continue;
+		}
 		e_patch(e_jmp32(a), epilogue);
 	}
 	for (unsigned i = 0; i < t->nslow; i++) {
@@ -199,11 +391,13 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	struct x86_jit *j = jit_get(cpu);
 	struct jit_asm a;
 	struct jit_ctx t = { .a = &a, .cpu = cpu, .b = b, .user = cpu->cpl == 3 };
+	struct x86_block_link *slot_rx, *slots_rw;
+	size_t nslots;
 	u8 *start, *exit;
 
 	if (!j)
 		return NULL;
-	if (j->size - j->used < JIT_MAX_BLOCK_CODE) {
+	if (j->top - j->used < JIT_MAX_BLOCK_CODE + JIT_MAX_EXITS * sizeof(struct x86_block_link)) {
 		/* Out of room: everything goes, this block is interpreted once and translated again. */
 		x86_blocks_flush(cpu);
 		return NULL;
@@ -215,7 +409,9 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	e_push(&a, H_R12);
 	e_push(&a, H_R13);
 	e_op_rr(&a, true, 0x89, H_RDI, H_RBX);        /* mov rbx, rdi */
-	e_load64(&a, H_R12, H_RBX, JIT_OFF_RIP);       /* r12 = entry rip */
+	if (a.p - start != JIT_PROLOGUE_SKIP)
+		return NULL;
+	e_load64(&a, H_R12, H_RBX, JIT_OFF_RIP);       /* r12 = entry rip (also after a chained jump) */
 
 	for (t.k = 0; t.k < b->n; t.k++) {
 		const struct x86_insn *in = &b->insns[t.k];
@@ -224,14 +420,25 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 			emit_call(&t, in);
 		t.off += in->len;
 	}
-	/* Fell off the end: cpu->rip to the byte after the block, count = n. */
-	jit_sync_rip(&t);
-	e_mov_imm64(&a, H_RDX, b->n);
+	/* Fell off the end: on to the byte after the block, chained like a jump. */
+	jit_exit_if(&t, -1, t.off, b->n);
 	exit = a.p;
 	emit_epilogue(&a);
-	emit_stubs(&t, exit);
+	/* One slot per chainable exit, below the previous ones. */
+	nslots = 0;
+	for (unsigned i = 0; i < t.nexits; i++)
+		nslots += t.exits[i].chain;
+	slots_rw = (struct x86_block_link *)(void *)(j->rw + j->top) - nslots;
+	slot_rx = (struct x86_block_link *)(void *)(j->rx + ((u8 *)slots_rw - j->rw));
+	{
+		struct x86_block_link *next = nslots ? slot_rx : NULL;
+
+		emit_stubs(&t, exit, &next);
+	}
 	if (a.full)
 		return NULL; /* cannot happen within JIT_MAX_BLOCK_CODE; interpret if it does */
+	memset(slots_rw, 0, nslots * sizeof(*slots_rw));
+	j->top = (size_t)((u8 *)slots_rw - j->rw);
 	j->used += (size_t)(a.p - start);
 	j->used = (j->used + 15) & ~(size_t)15;
 	b->jit = (x86_jit_fn *)(void *)(j->rx + (start - j->rw));

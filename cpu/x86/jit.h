@@ -13,6 +13,12 @@
  * cpu->rip at the faulting instruction) and self-modifying-code handling
  * are the interpreter's.
  *
+ * Chaining: an exit to a constant target (a taken Jcc, JMP, CALL, the end of
+ * the block) jumps straight into the next block's code when its chain slot
+ * (filled by the run loop the first time, x86_jit_link) still names a valid
+ * block for that RIP, TLB generation and CPL, and nothing needs the run
+ * loop: no kick, interrupt poll, interrupt shadow, HLT or single-step.
+ *
  * Code lives in a buffer mapped twice from one memfd: writable for the
  * translator, executable for the CPU, never both at one address (W^X). It
  * is reclaimed all at once with the block cache (x86_blocks_flush).
@@ -22,11 +28,20 @@
 
 #include "cpu/x86/block.h"
 
-/* Runs the block from cpu->rip; returns how many instructions retired. */
-typedef u32 x86_jit_fn(struct x86_cpu *cpu);
+/*
+ * Runs the block from cpu->rip, and the blocks chained after it, adding the
+ * instructions retired to cpu->icount.
+ */
+typedef void x86_jit_fn(struct x86_cpu *cpu);
 
 /* The translation of b, made now if needed; NULL to interpret it (no room: the cache was flushed). */
 x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b);
+/*
+ * Chain the exit the last translated block left by (cpu->jit_slot) to b, the
+ * block the run loop found at that exit's target, so the next time that
+ * exit jumps straight into b's code. Call right after looking b up.
+ */
+void x86_jit_link(struct x86_cpu *cpu, struct x86_block *b);
 /* Forget every translation (called by x86_blocks_flush; storage is reused from the start). */
 void x86_jit_reset(struct x86_cpu *cpu);
 void x86_jit_destroy(struct x86_cpu *cpu);

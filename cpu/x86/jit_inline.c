@@ -145,7 +145,7 @@ static void emit_write(struct jit_ctx *t, unsigned seg, unsigned size)
 static void emit_end_block_test(struct jit_ctx *t, const struct x86_insn *in)
 {
 	e_cmp_mem8_imm(t->a, H_RBX, JIT_OFF_END_BLOCK, 0);
-	jit_exit_if(t, HC_NE, t->off + in->len, t->k + 1);
+	jit_exit_if_ended(t, HC_NE, t->off + in->len, t->k + 1);
 }
 
 /* ---- ALU ---- */
@@ -335,20 +335,73 @@ static bool emit_movzx_insn(struct jit_ctx *t, const struct x86_insn *in)
 
 /* ---- control transfer and the stack ---- */
 
+/*
+ * A Jcc whose flags come from an earlier instruction: redo the recorded
+ * operation on the host for the common records (SUB/CMP, ADD and logic
+ * results of 1, 4 or 8 bytes: the host flags of the same-size operation are
+ * the guest's, PF included) and let x86_cond() decide the rest. The record
+ * at a given Jcc is nearly always the same kind, so the tests predict well.
+ */
+static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
+{
+	static const struct { u8 op, size; } kinds[] = {
+		{ X86_LF_SUB, 8 }, { X86_LF_SUB, 4 }, { X86_LF_LOGIC, 8 }, { X86_LF_LOGIC, 4 },
+		{ X86_LF_SUB, 1 }, { X86_LF_ADD, 8 }, { X86_LF_ADD, 4 }, { X86_LF_LOGIC, 1 },
+	};
+	struct jit_asm *a = t->a;
+	u8 *done[16];
+	unsigned nd = 0;
+
+	e_op0f_mem(a, false, 0xb7, H_RDX, H_RBX, JIT_OFF_LF(op)); /* edx = op | size << 8 */
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		u8 *next;
+		bool w = kinds[i].size == 8;
+
+		e_u8(a, 0x81);                                 /* cmp edx, imm32 */
+		e_u8(a, 0xfa);
+		e_u32(a, kinds[i].op | (u32)kinds[i].size << 8);
+		next = e_jcc32(a, HC_NE);
+		if (kinds[i].op == X86_LF_LOGIC) {
+			if (kinds[i].size == 1) {
+				e_op_mem(a, false, 0x8a, H_RAX, H_RBX, JIT_OFF_LF(res)); /* mov al */
+				e_op_rr(a, false, 0x84, H_RAX, H_RAX);                /* test al, al */
+			} else {
+				e_op_mem(a, w, 0x8b, H_RAX, H_RBX, JIT_OFF_LF(res));
+				e_op_rr(a, w, 0x85, H_RAX, H_RAX);
+			}
+		} else {
+			bool add = kinds[i].op == X86_LF_ADD;
+
+			if (kinds[i].size == 1) {
+				e_op_mem(a, false, 0x8a, H_RAX, H_RBX, JIT_OFF_LF(src1));
+				e_op_mem(a, false, 0x3a, H_RAX, H_RBX, JIT_OFF_LF(src2)); /* cmp al, m8 */
+			} else {
+				e_op_mem(a, w, 0x8b, H_RAX, H_RBX, JIT_OFF_LF(src1));
+				e_op_mem(a, w, add ? 0x03 : 0x3b, H_RAX, H_RBX, JIT_OFF_LF(src2));
+			}
+		}
+		jit_exit_if(t, (int)cc, target, t->k + 1);
+		done[nd++] = e_jmp32(a);
+		e_patch(next, a->p);
+	}
+	e_op_rr(a, true, 0x89, H_RBX, H_RDI);
+	e_mov_imm64(a, H_RSI, cc);
+	e_mov_imm64(a, H_RAX, (u64)(uintptr_t)x86_cond);
+	e_call_reg(a, H_RAX);
+	e_op_rr(a, false, 0x84, H_RAX, H_RAX); /* test al, al */
+	jit_exit_if(t, HC_NE, target, t->k + 1);
+	for (unsigned i = 0; i < nd; i++)
+		e_patch(done[i], a->p);
+}
+
 static bool emit_jcc(struct jit_ctx *t, const struct x86_insn *in, unsigned cc)
 {
-	struct jit_asm *a = t->a;
 	s64 target = (s64)t->off + in->len + (s64)in->imm;
 
 	if (!fits_s32(target))
 		return false;
 	if (!t->flags_live) {
-		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
-		e_mov_imm64(a, H_RSI, cc);
-		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)x86_cond);
-		e_call_reg(a, H_RAX);
-		e_op_rr(a, false, 0x84, H_RAX, H_RAX); /* test al, al */
-		jit_exit_if(t, HC_NE, (u32)target, t->k + 1);
+		emit_lazy_cond(t, cc, (u32)target);
 		return true;
 	}
 	jit_exit_if(t, (int)cc, (u32)target, t->k + 1);
@@ -386,7 +439,7 @@ static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
 		e_op_mem(a, true, 0x83, 0, H_RBX, JIT_OFF_GPR(GPR_RSP)); /* add qword [rsp], 8 */
 		e_u8(a, 8);
 		e_store64(a, H_RAX, H_RBX, JIT_OFF_RIP);
-		jit_exit_if(t, -1, JIT_RIP_KEEP, t->k + 1);
+		jit_exit_indirect(t, t->k + 1);
 		return true;
 	case 0x50 ... 0x57: /* PUSH r64 */
 		load_gpr(t, H_RSI, GPR_RSP, true);
@@ -415,6 +468,10 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	bool ok = false;
 
 	t->flags_live = false;
+	/* NOP Ev and the hint space (0F 0D, 0F 18-1F): nothing to do, the operand is never accessed. */
+	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_0F][0x1f][X86_MP_NONE])
+		return true;
 	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
 	if (in->op != x86_fast_select(in))
 		return false;

@@ -16,6 +16,7 @@
 #define JIT_OFF_RIP ((s32)offsetof(struct x86_cpu, rip))
 #define JIT_OFF_NEXT_RIP ((s32)offsetof(struct x86_cpu, next_rip))
 #define JIT_OFF_END_BLOCK ((s32)offsetof(struct x86_cpu, end_block))
+#define JIT_OFF(field) ((s32)offsetof(struct x86_cpu, field))
 #define JIT_OFF_GPR(r) ((s32)(offsetof(struct x86_cpu, gpr) + 8 * (r)))
 #define JIT_OFF_LF(field) ((s32)(offsetof(struct x86_cpu, lf) + offsetof(struct x86_lazy_flags, field)))
 #define JIT_OFF_SEG_BASE(s) ((s32)(offsetof(struct x86_cpu, seg) + (s) * sizeof(struct seg_reg) + \
@@ -30,6 +31,8 @@ struct jit_exit {
 	u8 *at;       /* rel32 of the jump */
 	u32 rip_off;
 	u32 count;
+	bool chain;   /* may jump straight into the next block (constant target, no end_block) */
+	bool indirect; /* target only known at run time (RET): chained through the jump cache */
 };
 
 /*
@@ -62,6 +65,10 @@ struct jit_ctx {
 
 /* Leave the block when host condition cc holds (HC_* or -1 for always). */
 void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count);
+/* Leave the block for the RIP already in cpu->rip (RET): chained through the jump cache. */
+void jit_exit_indirect(struct jit_ctx *t, u32 count);
+/* The same for an exit taken because end_block is set: never chained. */
+void jit_exit_if_ended(struct jit_ctx *t, int cc, u32 rip_off, u32 count);
 /* Make cpu->rip the current instruction's (before anything that can fault or exit). */
 void jit_sync_rip(struct jit_ctx *t);
 /* Record an out-of-line slow access for the jne just emitted (rel32 at `at`). */

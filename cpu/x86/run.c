@@ -189,6 +189,7 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 				return X86_EXIT_STOP;
 			x86_code_apply_pending(cpu);
 			cpu->intr_poll = true;
+			cpu->jit_slot = NULL; /* what runs next may not be where the last exit went */
 		}
 		if (unlikely(cpu->intr_poll) && (cpu->rflags & X86_IF) && !cpu->intr_shadow) {
 			int v = cpu->bus.intr_ack ? cpu->bus.intr_ack(cpu->bus.opaque) : -1;
@@ -197,6 +198,7 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 				cpu->intr_poll = false;
 			else
 				x86_interrupt(cpu, v);
+			cpu->jit_slot = NULL;
 		}
 		if (unlikely(cpu->halted)) {
 			if (!(cpu->rflags & X86_IF))
@@ -219,10 +221,13 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 			x86_jit_fn *fn = b->jit ? b->jit : x86_jit_translate(cpu, b);
 
 			if (likely(fn != NULL && b->jit_cpl == cpu->cpl)) {
-				cpu->icount += fn(cpu);
+				if (cpu->jit_slot)
+					x86_jit_link(cpu, b);
+				fn(cpu);
 				continue;
 			}
 		}
+		cpu->jit_slot = NULL;
 		mask = ip_mask(cpu);
 		do {
 			u64 fall = (cpu->rip + in->len) & mask;
@@ -254,6 +259,7 @@ enum x86_exit x86_cpu_run(struct x86_cpu *cpu)
 	if (setjmp(cpu->fault_jmp)) {
 		cpu->end_block = false;
 		x86_blocks_set_current(cpu, NULL);
+		cpu->jit_slot = NULL;
 		if (!x86_exception_dispatch(cpu))
 			return X86_EXIT_SHUTDOWN;
 	}

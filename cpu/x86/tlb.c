@@ -18,6 +18,7 @@ int x86_tlb_create(struct x86_cpu *cpu)
 	cpu->tlb = calloc(1, sizeof(*cpu->tlb));
 	if (!cpu->tlb)
 		return -1;
+	cpu->tlb->nfilled = X86_TLB_FILL_LOG + 1; /* calloc's zero tags are not empty: clear them all */
 	x86_tlb_flush_all(cpu);
 	return 0;
 }
@@ -32,10 +33,19 @@ void x86_tlb_flush_all(struct x86_cpu *cpu)
 {
 	struct x86_tlb *t = cpu->tlb;
 
-	for (unsigned u = 0; u < 2; u++)
-		for (unsigned a = 0; a < 3; a++)
-			for (unsigned i = 0; i < X86_TLB_SIZE; i++)
-				t->e[u][a][i].tag = X86_TLB_EMPTY;
+	if (t->nfilled <= X86_TLB_FILL_LOG) {
+		for (unsigned k = 0; k < t->nfilled; k++) {
+			u32 f = t->filled[k], kind = f >> X86_TLB_BITS;
+
+			t->e[kind / 3][kind % 3][f & (X86_TLB_SIZE - 1)].tag = X86_TLB_EMPTY;
+		}
+	} else {
+		for (unsigned u = 0; u < 2; u++)
+			for (unsigned a = 0; a < 3; a++)
+				for (unsigned i = 0; i < X86_TLB_SIZE; i++)
+					t->e[u][a][i].tag = X86_TLB_EMPTY;
+	}
+	t->nfilled = 0;
 	t->large = false;
 	t->gen++;
 }
@@ -92,6 +102,13 @@ u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u
 	/* The inline access path skips the canonical check on a hit: never cache one. */
 	if (unlikely((u64)((s64)lin >> 47) + 1 > 1))
 		return host;
+	if (t->e[user][acc][i].tag == X86_TLB_EMPTY) {
+		/* Past the log's end, only the count grows: the next flush clears everything. */
+		if (t->nfilled < X86_TLB_FILL_LOG)
+			t->filled[t->nfilled] = ((u32)(user * 3 + acc) << X86_TLB_BITS) | i;
+		if (t->nfilled <= X86_TLB_FILL_LOG)
+			t->nfilled++;
+	}
 	t->e[user][acc][i].tag = lin & X86_PAGE_MASK;
 	t->e[user][acc][i].addend = (uintptr_t)host - (uintptr_t)(lin & X86_PAGE_MASK);
 	t->gpa[user][acc][i] = gpa;

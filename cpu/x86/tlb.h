@@ -22,8 +22,9 @@
 
 enum x86_access { X86_ACC_READ = 0, X86_ACC_WRITE = 1, X86_ACC_EXEC = 2 };
 
-#define X86_TLB_BITS 8
+#define X86_TLB_BITS 12
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
+#define X86_TLB_FILL_LOG 1024
 #define X86_TLB_EMPTY (~0ULL) /* low bits set: never equals a page address */
 #define X86_PAGE_MASK (~0xfffULL)
 
@@ -36,6 +37,13 @@ struct x86_tlb {
 	struct x86_tlb_entry e[2][3][X86_TLB_SIZE]; /* [user][enum x86_access][index] */
 	u64 gpa[2][3][X86_TLB_SIZE];                /* guest-physical page of each entry */
 	bool large;                                 /* a large page was cached since the last full flush */
+	/*
+	 * Entries filled since the last full flush, so a flush (every CR3
+	 * load) clears those instead of the whole table; on overflow it
+	 * clears everything. Each is (user * 3 + acc) << X86_TLB_BITS | index.
+	 */
+	u32 filled[X86_TLB_FILL_LOG];
+	unsigned nfilled;
 	u32 gen;                                    /* bumped by every flush: block links check it */
 };
 

@@ -246,6 +246,20 @@ static void gen_insn(struct seq *s, struct rng *r)
 		put(s, b, (f == 1 || f == 3) ? 3 : 4);
 		break;
 	}
+	case 15: if (rnd(r) & 1) { /* CALL a subroutine that RETs: call L; jmp over; L: op; ret; over: */
+		u8 b[16] = { 0xe8, 2, 0, 0, 0, 0xeb, 0, 0x48, 0x01, 0xc8, 0xc3 }; /* add rax, rcx */
+
+		b[6] = 4; /* jmp over the 4-byte body */
+		put(s, b, 5);
+		s->starts[s->n++] = s->len;
+		put(s, b + 5, 2);
+		s->starts[s->n++] = s->len;
+		put(s, b + 7, 3);
+		s->starts[s->n++] = s->len;
+		put(s, b + 10, 1);
+		break;
+	}
+	/* fall through */
 	default: { /* CALL to the next instruction, then POP: the stack path of CALL */
 		u8 b[8] = { 0xe8, 0, 0, 0, 0, 0x41, 0x58 | 1 }; /* call +0; pop r9 */
 
