@@ -73,9 +73,10 @@ def main():
     results = {}
     try:
         for fmt in a.formats.split(","):
+            # Every boot gets a new, empty image: the first write into a sparse
+            # file pays the host's block allocation, so a shared image would
+            # favour whichever VM writes it second.
             img = os.path.join(tmp, "disk." + fmt)
-            subprocess.run(["qemu-img", "create", "-q", "-f", fmt, img, f"{SIZE_MIB}M"],
-                           check=True)
             hover = [os.path.join(a.build, "hover"), "run", "--accel", "emu", "--quiet",
                      "--kernel", kernel, "--initrd", initrd, "--cmdline", CMDLINE,
                      "--memory", a.memory, "--disk", f"{img},format={fmt}"]
@@ -86,6 +87,10 @@ def main():
                     "-device", "virtio-blk-pci,drive=d0"]
             for i in range(a.runs):
                 for name, argv in (("hover", hover), ("qemu", qemu)):
+                    if os.path.exists(img):
+                        os.unlink(img)
+                    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, img, f"{SIZE_MIB}M"],
+                                   check=True)
                     r = run_guest(argv, a.timeout)
                     results.setdefault((fmt, name), []).append(r)
                     print(f"{fmt} run {i + 1}/{a.runs} {name:5s}: " +

@@ -156,22 +156,80 @@ static const u8 alu_host_op[] = {
 };
 
 /*
- * a in rax, b in rcx (both already truncated to the operand size): the lazy
- * record, then rdx = a op b with the host flags left as the guest's.
+ * a in rax, b in rcx (both already truncated to the operand size, 1, 4 or
+ * 8 bytes): the lazy record, then rdx = a op b with the host flags left as
+ * the guest's.
  */
-static void emit_alu(struct jit_ctx *t, int op, bool w)
+static void emit_alu(struct jit_ctx *t, int op, unsigned size)
 {
 	struct jit_asm *a = t->a;
-	bool arith = op == F_ADD || op == F_SUB || op == F_CMP;
+	bool arith = op == F_ADD || op == F_SUB || op == F_CMP, w = size == 8;
 	u8 lop = op == F_ADD ? X86_LF_ADD : arith ? X86_LF_SUB : X86_LF_LOGIC;
 
 	e_store64(a, H_RAX, H_RBX, JIT_OFF_LF(src1));
 	e_store64(a, H_RCX, H_RBX, JIT_OFF_LF(src2));
-	e_store_imm16(a, H_RBX, JIT_OFF_LF(op), (u16)(lop | ((w ? 8 : 4) << 8)));
+	e_store_imm16(a, H_RBX, JIT_OFF_LF(op), (u16)(lop | (size << 8)));
 	e_op_rr(a, w, 0x89, H_RAX, H_RDX);          /* mov rdx, rax */
-	e_op_rr(a, w, alu_host_op[op], H_RCX, H_RDX); /* rdx op= rcx: flags */
+	/* rdx op= rcx (dl op= cl for bytes: the upper bits of the zero-extended a stay 0) */
+	e_op_rr(a, w, (u8)(alu_host_op[op] - (size == 1)), H_RCX, H_RDX);
 	e_store64(a, H_RDX, H_RBX, JIT_OFF_LF(res));  /* mov keeps the flags */
 	t->flags_live = true;
+}
+
+/* rax = the byte register r (AH..BH without REX are not handled: false). */
+static bool load_reg8(struct jit_ctx *t, const struct x86_insn *in, unsigned h, unsigned r)
+{
+	if (!in->rex && r >= 4)
+		return false;
+	e_op0f_mem(t->a, false, 0xb6, h, H_RBX, JIT_OFF_GPR(r)); /* movzx h, byte [gpr] */
+	return true;
+}
+
+/*
+ * TEST Eb/Ev, imm (F6/F7 /0 and its alias /1), TEST Eb, Gb (84), CMP Eb, imm
+ * on memory (80 /7): the byte and immediate compares of flag tests.
+ */
+static bool emit_test_cmp8_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	unsigned size = in->opcode == 0xf7 ? in->opsize : 1;
+	bool reg = in->mod == 3;
+
+	if (in->opcode == 0x84) {
+		if (!reg || (!in->rex && (in->rm >= 4 || in->reg >= 4)))
+			return false;
+		load_reg8(t, in, H_RAX, in->rm);
+		load_reg8(t, in, H_RCX, in->reg);
+		emit_alu(t, F_TEST, 1);
+		return true;
+	}
+	if (in->opcode == 0x80) {
+		if (reg || (in->reg & 7) != 7 || !emit_ea(t, in))
+			return false;
+		emit_read(t, in->seg, 1);
+		e_mov_imm64(t->a, H_RCX, in->imm & 0xff);
+		emit_alu(t, F_CMP, 1);
+		return true;
+	}
+	/* F6 / F7 */
+	if ((in->reg & 7) > 1 || (size != 1 && size != 4 && size != 8))
+		return false;
+	if (!reg && in->addrsize != 8)
+		return false;
+	if (reg) {
+		if (size == 1) {
+			if (!load_reg8(t, in, H_RAX, in->rm))
+				return false;
+		} else {
+			load_gpr(t, H_RAX, in->rm, size == 8);
+		}
+	} else {
+		if (!emit_ea(t, in))
+			return false;
+		emit_read(t, in->seg, size);
+	}
+	e_mov_imm64(t->a, H_RCX, size == 8 ? in->imm : size == 4 ? (u32)in->imm : in->imm & 0xff);
+	emit_alu(t, F_TEST, size);
+	return true;
 }
 
 static int alu_op_of(u8 opcode)
@@ -201,7 +259,7 @@ static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 		if (reg) { /* EI: rm op= imm */
 			load_gpr(t, H_RAX, in->rm, w);
 			e_mov_imm64(t->a, H_RCX, w ? in->imm : (u32)in->imm);
-			emit_alu(t, op, w);
+			emit_alu(t, op, size);
 			if (writes(op))
 				store_gpr(t, H_RDX, in->rm);
 			return true;
@@ -211,7 +269,7 @@ static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 			return false;
 		emit_read(t, in->seg, size);
 		e_mov_imm64(t->a, H_RCX, w ? in->imm : (u32)in->imm);
-		emit_alu(t, op, w);
+		emit_alu(t, op, size);
 		return true;
 	}
 	op = alu_op_of(in->opcode);
@@ -222,7 +280,7 @@ static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 
 		load_gpr(t, H_RAX, d, w);
 		load_gpr(t, H_RCX, s, w);
-		emit_alu(t, op, w);
+		emit_alu(t, op, size);
 		if (writes(op))
 			store_gpr(t, H_RDX, d);
 		return true;
@@ -233,14 +291,14 @@ static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->opcode & 2) { /* GM: reg op= [mem] */
 		e_op_rr(t->a, true, 0x89, H_RAX, H_RCX); /* rcx = b */
 		load_gpr(t, H_RAX, in->reg, w);
-		emit_alu(t, op, w);
+		emit_alu(t, op, size);
 		if (writes(op))
 			store_gpr(t, H_RDX, in->reg);
 		return true;
 	}
 	/* MG: CMP/TEST [mem], reg */
 	load_gpr(t, H_RCX, in->reg, w);
-	emit_alu(t, op, w);
+	emit_alu(t, op, size);
 	return true;
 }
 
@@ -472,6 +530,11 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_0F][0x1f][X86_MP_NONE])
 		return true;
+	/* TEST Eb/Ev, imm: the generic group 3 handler (no fast.c form), registered in every column. */
+	if (in->map == X86_MAP_1B && (in->opcode == 0xf6 || in->opcode == 0xf7) &&
+	    !(in->prefix & X86_PFX_LOCK) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE])
+		return (t->flags_live = emit_test_cmp8_insn(t, in));
 	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
 	if (in->op != x86_fast_select(in))
 		return false;
@@ -493,6 +556,10 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		case 0x83:
 		case 0x85:
 			ok = emit_alu_insn(t, in);
+			break;
+		case 0x80:
+		case 0x84:
+			ok = emit_test_cmp8_insn(t, in);
 			break;
 		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
 			ok = emit_mov_insn(t, in);

@@ -49,6 +49,7 @@ struct seq {
 	u8 code[4096];
 	unsigned len;
 	unsigned starts[256]; /* offsets of instruction starts */
+	bool no_target[256];  /* inside a CALL/RET construct: a jump there would RET to garbage */
 	unsigned n;
 	struct { unsigned at, insn; } fix[64]; /* rel8 fields to point at a later instruction */
 	unsigned nfix;
@@ -115,7 +116,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 	static const u8 alu_ops[] = { 0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33,
 				      0x39, 0x3b, 0x85, 0x11, 0x19 };
 	bool w = rnd(r) & 1;
-	unsigned k = rnd(r) % 16;
+	unsigned k = rnd(r) % 18;
 	u8 op[2];
 
 	s->starts[s->n++] = s->len;
@@ -246,15 +247,63 @@ static void gen_insn(struct seq *s, struct rng *r)
 		put(s, b, (f == 1 || f == 3) ? 3 : 4);
 		break;
 	}
+	case 16: case 17: { /* byte and immediate tests: TEST Eb/Ev,imm; TEST Eb,Gb; CMP Eb,imm; CMP Eb,Gb */
+		u8 b[16];
+		unsigned n = 0, rm = pick_any(r) & 7, reg = pick_any(r) & 7;
+		u32 v = rnd(r);
+		bool mem = rnd(r) & 1, rex = rnd(r) & 1;
+
+		switch (rnd(r) % 5) {
+		case 0: /* F7 /0 */
+			b[n++] = (u8)(0x40 | (w << 3));
+			b[n++] = 0xf7;
+			b[n++] = mem ? 0x43 : (u8)(0xc0 | rm);
+			if (mem)
+				b[n++] = (u8)(rnd(r) % 0x78);
+			memcpy(b + n, &v, 4);
+			n += 4;
+			break;
+		case 1: /* F6 /0 (AH..BH without REX: the handler's business) */
+			if (rex)
+				b[n++] = 0x40;
+			b[n++] = 0xf6;
+			b[n++] = mem ? 0x43 : (u8)(0xc0 | rm);
+			if (mem)
+				b[n++] = (u8)(rnd(r) % 0x78);
+			b[n++] = (u8)v;
+			break;
+		case 2: /* 84 /r */
+			if (rex)
+				b[n++] = 0x40;
+			b[n++] = 0x84;
+			b[n++] = (u8)(0xc0 | (reg << 3) | rm);
+			break;
+		case 3: /* 80 /7 on memory */
+			b[n++] = 0x80;
+			b[n++] = 0x7b;
+			b[n++] = (u8)(rnd(r) % 0x78);
+			b[n++] = (u8)v;
+			break;
+		default: /* 38 /r: CMP Eb, Gb (no template) */
+			b[n++] = 0x38;
+			b[n++] = (u8)(0xc0 | (reg << 3) | rm);
+			break;
+		}
+		put(s, b, n);
+		break;
+	}
 	case 15: if (rnd(r) & 1) { /* CALL a subroutine that RETs: call L; jmp over; L: op; ret; over: */
 		u8 b[16] = { 0xe8, 2, 0, 0, 0, 0xeb, 0, 0x48, 0x01, 0xc8, 0xc3 }; /* add rax, rcx */
 
 		b[6] = 4; /* jmp over the 4-byte body */
 		put(s, b, 5);
+		s->no_target[s->n] = true;
 		s->starts[s->n++] = s->len;
 		put(s, b + 5, 2);
+		s->no_target[s->n] = true;
 		s->starts[s->n++] = s->len;
 		put(s, b + 7, 3);
+		s->no_target[s->n] = true;
 		s->starts[s->n++] = s->len;
 		put(s, b + 10, 1);
 		break;
@@ -279,7 +328,11 @@ static void gen_seq(struct seq *s, struct rng *r, unsigned count)
 	s->starts[s->n] = s->len; /* the HLT */
 	for (unsigned i = 0; i < s->nfix; i++) {
 		unsigned to = s->fix[i].insn > s->n ? s->n : s->fix[i].insn;
-		int rel = (int)s->starts[to] - (int)(s->fix[i].at + 1);
+		int rel;
+
+		while (to < s->n && s->no_target[to])
+			to++;
+		rel = (int)s->starts[to] - (int)(s->fix[i].at + 1);
 
 		s->code[s->fix[i].at] = (u8)(rel > 127 ? 0 : rel);
 	}
@@ -324,6 +377,22 @@ static void compare(struct cpu_harness *a, struct cpu_harness *b, unsigned round
 	assert_int_equal(harness_exception(a), harness_exception(b));
 }
 
+/* Both machines must halt; on a failure the code is printed for a rerun under a disassembler. */
+static void run_pair(struct cpu_harness *a, struct cpu_harness *b, const struct seq *s,
+		     unsigned round)
+{
+	enum x86_exit ea = harness_run(a), eb = harness_run(b);
+
+	if (ea != X86_EXIT_HALT || eb != X86_EXIT_HALT) {
+		print_message("round %u: exit jit %d interp %d; code:", round, ea, eb);
+		for (unsigned i = 0; i < s->len; i++)
+			print_message(" %02x", s->code[i]);
+		print_message("\n");
+		fail();
+	}
+	compare(a, b, round);
+}
+
 static void test_jit_random_sequences(void **state)
 {
 	struct cpu_harness *a = harness_create(), *b = harness_create();
@@ -339,15 +408,11 @@ static void test_jit_random_sequences(void **state)
 		gen_seq(&s, &r, 4 + rnd(&r) % 40);
 		init_machine(a, &s, seed, true);
 		init_machine(b, &s, seed, false);
-		assert_int_equal(harness_run(a), X86_EXIT_HALT);
-		assert_int_equal(harness_run(b), X86_EXIT_HALT);
-		compare(a, b, round);
+		run_pair(a, b, &s, round);
 		/* Run the same code again: now from translated blocks and warm TLB entries. */
 		init_machine(a, &s, seed, true);
 		init_machine(b, &s, seed, false);
-		assert_int_equal(harness_run(a), X86_EXIT_HALT);
-		assert_int_equal(harness_run(b), X86_EXIT_HALT);
-		compare(a, b, round);
+		run_pair(a, b, &s, round);
 	}
 	harness_destroy(a);
 	harness_destroy(b);
