@@ -235,6 +235,13 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 		free(ev);
 		return ret;
 	}
+	/* Interpret instead of translating: for chasing a suspected translator bug (see README). */
+	{
+		const char *jit = getenv("HOVER_EMU_JIT");
+
+		if (jit && !strcmp(jit, "off"))
+			x86_cpu_set_jit(ev->cpu, false);
+	}
 	vcpu->accel_data = ev;
 	return 0;
 }

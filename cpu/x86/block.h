@@ -23,6 +23,7 @@ struct x86_block {
 	/* Host code for the block (jit.c), made on its first run in 64-bit mode; NULL until then. */
 	void (*jit)(struct x86_cpu *cpu);
 	u8 jit_cpl;                /* the CPL it was translated for (TLB half it uses) */
+	bool no_jit;               /* translation failed: always interpreted */
 	/* Successors seen (64-bit mode), to skip the lookup: valid while TLB gen, mode and CPL match. */
 	struct x86_block *link[2];
 	u64 link_rip[2];

@@ -33,7 +33,7 @@
 
 #define JIT_BUFFER_SIZE (32u << 20)
 /* Room a block's translation may need at most: checked before starting one. */
-#define JIT_MAX_BLOCK_CODE (X86_BLOCK_MAX_INSNS * 512u)
+#define JIT_MAX_BLOCK_CODE (X86_BLOCK_MAX_INSNS * 1024u)
 
 struct x86_jit {
 	u8 *rw;       /* writable view */
@@ -64,6 +64,10 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 	if (!j)
 		return NULL;
 	cpu->jit = j;
+#if !defined(__x86_64__)
+	j->broken = true; /* the translator writes x86-64 code: interpret on other hosts */
+	return NULL;
+#endif
 	j->size = JIT_BUFFER_SIZE;
 	j->top = j->size;
 	fd = memfd_create("hover-jit", MFD_CLOEXEC);
@@ -72,6 +76,7 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 	j->rw = mmap(NULL, j->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	j->rx = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	close(fd);
+	fd = -1;
 	if (j->rw == MAP_FAILED || j->rx == MAP_FAILED)
 		goto broken;
 	return j;
@@ -409,8 +414,10 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	e_push(&a, H_R12);
 	e_push(&a, H_R13);
 	e_op_rr(&a, true, 0x89, H_RDI, H_RBX);        /* mov rbx, rdi */
-	if (a.p - start != JIT_PROLOGUE_SKIP)
+	if (a.p - start != JIT_PROLOGUE_SKIP) {
+		b->no_jit = true;
 		return NULL;
+	}
 	e_load64(&a, H_R12, H_RBX, JIT_OFF_RIP);       /* r12 = entry rip (also after a chained jump) */
 
 	for (t.k = 0; t.k < b->n; t.k++) {
@@ -435,8 +442,11 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 
 		emit_stubs(&t, exit, &next);
 	}
-	if (a.full)
-		return NULL; /* cannot happen within JIT_MAX_BLOCK_CODE; interpret if it does */
+	if (a.full) {
+		/* Not expected within JIT_MAX_BLOCK_CODE and JIT_MAX_EXITS: interpret this block for good. */
+		b->no_jit = true;
+		return NULL;
+	}
 	memset(slots_rw, 0, nslots * sizeof(*slots_rw));
 	j->top = (size_t)((u8 *)slots_rw - j->rw);
 	j->used += (size_t)(a.p - start);

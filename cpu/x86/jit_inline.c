@@ -407,8 +407,8 @@ static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
 		{ X86_LF_SUB, 1 }, { X86_LF_ADD, 8 }, { X86_LF_ADD, 4 }, { X86_LF_LOGIC, 1 },
 	};
 	struct jit_asm *a = t->a;
-	u8 *done[16];
-	unsigned nd = 0;
+	u8 *taken[16], *done[16];
+	unsigned nt = 0, nd = 0;
 
 	e_op0f_mem(a, false, 0xb7, H_RDX, H_RBX, JIT_OFF_LF(op)); /* edx = op | size << 8 */
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -438,7 +438,7 @@ static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
 				e_op_mem(a, w, add ? 0x03 : 0x3b, H_RAX, H_RBX, JIT_OFF_LF(src2));
 			}
 		}
-		jit_exit_if(t, (int)cc, target, t->k + 1);
+		taken[nt++] = e_jcc32(a, cc);
 		done[nd++] = e_jmp32(a);
 		e_patch(next, a->p);
 	}
@@ -447,7 +447,11 @@ static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
 	e_mov_imm64(a, H_RAX, (u64)(uintptr_t)x86_cond);
 	e_call_reg(a, H_RAX);
 	e_op_rr(a, false, 0x84, H_RAX, H_RAX); /* test al, al */
-	jit_exit_if(t, HC_NE, target, t->k + 1);
+	done[nd++] = e_jcc32(a, HC_E);
+	/* One exit for every way of deciding "taken". */
+	for (unsigned i = 0; i < nt; i++)
+		e_patch(taken[i], a->p);
+	jit_exit_if(t, -1, target, t->k + 1);
 	for (unsigned i = 0; i < nd; i++)
 		e_patch(done[i], a->p);
 }

@@ -22,7 +22,7 @@
 #define JIT_OFF_SEG_BASE(s) ((s32)(offsetof(struct x86_cpu, seg) + (s) * sizeof(struct seg_reg) + \
 				   offsetof(struct seg_reg, base)))
 
-#define JIT_MAX_EXITS (X86_BLOCK_MAX_INSNS * 4)
+#define JIT_MAX_EXITS (X86_BLOCK_MAX_INSNS * 3)
 #define JIT_MAX_SLOW (X86_BLOCK_MAX_INSNS * 2)
 #define JIT_RIP_KEEP 0xffffffffu /* an exit that leaves cpu->rip as it is */
 

@@ -216,7 +216,7 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 		step = (cpu->rflags & X86_TF) != 0;
 		if (unlikely(shadow || step)) {
 			end = in + 1;
-		} else if (cpu->mode == X86_MODE_LONG64 && !cpu->jit_off &&
+		} else if (cpu->mode == X86_MODE_LONG64 && !cpu->jit_off && !b->no_jit &&
 			   b != &cpu->blocks->scratch) {
 			x86_jit_fn *fn = b->jit ? b->jit : x86_jit_translate(cpu, b);
 

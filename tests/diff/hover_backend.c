@@ -143,6 +143,9 @@ int hover_engine_create(struct diff_engine *e)
 	if (!h)
 		return -1;
 	setup_maps(h);
+	/* HOVER_EMU_JIT=off: check the interpreter instead of the translator (meson test diffcpu-interp). */
+	if (getenv("HOVER_EMU_JIT") && !strcmp(getenv("HOVER_EMU_JIT"), "off"))
+		x86_cpu_set_jit(h->cpu, false);
 	*e = (struct diff_engine){ "hover", h, hover_run, hover_destroy };
 	return 0;
 }
