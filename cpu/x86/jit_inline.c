@@ -302,6 +302,74 @@ static bool emit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 	return true;
 }
 
+/*
+ * Read-modify-write on memory: ADD/OR/AND/SUB/XOR Ev,Gv (01 09 21 29 31),
+ * Ev,Iz/Ib (81/83) and Eb,Ib (80), as alu.c's alu_rmw() does them: read,
+ * compute, write, then the flag record, so a faulting write leaves the
+ * flags alone. LOCK changes nothing here: the interpreter does the same
+ * plain read and write (one vCPU; device threads never share a locked
+ * location with the guest). The address is kept in r13 and the operands on
+ * the stack (two pushes keep calls aligned) across the out-of-line paths.
+ */
+static bool emit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	static const signed char grp1[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, -1 };
+	struct jit_asm *a = t->a;
+	unsigned size = in->opcode == 0x80 ? 1 : in->opsize;
+	bool w = size == 8;
+	int op;
+
+	if (in->mod == 3 || in->addrsize != 8 || (size != 1 && size != 4 && size != 8))
+		return false;
+	if (in->opcode >= 0x80)
+		op = grp1[in->reg & 7];
+	else
+		op = (in->opcode & 7) == 1 ? alu_op_of(in->opcode) : -1;
+	if (op < 0 || op == F_CMP || op == F_TEST)
+		return false;
+	if (!emit_ea(t, in))
+		return false;
+	e_op_rr(a, true, 0x89, H_RSI, H_R13);                 /* mov r13, rsi */
+	emit_read(t, in->seg, size);
+	if (in->opcode >= 0x80)
+		e_mov_imm64(a, H_RCX, size == 8 ? in->imm : size == 4 ? (u32)in->imm : in->imm & 0xff);
+	else
+		load_gpr(t, H_RCX, in->reg, w);
+	e_push(a, H_RAX);
+	e_push(a, H_RCX);
+	e_op_rr(a, w, 0x89, H_RAX, H_R8);                     /* mov r8, rax */
+	e_op_rr(a, w, (u8)(alu_host_op[op] - (size == 1)), H_RCX, H_R8); /* r8 op= rcx */
+	e_op_rr(a, true, 0x89, H_R13, H_RSI);                 /* mov rsi, r13 */
+	emit_write(t, in->seg, size);
+	e_pop(a, H_RCX);
+	e_pop(a, H_RAX);
+	emit_alu(t, op, size);
+	emit_end_block_test(t, in);
+	t->flags_live = false; /* the test above compared */
+	return true;
+}
+
+/* ADD/OR/AND/SUB/XOR/CMP rAX, Iz (05 0D 25 2D 35 3D), TEST rAX, Iz (A9); CMP/TEST AL, Ib (3C A8). */
+static bool emit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	static const signed char ops[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, F_CMP };
+	bool byte = in->opcode == 0x3c || in->opcode == 0xa8;
+	unsigned size = byte ? 1 : in->opsize;
+	int op = (in->opcode & 0xf8) == 0xa8 ? F_TEST : ops[in->opcode >> 3];
+
+	if (op < 0 || (size != 1 && size != 4 && size != 8))
+		return false;
+	if (byte)
+		e_op0f_mem(t->a, false, 0xb6, H_RAX, H_RBX, JIT_OFF_GPR(GPR_RAX)); /* movzx eax, al */
+	else
+		load_gpr(t, H_RAX, GPR_RAX, size == 8);
+	e_mov_imm64(t->a, H_RCX, size == 8 ? in->imm : size == 4 ? (u32)in->imm : in->imm & 0xff);
+	emit_alu(t, op, size);
+	if (writes(op))
+		store_gpr(t, H_RDX, GPR_RAX);
+	return true;
+}
+
 /* ---- moves ---- */
 
 static bool emit_mov_insn(struct jit_ctx *t, const struct x86_insn *in)
@@ -539,6 +607,18 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	    !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE])
 		return (t->flags_live = emit_test_cmp8_insn(t, in));
+	/* Generic handlers with templates: the slot's own handler (no mandatory-prefix variant). */
+	if (in->map == X86_MAP_1B && in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE]) {
+		unsigned o = in->opcode;
+
+		/* Ev,Gv / Ev,Iz / Ev,Ib / Eb,Ib on memory (register forms are fast.c's) */
+		if (((o < 0x40 && (o & 7) == 1) || o == 0x80 || o == 0x81 || o == 0x83) &&
+		    emit_rmw_insn(t, in))
+			return true;
+		if (!(in->prefix & X86_PFX_LOCK) &&
+		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
+			return (t->flags_live = emit_acc_imm_insn(t, in));
+	}
 	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
 	if (in->op != x86_fast_select(in))
 		return false;

@@ -116,7 +116,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 	static const u8 alu_ops[] = { 0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33,
 				      0x39, 0x3b, 0x85, 0x11, 0x19 };
 	bool w = rnd(r) & 1;
-	unsigned k = rnd(r) % 18;
+	unsigned k = rnd(r) % 20;
 	u8 op[2];
 
 	s->starts[s->n++] = s->len;
@@ -245,6 +245,54 @@ static void gen_insn(struct seq *s, struct rng *r)
 		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f][0], forms[f][1], forms[f][2] };
 
 		put(s, b, (f == 1 || f == 3) ? 3 : 4);
+		break;
+	}
+	case 18: { /* read-modify-write on memory, LOCK or not: 01/09/21/29/31, 81/83, 80 */
+		static const u8 ops[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x11, 0x19 };
+		u8 b[16];
+		unsigned n = 0, form = rnd(r) % 3;
+
+		if (rnd(r) & 1)
+			b[n++] = 0xf0;
+		if (form == 0) {
+			b[n++] = (u8)(0x40 | (w << 3) | ((rnd(r) & 1) << 2));
+			b[n++] = ops[rnd(r) % sizeof(ops)];
+			b[n++] = (u8)(0x43 | ((rnd(r) % 8) << 3));
+			b[n++] = (u8)(rnd(r) % 0x78);
+		} else {
+			u32 v = rnd(r);
+
+			if (form == 1)
+				b[n++] = (u8)(0x40 | (w << 3));
+			b[n++] = form == 1 ? (rnd(r) & 1 ? 0x81 : 0x83) : 0x80;
+			b[n++] = (u8)(0x43 | ((rnd(r) % 8) << 3));
+			b[n++] = (u8)(rnd(r) % 0x78);
+			if (form == 1 && b[n - 3] == 0x81) {
+				memcpy(b + n, &v, 4);
+				n += 4;
+			} else {
+				b[n++] = (u8)v;
+			}
+		}
+		put(s, b, n);
+		break;
+	}
+	case 19: { /* accumulator, immediate: 05..3D, A8/A9, 3C */
+		static const u8 ops[] = { 0x05, 0x0d, 0x25, 0x2d, 0x35, 0x3d, 0xa9, 0x15 };
+		u8 b[8];
+		unsigned n = 0;
+		u32 v = rnd(r);
+
+		if (rnd(r) % 3 == 0) {
+			b[n++] = rnd(r) & 1 ? 0x3c : 0xa8;
+			b[n++] = (u8)v;
+		} else {
+			b[n++] = (u8)(0x40 | (w << 3));
+			b[n++] = ops[rnd(r) % sizeof(ops)];
+			memcpy(b + n, &v, 4);
+			n += 4;
+		}
+		put(s, b, n);
 		break;
 	}
 	case 16: case 17: { /* byte and immediate tests: TEST Eb/Ev,imm; TEST Eb,Gb; CMP Eb,imm; CMP Eb,Gb */
