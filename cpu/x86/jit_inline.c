@@ -370,6 +370,66 @@ static bool emit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in)
 	return true;
 }
 
+/*
+ * SHL/SHR/SAR r32/r64 by an immediate or 1 (C1 and D1 /4 /5 /7, fast.c's
+ * shift()): flags are eager, as there: CF, ZF, SF, PF from the host's own
+ * shift, OF by fast.c's rule for every count (SHL: MSB(result) ^ CF; SHR:
+ * MSB(source); SAR: 0), AF clear, the lazy record emptied. A zero count
+ * only writes (zero-extends) the register.
+ */
+static bool emit_shift_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	struct jit_asm *a = t->a;
+	unsigned g = in->reg & 7, bits = in->opsize * 8;
+	bool w = in->opsize == 8;
+	unsigned c, digit = g == 6 ? 4 : g; /* /6 is SAL, an alias of SHL */
+
+	if (in->opcode == 0xd3 || in->mod != 3 || (digit != 4 && digit != 5 && digit != 7))
+		return false;
+	c = in->opcode == 0xd1 ? 1 : (unsigned)in->imm & (bits - 1);
+	load_gpr(t, H_RAX, in->rm, w);
+	if (c == 0) {
+		store_gpr(t, H_RAX, in->rm);
+		return true;
+	}
+	e_op_rr(a, w, 0x89, H_RAX, H_RDX);             /* mov rdx, rax */
+	e_rex(a, w, 0, 0, H_RDX, false);                /* shl/shr/sar rdx, c */
+	e_u8(a, 0xc1);
+	e_u8(a, (u8)(0xc0 | (digit << 3) | H_RDX));
+	e_u8(a, (u8)c);
+	store_gpr(t, H_RDX, in->rm);
+	e_u8(a, 0x9c);                                  /* pushfq; pop rcx */
+	e_u8(a, 0x59);
+	e_u8(a, 0x81);                                  /* and ecx, CF|PF|ZF|SF */
+	e_u8(a, 0xe1);
+	e_u32(a, (u32)(X86_CF | X86_PF | X86_ZF | X86_SF));
+	if (digit != 7) {
+		if (digit == 4)
+			e_op_rr(a, w, 0x89, H_RDX, H_RAX);     /* SHL: MSB of the result */
+		e_rex(a, w, 0, 0, H_RAX, false);        /* shr rax, bits-1 */
+		e_u8(a, 0xc1);
+		e_u8(a, 0xe8);
+		e_u8(a, (u8)(bits - 1));
+		if (digit == 4)
+			e_op_rr(a, false, 0x31, H_RCX, H_RAX); /* xor eax, ecx: ^ CF */
+		e_u8(a, 0x83);                          /* and eax, 1 */
+		e_u8(a, 0xe0);
+		e_u8(a, 1);
+		e_u8(a, 0xc1);                          /* shl eax, 11 (OF) */
+		e_u8(a, 0xe0);
+		e_u8(a, 11);
+		e_op_rr(a, false, 0x09, H_RAX, H_RCX);  /* or ecx, eax */
+	}
+	e_load64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+	e_rex(a, true, 0, 0, H_RAX, false);             /* and rax, ~ARITH */
+	e_u8(a, 0x25);
+	e_u32(a, (u32)~X86_FLAGS_ARITH);
+	e_op_rr(a, true, 0x09, H_RCX, H_RAX);          /* or rax, rcx */
+	e_store64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+	e_store_imm8(a, H_RBX, JIT_OFF_LF(op), X86_LF_NONE);
+	return true;
+}
+
 /* ---- moves ---- */
 
 static bool emit_mov_insn(struct jit_ctx *t, const struct x86_insn *in)
@@ -644,6 +704,10 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		case 0x80:
 		case 0x84:
 			ok = emit_test_cmp8_insn(t, in);
+			break;
+		case 0xc1:
+		case 0xd1:
+			ok = emit_shift_insn(t, in);
 			break;
 		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
 			ok = emit_mov_insn(t, in);

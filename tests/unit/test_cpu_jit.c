@@ -240,11 +240,21 @@ static void gen_insn(struct seq *s, struct rng *r)
 	}
 	case 14: { /* shifts, IMUL, INC/DEC, SETcc, CMOVcc: handler calls between templates */
 		static const u8 forms[][3] = { { 0xc1, 0xe0, 3 }, { 0xd1, 0xe8, 0 }, { 0x0f, 0xaf, 0xc1 },
-					       { 0xff, 0xc0, 0 }, { 0x0f, 0x94, 0xc0 }, { 0x0f, 0x45, 0xc1 } };
-		unsigned f = rnd(r) % 6;
+					       { 0xff, 0xc0, 0 }, { 0x0f, 0x94, 0xc0 }, { 0x0f, 0x45, 0xc1 },
+					       { 0xc1, 0xe8, 0 }, { 0xc1, 0xf8, 0 }, { 0xd1, 0xe0, 0 },
+					       { 0xd1, 0xf8, 0 }, { 0xc1, 0xf0, 0 }, { 0xd3, 0xe0, 0 } };
+		unsigned f = rnd(r) % 12;
 		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f][0], forms[f][1], forms[f][2] };
 
-		put(s, b, (f == 1 || f == 3) ? 3 : 4);
+		if (f >= 6 && f != 8 && f != 9 && f != 11) /* shift by a random immediate */
+			b[3] = (u8)rnd(r);
+		if (b[1] != 0x0f) { /* the register shifted: any writable one */
+			unsigned rm = pick_dst(r);
+
+			b[0] |= (u8)(rm >> 3);
+			b[2] = (u8)((b[2] & 0xf8) | (rm & 7));
+		}
+		put(s, b, (f == 1 || f == 3 || f == 8 || f == 9 || f == 11) ? 3 : 4);
 		break;
 	}
 	case 18: { /* read-modify-write on memory, LOCK or not: 01/09/21/29/31, 81/83, 80 */
