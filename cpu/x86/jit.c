@@ -31,7 +31,13 @@
 #include "cpu/x86/jit_emit.h"
 #include "cpu/x86/jit_inline.h"
 
-#define JIT_BUFFER_SIZE (32u << 20)
+/*
+ * Virtual size of the code buffer; pages are only committed as code is
+ * written (a Debian boot to the shell plus a disk benchmark: ~40 MiB). When
+ * it fills, every translation is dropped (x86_blocks_flush) and the working
+ * set is translated again, so it must comfortably hold a booted system's.
+ */
+#define JIT_BUFFER_SIZE (256u << 20)
 /* Room a block's translation may need at most: checked before starting one. */
 #define JIT_MAX_BLOCK_CODE (X86_BLOCK_MAX_INSNS * 1024u)
 
