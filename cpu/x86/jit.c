@@ -3,23 +3,26 @@
  * The block translator: decoded 64-bit-mode blocks to host x86-64 code (see
  * jit.h for the contract). What removes the interpreter's cost is that the
  * loop, the indirect call per instruction and its misprediction go away:
- * each instruction becomes either inline code (jit_inline.c) or a direct
- * call of its handler at a fixed address.
+ * each instruction becomes either inline code (jit_inline.c, jit_alu.c,
+ * jit_mem.c) or a direct call of its handler at a fixed address, and
+ * blocks jump into each other (chaining, jit.h).
  *
  * Register use in translated code (System V ABI, so handlers are plain C
  * calls): rbx = cpu, r12 = the guest RIP the block was entered at (blocks
  * are keyed by physical address, so one block may run at several virtual
- * addresses: every RIP is r12 + a constant), r13 spare; all three are
- * callee-saved. The frame is three pushes, which leaves rsp 16-byte
+ * addresses: every RIP is r12 + a constant), r13 a memory operand's
+ * address across a read-modify-write; all three are callee-saved. The frame is three pushes, which leaves rsp 16-byte
  * aligned at every call.
  *
  * Per called instruction (offset `off`, length `len` in the block):
  *     cpu->rip = r12 + off; cpu->next_rip = r12 + off + len;
  *     handler(cpu, in);
  *     cpu->rip = cpu->next_rip;
- *     if (cpu->rip != r12 + off + len || cpu->end_block) return k + 1;
+ *     if (cpu->rip != r12 + off + len || cpu->end_block) leave, k + 1 retired;
  * which is the run loop's body (run.c) for 64-bit mode, where the
- * instruction pointer mask is all ones.
+ * instruction pointer mask is all ones. Register-only forms that cannot
+ * branch (pure_reg_form) skip next_rip and the test. Every exit adds the
+ * instructions retired to cpu->icount itself.
  */
 #include <errno.h>
 #include <stddef.h>

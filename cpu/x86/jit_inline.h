@@ -74,6 +74,27 @@ void jit_sync_rip(struct jit_ctx *t);
 /* Record an out-of-line slow access for the jne just emitted (rel32 at `at`). */
 void jit_add_slow(struct jit_ctx *t, u8 *at, u8 *resume, u8 seg, u8 size, bool write);
 
+/* ---- operands and memory (jit_mem.c) ---- */
+
+/* host register h = guest register r (w: 64 bits, else the low 32 zero-extended) */
+void jit_load_gpr(struct jit_ctx *t, unsigned h, unsigned r, bool w);
+void jit_store_gpr(struct jit_ctx *t, unsigned h, unsigned r);
+/* rsi = the memory operand's linear address (64-bit addressing, FS/GS base added); false if not. */
+bool jit_emit_ea(struct jit_ctx *t, const struct x86_insn *in);
+/* rax = zero-extended load of size bytes at rsi / store the low size bytes of r8 at rsi. */
+void jit_emit_read(struct jit_ctx *t, unsigned seg, unsigned size);
+void jit_emit_write(struct jit_ctx *t, unsigned seg, unsigned size);
+/* After a store: leave the block if the slow path dropped translated code. */
+void jit_end_block_test(struct jit_ctx *t, const struct x86_insn *in);
+
+/* ---- arithmetic templates (jit_alu.c); false: no template for this form ---- */
+
+bool jit_alu_insn(struct jit_ctx *t, const struct x86_insn *in);       /* fast.c ALU forms */
+bool jit_test_cmp8_insn(struct jit_ctx *t, const struct x86_insn *in); /* F6/F7 TEST, 84, 80 /7 */
+bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in);       /* ALU on memory */
+bool jit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in);   /* rAX/AL, imm */
+bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in);     /* SHL/SHR/SAR imm */
+
 /* Emit in as inline code if it has a template; false leaves it to a handler call. */
 bool jit_inline(struct jit_ctx *t, const struct x86_insn *in);
 
