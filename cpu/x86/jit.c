@@ -53,12 +53,6 @@ struct x86_jit {
 	bool broken;  /* could not map: interpret everything */
 };
 
-/*
- * Where a chainable exit finds its successor: a struct x86_block_link in
- * the buffer (read by code, written by the run loop), or for returns the
- * block cache's jump-cache entry for the target RIP.
- */
-
 /* push rbx; push r12; push r13; mov rbx, rdi: chained jumps enter after these. */
 #define JIT_PROLOGUE_SKIP 8
 
@@ -110,6 +104,12 @@ void x86_jit_reset(struct x86_cpu *cpu)
 	cpu->jit_slot = NULL; /* it pointed into storage about to be reused */
 }
 
+/*
+ * A chainable exit finds its successor in a struct x86_block_link: a slot
+ * of its own in the buffer (read by translated code through the executable
+ * view, written here through the writable one), or for a RET the block
+ * cache's jump-cache entry for the target RIP.
+ */
 void x86_jit_link(struct x86_cpu *cpu, struct x86_block *b)
 {
 	struct x86_jit *j = cpu->jit;
