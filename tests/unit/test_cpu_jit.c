@@ -11,8 +11,8 @@
  *
  * Directed tests cover what random sequences reach rarely: a store into the
  * block being executed (self-modifying code: the block must be left), a
- * fault in the middle of a translated block (RIP and earlier results), a
- * FS-based load, and user-mode (CPL 3) blocks.
+ * fault in the middle of a translated block (RIP and earlier results), and
+ * FS/GS-based accesses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -514,11 +514,60 @@ static void test_jit_fs_gs(void **state)
 	run_both(code, sizeof(code), prep_segbases);
 }
 
+/* A store into the rest of the running block: the rewritten bytes are what runs. */
+static void test_jit_self_modifying_block(void **state)
+{
+	/* lea rdi, [rip + 6]; mov dword [rdi], 0x90909090; inc eax; inc eax (become NOPs); hlt */
+	static const u8 code[] = { 0x48, 0x8d, 0x3d, 0x06, 0, 0, 0, 0xc7, 0x07, 0x90, 0x90, 0x90, 0x90,
+				   0xff, 0xc0, 0xff, 0xc0, 0xf4 };
+	struct cpu_harness *h = harness_create();
+
+	(void)state;
+	run_both(code, sizeof(code), NULL);
+	assert_non_null(h);
+	x86_cpu_set_jit(h->cpu, true);
+	harness_load(h, code, sizeof(code));
+	h->cpu->gpr[GPR_RAX] = 0;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), -1);
+	assert_int_equal(h->cpu->gpr[GPR_RAX], 0); /* the INCs were overwritten before they ran */
+	harness_destroy(h);
+}
+
+#define UNMAPPED (DATA + 0x10000)
+
+static void prep_unmapped(struct cpu_harness *h)
+{
+	harness_unmap(h, UNMAPPED);
+	h->cpu->gpr[GPR_RBP] = UNMAPPED;
+}
+
+/* A #PF in the middle of a translated block: reported at that instruction, earlier work kept. */
+static void test_jit_fault_mid_block(void **state)
+{
+	/* mov eax, 1; mov rdx, [rbp + 0x40]; mov eax, 2; hlt */
+	static const u8 code[] = { 0xb8, 1, 0, 0, 0, 0x48, 0x8b, 0x55, 0x40, 0xb8, 2, 0, 0, 0, 0xf4 };
+	struct cpu_harness *h = harness_create();
+
+	(void)state;
+	run_both(code, sizeof(code), prep_unmapped);
+	assert_non_null(h);
+	harness_load(h, code, sizeof(code));
+	prep_unmapped(h);
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), X86_EXC_PF);
+	assert_int_equal(h->exc_rip, HARNESS_CODE + 5);
+	assert_int_equal(h->cpu->gpr[GPR_RAX] & 0xffffffff, 1);
+	harness_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jit_random_sequences),
 		cmocka_unit_test(test_jit_fs_gs),
+		cmocka_unit_test(test_jit_self_modifying_block),
+		cmocka_unit_test(test_jit_fault_mid_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
