@@ -239,8 +239,10 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 	{
 		const char *jit = getenv("HOVER_EMU_JIT");
 
-		if (jit && !strcmp(jit, "off"))
+		if (jit && (!strcmp(jit, "off") || !strcmp(jit, "0")))
 			x86_cpu_set_jit(ev->cpu, false);
+		else if (jit && strcmp(jit, "on") && strcmp(jit, "1") && vcpu->index == 0)
+			log_warn("HOVER_EMU_JIT=%s: expected on or off; translating", jit);
 	}
 	vcpu->accel_data = ev;
 	return 0;
