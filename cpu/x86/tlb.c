@@ -76,6 +76,16 @@ void x86_tlb_drop_writes(struct x86_cpu *cpu, u64 gpa)
 	struct x86_tlb *t = cpu->tlb;
 
 	gpa &= X86_PAGE_MASK;
+	if (t->nfilled <= X86_TLB_FILL_LOG) {
+		/* Every entry in use is in the fill log: look at those, not the whole table. */
+		for (unsigned k = 0; k < t->nfilled; k++) {
+			u32 f = t->filled[k], kind = f >> X86_TLB_BITS, i = f & (X86_TLB_SIZE - 1);
+
+			if (kind % 3 == X86_ACC_WRITE && t->gpa[kind / 3][X86_ACC_WRITE][i] == gpa)
+				t->e[kind / 3][X86_ACC_WRITE][i].tag = X86_TLB_EMPTY;
+		}
+		return;
+	}
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned i = 0; i < X86_TLB_SIZE; i++)
 			if (t->gpa[u][X86_ACC_WRITE][i] == gpa)
