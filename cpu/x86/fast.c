@@ -145,7 +145,8 @@ static void op_lea_G32(struct x86_cpu *cpu, const struct x86_insn *in)
 
 /* ---- ADD SUB CMP AND OR XOR TEST, 32/64-bit ---- */
 
-enum { F_ADD, F_OR, F_AND, F_SUB, F_XOR, F_CMP, F_TEST };
+enum { F_ADD = X86_ALU_ADD, F_OR = X86_ALU_OR, F_AND = X86_ALU_AND, F_SUB = X86_ALU_SUB,
+       F_XOR = X86_ALU_XOR, F_CMP = X86_ALU_CMP, F_TEST = X86_ALU_TEST };
 
 static inline __attribute__((always_inline)) u64 fmask(unsigned size)
 {
@@ -490,7 +491,7 @@ static void op_pop_r64(struct x86_cpu *cpu, const struct x86_insn *in)
 /* ---- selection ---- */
 
 /* Map 1B ALU opcodes 00-3B (forms 1 and 3 only) and 85 to the fast rows. */
-static int alu_op_of(u8 opcode)
+int x86_alu_op_of(u8 opcode)
 {
 	static const signed char ops[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, F_CMP };
 
@@ -616,7 +617,7 @@ x86_op_fn *x86_fast_select(const struct x86_insn *in)
 	default:
 		break;
 	}
-	op = alu_op_of(in->opcode);
+	op = x86_alu_op_of(in->opcode);
 	if (op < 0 || !v)
 		return NULL;
 	if (in->opcode & 2) /* Gv, Ev */

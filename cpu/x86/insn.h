@@ -111,6 +111,12 @@ int x86_decode(const u8 *bytes, unsigned avail, enum x86_mode mode, struct x86_i
  */
 x86_op_fn *x86_fast_select(const struct x86_insn *in);
 
+/* Two-operand ALU operations of the fast forms (fast.c; the translator, jit_alu.c). */
+enum x86_alu_op { X86_ALU_ADD, X86_ALU_OR, X86_ALU_AND, X86_ALU_SUB, X86_ALU_XOR, X86_ALU_CMP,
+		  X86_ALU_TEST };
+/* The operation of a 1-byte-map ALU opcode 00-3B in forms Ev,Gv / Gv,Ev, or 85 (TEST); else -1. */
+int x86_alu_op_of(u8 opcode);
+
 /* The #UD handler used for every empty table slot. */
 void x86_op_ud(struct x86_cpu *cpu, const struct x86_insn *in);
 

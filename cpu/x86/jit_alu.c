@@ -13,7 +13,8 @@
  */
 #include "cpu/x86/jit_inline.h"
 
-enum { F_ADD, F_OR, F_AND, F_SUB, F_XOR, F_CMP, F_TEST };
+enum { F_ADD = X86_ALU_ADD, F_OR = X86_ALU_OR, F_AND = X86_ALU_AND, F_SUB = X86_ALU_SUB,
+       F_XOR = X86_ALU_XOR, F_CMP = X86_ALU_CMP, F_TEST = X86_ALU_TEST };
 
 /* ---- ALU ---- */
 
@@ -99,16 +100,6 @@ bool jit_test_cmp8_insn(struct jit_ctx *t, const struct x86_insn *in)
 	return true;
 }
 
-static int alu_op_of(u8 opcode)
-{
-	static const signed char ops[8] = { F_ADD, F_OR, -1, -1, F_AND, F_SUB, F_XOR, F_CMP };
-
-	if (opcode == 0x85)
-		return F_TEST;
-	if (opcode >= 0x40 || ((opcode & 7) != 1 && (opcode & 7) != 3))
-		return -1;
-	return ops[opcode >> 3];
-}
 
 static bool writes(int op) { return op != F_CMP && op != F_TEST; }
 
@@ -139,7 +130,7 @@ bool jit_alu_insn(struct jit_ctx *t, const struct x86_insn *in)
 		emit_alu(t, op, size);
 		return true;
 	}
-	op = alu_op_of(in->opcode);
+	op = x86_alu_op_of(in->opcode);
 	if (op < 0)
 		return false;
 	if (reg) {
@@ -191,7 +182,7 @@ bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->opcode >= 0x80)
 		op = grp1[in->reg & 7];
 	else
-		op = (in->opcode & 7) == 1 ? alu_op_of(in->opcode) : -1;
+		op = (in->opcode & 7) == 1 ? x86_alu_op_of(in->opcode) : -1;
 	if (op < 0 || op == F_CMP || op == F_TEST)
 		return false;
 	if (!jit_emit_ea(t, in))
