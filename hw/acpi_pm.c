@@ -309,3 +309,48 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 	timer_del(&pm->tmr_timer);
 	free(pm);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The PM timer runs from tmr_base_ns, saved relative to the clock so the
+ * guest reads on from the value it last saw; the TMR_STS timer is derived
+ * and re-armed. The SCI level is restored, not driven (the interrupt
+ * controllers hold their own input levels).
+ */
+static int pm_save(void *dev, struct state_writer *w)
+{
+	struct acpi_pm *pm = dev;
+
+	state_put_u16(w, pm->pm1_sts);
+	state_put_u16(w, pm->pm1_en);
+	state_put_u16(w, pm->pm1_cnt);
+	state_put_u16(w, pm->gpe_sts);
+	state_put_u16(w, pm->gpe_en);
+	state_put_time(w, pm->tmr_base_ns, now_ns(pm));
+	state_put_u64(w, pm->tmr_epoch);
+	state_put_bool(w, pm->sci_level);
+	return 0;
+}
+
+static int pm_load(void *dev, struct state_reader *r)
+{
+	struct acpi_pm *pm = dev;
+
+	pm->pm1_sts = state_get_u16(r);
+	pm->pm1_en = state_get_u16(r);
+	pm->pm1_cnt = state_get_u16(r);
+	pm->gpe_sts = state_get_u16(r);
+	pm->gpe_en = state_get_u16(r);
+	pm->tmr_base_ns = state_get_time(r, now_ns(pm));
+	pm->tmr_epoch = state_get_u64(r);
+	pm->sci_level = state_get_bool(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	tmr_sync(pm);
+	return 0;
+}
+
+const struct dev_state_ops acpi_pm_state_ops = {
+	.section = "acpi_pm", .version = 1, .save = pm_save, .load = pm_load,
+};

@@ -15,6 +15,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -75,5 +76,8 @@ bool acpi_pm_power_button(struct acpi_pm *pm);
 void acpi_pm_gpe_set(struct acpi_pm *pm, unsigned gpe);
 /* The PM timer's current value (32 bits at X86_PM_TIMER_HZ). */
 u32 acpi_pm_timer_read(const struct acpi_pm *pm);
+
+/* Section "acpi_pm": PM1/GPE0 status, enable and control, the PM timer's phase. */
+extern const struct dev_state_ops acpi_pm_state_ops;
 
 #endif

@@ -209,3 +209,37 @@ void ioapic_destroy(struct ioapic *io)
 {
 	free(io);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * Pin levels (irr) and Remote IRR are saved as they are: a level-triggered
+ * pin in service stays in service until the guest's EOI, as it would have.
+ */
+static int ioapic_save(void *dev, struct state_writer *w)
+{
+	struct ioapic *io = dev;
+
+	state_put_u32(w, io->ioregsel);
+	state_put_u32(w, io->id);
+	for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++)
+		state_put_u64(w, io->rte[i]);
+	state_put_u32(w, io->irr);
+	return 0;
+}
+
+static int ioapic_load(void *dev, struct state_reader *r)
+{
+	struct ioapic *io = dev;
+
+	io->ioregsel = state_get_u32(r);
+	io->id = state_get_u32(r);
+	for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++)
+		io->rte[i] = state_get_u64(r);
+	io->irr = state_get_u32(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops ioapic_state_ops = {
+	.section = "ioapic", .version = 1, .save = ioapic_save, .load = ioapic_load,
+};

@@ -19,6 +19,7 @@
  * itself late (host stall) skips the missed periods instead of bursting.
  */
 #include "hw/lapic.h"
+#include "hw/lapic_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ enum {
 
 /* LVT entries in register order, 0x320 + 0x10 * index. */
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_COUNT };
+_Static_assert(LVT_COUNT == LAPIC_LVT_COUNT, "lapic_int.h counts the LVT entries too");
 
 #define LAPIC_VERSION 0x14
 #define LAPIC_VERSION_REG (LAPIC_VERSION | ((LVT_COUNT - 1) << 16))
@@ -92,28 +94,6 @@ static const u32 lvt_writable[LVT_COUNT] = {
 	[LVT_LINT0] = LVT_VECTOR | (7u << LVT_DM_SHIFT) | LVT_POLARITY | LVT_LEVEL | LVT_MASKED,
 	[LVT_LINT1] = LVT_VECTOR | (7u << LVT_DM_SHIFT) | LVT_POLARITY | LVT_LEVEL | LVT_MASKED,
 	[LVT_ERROR] = LVT_VECTOR | LVT_MASKED,
-};
-
-struct lapic {
-	struct lapic_config cfg;
-
-	/* Architectural state (plain data: saved and restored as is). */
-	u64 apic_base;
-	u32 id; /* the ID register: APIC ID in bits 31:24 */
-	u32 tpr, ldr, dfr, svr;
-	u32 irr[8], isr[8], tmr[8];
-	u32 esr, esr_pending; /* ESR as last latched; errors since the last ESR write */
-	u32 icr_lo, icr_hi;
-	u32 lvt[LVT_COUNT];
-	u32 timer_initial, timer_dcr;
-	bool timer_running;
-	u64 timer_start_ns; /* start of the current count-down period */
-	u8 lint_level[2];   /* input pin levels as driven */
-	bool extint_pending; /* ExtINT message (IOAPIC pin in ExtINT mode) */
-	bool nmi_pending, init_pending, sipi_pending;
-	u8 sipi_vector;
-
-	struct timer timer;
 };
 
 static u64 now_ns(const struct lapic *l)
@@ -458,6 +438,19 @@ static void timer_expired(void *opaque)
 		l->timer_running = false;
 	}
 	lvt_fire(l, LVT_TIMER);
+}
+
+u64 lapic_now(const struct lapic *l)
+{
+	return now_ns(l);
+}
+
+void lapic_timer_restart(struct lapic *l)
+{
+	if (l->timer_running && l->timer_initial)
+		timer_arm(l);
+	else
+		timer_del(&l->timer);
 }
 
 static void timer_load(struct lapic *l, u32 initial)

@@ -20,6 +20,7 @@
 #define HOVER_HW_LAPIC_H
 
 #include "include/hover/addrspace.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -130,5 +131,11 @@ u8 lapic_arb_priority(const struct lapic *l);
 /* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 u8 lapic_get_cr8(const struct lapic *l);
 void lapic_set_cr8(struct lapic *l, u8 cr8);
+
+/*
+ * Section "lapic", one instance per vCPU (by index): the APIC page registers,
+ * pending INIT/SIPI/NMI/ExtINT, the timer (hw/lapic_state.c).
+ */
+extern const struct dev_state_ops lapic_state_ops;
 
 #endif
