@@ -336,3 +336,36 @@ void pci_host_destroy(struct pci_host *h)
 	as_unregister(h->cfg.pio, 0xCF8);
 	free(h);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The bridge's own state: the 0xCF8 address latch, its config space, and
+ * which slots assert each shared INTx input (the wired-OR the IOAPIC sees).
+ * The functions behind it are saved by their owners (pci_dev_save).
+ */
+static int host_save(void *dev, struct state_writer *w)
+{
+	struct pci_host *h = dev;
+
+	state_put_u32(w, h->cf8);
+	pci_dev_save(&h->bridge, w);
+	for (unsigned i = 0; i < 4; i++)
+		state_put_u32(w, h->intx_slots[i]);
+	return 0;
+}
+
+static int host_load(void *dev, struct state_reader *r)
+{
+	struct pci_host *h = dev;
+
+	h->cf8 = state_get_u32(r) & 0x80fffffcu;
+	pci_dev_load(&h->bridge, r);
+	for (unsigned i = 0; i < 4; i++)
+		h->intx_slots[i] = state_get_u32(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops pci_host_state_ops = {
+	.section = "pci-host", .version = 1, .save = host_save, .load = host_load,
+};

@@ -429,7 +429,7 @@ int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk
 	b->thread_running = true;
 	b->disk = disk;
 	snprintf(b->serial, sizeof(b->serial), "hover-disk%u", index);
-	b->vdev.vq[0].max_size = b->vdev.vq[0].size = BLK_QUEUE_SIZE;
+	b->vdev.vq[0].max_size = b->vdev.vq[0].s.size = BLK_QUEUE_SIZE;
 	b->vdev.host_features |= VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 				 VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	if (disk->readonly)

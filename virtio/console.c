@@ -551,7 +551,7 @@ int virtio_console_create(struct virtio_console **out, struct vm *vm, struct evl
 		return ret;
 	}
 	for (unsigned q = 0; q < c->vdev.nqueues; q++)
-		c->vdev.vq[q].max_size = c->vdev.vq[q].size = CON_QUEUE_SIZE;
+		c->vdev.vq[q].max_size = c->vdev.vq[q].s.size = CON_QUEUE_SIZE;
 	for (unsigned i = 1; i < c->nports; i++) {
 		struct vcon_port *p = &c->port[i];
 

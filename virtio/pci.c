@@ -133,13 +133,13 @@ static u64 common_read(struct virtio_pci *vp, u64 off, unsigned size)
 	img[CC_CFG_GENERATION] = vdev->config_generation;
 	put16(img + CC_Q_SELECT, vp->queue_sel);
 	if (vq) {
-		put16(img + CC_Q_SIZE, vq->size);
+		put16(img + CC_Q_SIZE, vq->s.size);
 		put16(img + CC_Q_MSIX, vp->queue_msix[vp->queue_sel]);
-		put16(img + CC_Q_ENABLE, vq->enabled);
+		put16(img + CC_Q_ENABLE, vq->s.enabled);
 		put16(img + CC_Q_NOFF, vp->queue_sel);
-		put64(img + CC_Q_DESC, vq->desc_gpa);
-		put64(img + CC_Q_AVAIL, vq->avail_gpa);
-		put64(img + CC_Q_USED, vq->used_gpa);
+		put64(img + CC_Q_DESC, vq->s.desc_gpa);
+		put64(img + CC_Q_AVAIL, vq->s.avail_gpa);
+		put64(img + CC_Q_USED, vq->s.used_gpa);
 	}
 	for (unsigned i = 0; i < size; i++)
 		v |= (u64)img[off + i] << (8 * i);
@@ -201,20 +201,20 @@ static void common_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 		vp->queue_msix[vp->queue_sel] = checked_vector(vp, val);
 		return;
 	}
-	if (vq->enabled)
+	if (vq->s.enabled)
 		return; /* size, addresses and enable are fixed while the queue runs */
 	if (off == CC_Q_SIZE) {
-		vq->size = val;
+		vq->s.size = val;
 	} else if (off == CC_Q_ENABLE) {
 		if (val == 1 && virtq_enable(vq))
 			log_ratelimited(LOG_WARN, "%s: queue %u: bad size %u or ring addresses; "
-					"not enabled", vdev->name, vq->index, vq->size);
+					"not enabled", vdev->name, vq->index, vq->s.size);
 	} else if (off >= CC_Q_DESC && off < CC_Q_DESC + 8) {
-		addr_write(&vq->desc_gpa, off - CC_Q_DESC, size, val);
+		addr_write(&vq->s.desc_gpa, off - CC_Q_DESC, size, val);
 	} else if (off >= CC_Q_AVAIL && off < CC_Q_AVAIL + 8) {
-		addr_write(&vq->avail_gpa, off - CC_Q_AVAIL, size, val);
+		addr_write(&vq->s.avail_gpa, off - CC_Q_AVAIL, size, val);
 	} else if (off >= CC_Q_USED && off < CC_Q_USED + 8) {
-		addr_write(&vq->used_gpa, off - CC_Q_USED, size, val);
+		addr_write(&vq->s.used_gpa, off - CC_Q_USED, size, val);
 	}
 }
 

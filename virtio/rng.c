@@ -87,7 +87,7 @@ int virtio_rng_create(struct virtio_rng **out, struct vm *vm)
 		free(r);
 		return ret;
 	}
-	r->vdev.vq[0].max_size = r->vdev.vq[0].size = RNG_QUEUE_SIZE;
+	r->vdev.vq[0].max_size = r->vdev.vq[0].s.size = RNG_QUEUE_SIZE;
 	r->vdev.config_len = 0;
 	*out = r;
 	return 0;

@@ -23,6 +23,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 /* Type 0 configuration header offsets */
@@ -137,6 +138,15 @@ bool pci_msix_enabled(const struct pci_dev *d);
 /* Send vector v (or set its pending bit while masked). v >= nvec is ignored. */
 void pci_msix_notify(struct pci_dev *d, unsigned v);
 
+/*
+ * A function's guest-visible state — config space (BAR addresses, command,
+ * capabilities' writable bits), MSI-X table and PBA, INTx level — saved into
+ * its owner's section. Load refuses a function of other IDs or another slot
+ * (state_reader_fail) and maps the BARs where the guest had put them.
+ */
+void pci_dev_save(const struct pci_dev *d, struct state_writer *w);
+void pci_dev_load(struct pci_dev *d, struct state_reader *r);
+
 /* ---- the host bridge (hw/pci_host.c) ---- */
 
 struct pci_host_config {
@@ -163,5 +173,7 @@ void pci_host_cfg_write(struct pci_host *h, u8 bus, u8 devfn, u32 off, unsigned 
 /* GSI that INTx pin (0 = INTA) of slot routes to (the _PRT must say the same). */
 unsigned pci_host_slot_gsi(unsigned slot, unsigned pin);
 #define PCI_HOST_GSI_BASE 16
+/* Section "pci-host": 0xCF8, the bridge's config space, the shared INTx inputs. */
+extern const struct dev_state_ops pci_host_state_ops;
 
 #endif

@@ -70,10 +70,10 @@ static struct fixture *make_on(struct block *b)
 	f.vdev->transport = &tops;
 	f.vdev->driver_features = f.vdev->host_features;
 	f.vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-	f.vdev->vq[0].size = QSZ;
-	f.vdev->vq[0].desc_gpa = DESC;
-	f.vdev->vq[0].avail_gpa = AVAIL;
-	f.vdev->vq[0].used_gpa = USED;
+	f.vdev->vq[0].s.size = QSZ;
+	f.vdev->vq[0].s.desc_gpa = DESC;
+	f.vdev->vq[0].s.avail_gpa = AVAIL;
+	f.vdev->vq[0].s.used_gpa = USED;
 	assert_int_equal(virtq_enable(&f.vdev->vq[0]), 0);
 	f.avail = 0;
 	return &f;
@@ -308,10 +308,10 @@ static void test_reset_quiesces(void **state)
 		/* The driver sets it up again and it serves requests. */
 		f->vdev->driver_features = f->vdev->host_features;
 		f->vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-		f->vdev->vq[0].size = QSZ;
-		f->vdev->vq[0].desc_gpa = DESC;
-		f->vdev->vq[0].avail_gpa = AVAIL;
-		f->vdev->vq[0].used_gpa = USED;
+		f->vdev->vq[0].s.size = QSZ;
+		f->vdev->vq[0].s.desc_gpa = DESC;
+		f->vdev->vq[0].s.avail_gpa = AVAIL;
+		f->vdev->vq[0].s.used_gpa = USED;
 		memset(g(USED), 0, 8 * QSZ + 6);
 		assert_int_equal(virtq_enable(&f->vdev->vq[0]), 0);
 		f->avail = 0;
