@@ -187,12 +187,17 @@ static struct vring_used *used(const struct virtq *vq) { return vq->used; }
 static u16 load16(const u16 *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void store16(u16 *p, u16 v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
-int virtq_enable(struct virtq *vq)
+/*
+ * The host pointers of the rings, from the guest addresses in vq->s: at
+ * queue_enable and when a saved queue is loaded. Same checks either way —
+ * a stream is as untrusted as the guest.
+ */
+static int map_rings(struct virtq *vq)
 {
 	struct guest_ram *ram = &vq->vdev->vm->ram;
 	u64 n = vq->s.size;
 
-	vq->s.enabled = false;
+	vq->desc = vq->avail = vq->used = NULL;
 	if (!n || n > vq->max_size || (vq->s.desc_gpa & 15) || (vq->s.avail_gpa & 1) ||
 	    (vq->s.used_gpa & 3))
 		return -EINVAL;
@@ -200,11 +205,23 @@ int virtq_enable(struct virtq *vq)
 	vq->avail = ram_ptr(ram, vq->s.avail_gpa, 6 + 2 * n);
 	vq->used = ram_ptr(ram, vq->s.used_gpa, 6 + 8 * n);
 	if (!vq->desc || !vq->avail || !vq->used) {
-		log_ratelimited(LOG_WARN, "%s: queue %u rings are not in guest RAM", vq->vdev->name,
-				vq->index);
 		vq->desc = vq->avail = vq->used = NULL;
 		return -EFAULT;
 	}
+	return 0;
+}
+
+int virtq_enable(struct virtq *vq)
+{
+	int ret;
+
+	vq->s.enabled = false;
+	ret = map_rings(vq);
+	if (ret == -EFAULT)
+		log_ratelimited(LOG_WARN, "%s: queue %u rings are not in guest RAM", vq->vdev->name,
+				vq->index);
+	if (ret)
+		return ret;
 	vq->s.last_avail = vq->s.used_idx = vq->s.signalled_used = 0;
 	vq->s.signalled_valid = false;
 	vq->s.broken = false;
@@ -465,4 +482,95 @@ size_t virtq_iov_from_buf(const struct virtq_elem *e, size_t off, const void *bu
 		off = 0;
 	}
 	return done;
+}
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The common part of every virtio device's section: status, features, the
+ * config generation, and each queue's struct virtq_state. The host
+ * pointers are not saved: a loaded queue maps its rings again from the
+ * saved guest addresses, checked as at queue_enable.
+ */
+void virtio_dev_save(const struct virtio_dev *vdev, struct state_writer *w)
+{
+	state_put_u8(w, vdev->status);
+	state_put_u64(w, vdev->host_features);
+	state_put_u64(w, vdev->driver_features);
+	state_put_u8(w, vdev->config_generation);
+	state_put_u8(w, (u8)vdev->nqueues);
+	for (unsigned i = 0; i < vdev->nqueues; i++) {
+		const struct virtq_state *q = &vdev->vq[i].s;
+
+		state_put_u16(w, q->size);
+		state_put_bool(w, q->enabled);
+		state_put_bool(w, q->broken);
+		state_put_u64(w, q->desc_gpa);
+		state_put_u64(w, q->avail_gpa);
+		state_put_u64(w, q->used_gpa);
+		state_put_u16(w, q->last_avail);
+		state_put_u16(w, q->used_idx);
+		state_put_u16(w, q->signalled_used);
+		state_put_bool(w, q->signalled_valid);
+	}
+}
+
+void virtio_dev_load(struct virtio_dev *vdev, struct state_reader *r)
+{
+	u64 host_features;
+	unsigned nqueues;
+
+	vdev->status = state_get_u8(r);
+	host_features = state_get_u64(r);
+	vdev->driver_features = state_get_u64(r);
+	vdev->config_generation = state_get_u8(r);
+	nqueues = state_get_u8(r);
+	if (state_reader_error(r))
+		return;
+	/* The driver may go on using what it negotiated: this device must offer all of it. */
+	if (vdev->driver_features & ~vdev->host_features) {
+		state_reader_fail(r, "%s: the driver uses features %#llx this device does not offer "
+				  "(saved with %#llx, offered %#llx)", vdev->name,
+				  (unsigned long long)(vdev->driver_features & ~vdev->host_features),
+				  (unsigned long long)host_features,
+				  (unsigned long long)vdev->host_features);
+		return;
+	}
+	if (nqueues != vdev->nqueues) {
+		state_reader_fail(r, "%s: %u queues saved, this device has %u", vdev->name, nqueues,
+				  vdev->nqueues);
+		return;
+	}
+	for (unsigned i = 0; i < nqueues; i++) {
+		struct virtq *vq = &vdev->vq[i];
+		struct virtq_state *q = &vq->s;
+
+		q->size = state_get_u16(r);
+		q->enabled = state_get_bool(r);
+		q->broken = state_get_bool(r);
+		q->desc_gpa = state_get_u64(r);
+		q->avail_gpa = state_get_u64(r);
+		q->used_gpa = state_get_u64(r);
+		q->last_avail = state_get_u16(r);
+		q->used_idx = state_get_u16(r);
+		q->signalled_used = state_get_u16(r);
+		q->signalled_valid = state_get_bool(r);
+		vq->no_notify = false;
+		vq->desc = vq->avail = vq->used = NULL;
+		if (state_reader_error(r))
+			return;
+		if (q->size > vq->max_size) {
+			state_reader_fail(r, "%s: queue %u has %u entries, more than the %u offered",
+					  vdev->name, i, q->size, vq->max_size);
+			return;
+		}
+		if (q->enabled && map_rings(vq)) {
+			state_reader_fail(r, "%s: queue %u rings (descriptors %#llx, available %#llx, "
+					  "used %#llx, %u entries) are misaligned or not in guest "
+					  "RAM", vdev->name, i, (unsigned long long)q->desc_gpa,
+					  (unsigned long long)q->avail_gpa,
+					  (unsigned long long)q->used_gpa, q->size);
+			return;
+		}
+	}
 }

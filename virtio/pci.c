@@ -364,3 +364,53 @@ struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 {
 	return &vp->pci;
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The transport's own section: the PCI function (config space, BARs, MSI-X
+ * table and PBA, INTx), the feature and queue selectors, the config and
+ * per-queue MSI-X vectors, and the ISR. The device behind it saves status,
+ * features and queues in its own section (virtio_dev_save).
+ */
+static int vp_save(void *dev, struct state_writer *w)
+{
+	struct virtio_pci *vp = dev;
+
+	pci_dev_save(&vp->pci, w);
+	state_put_u32(w, vp->dfselect);
+	state_put_u32(w, vp->gfselect);
+	state_put_u16(w, vp->queue_sel);
+	state_put_u16(w, vp->msix_config);
+	state_put_u8(w, (u8)vp->vdev->nqueues);
+	for (unsigned i = 0; i < vp->vdev->nqueues; i++)
+		state_put_u16(w, vp->queue_msix[i]);
+	state_put_u8(w, vp->isr);
+	return 0;
+}
+
+static int vp_load(void *dev, struct state_reader *r)
+{
+	struct virtio_pci *vp = dev;
+	unsigned nqueues;
+
+	pci_dev_load(&vp->pci, r);
+	vp->dfselect = state_get_u32(r);
+	vp->gfselect = state_get_u32(r);
+	vp->queue_sel = state_get_u16(r);
+	vp->msix_config = state_get_u16(r);
+	nqueues = state_get_u8(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	if (nqueues != vp->vdev->nqueues)
+		return state_reader_fail(r, "%u queue vectors saved, %s has %u queues", nqueues,
+					 vp->vdev->name, vp->vdev->nqueues);
+	for (unsigned i = 0; i < nqueues; i++)
+		vp->queue_msix[i] = state_get_u16(r);
+	vp->isr = state_get_u8(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops virtio_pci_state_ops = {
+	.section = "virtio-pci", .version = 1, .save = vp_save, .load = vp_load,
+};

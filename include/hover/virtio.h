@@ -57,6 +57,7 @@
 
 #include <sys/uio.h>
 
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 struct vm;
@@ -279,5 +280,17 @@ size_t virtq_iov_from_buf(const struct virtq_elem *elem, size_t off, const void 
 void virtio_config_changed(struct virtio_dev *vdev);
 /* Something went wrong that the driver must reset to fix: set NEEDS_RESET, config interrupt. */
 void virtio_needs_reset(struct virtio_dev *vdev);
+
+/*
+ * State (include/hover/state.h): a device's save() starts with
+ * virtio_dev_save() (status, features, config generation, every queue's
+ * struct virtq_state), then adds its own fields; its load() mirrors it. The
+ * load maps each enabled queue's rings from the saved guest addresses with
+ * the checks of queue_enable, and refuses features this device does not
+ * offer or another number of queues. Called on a device the driver has not
+ * touched (fresh from create), with vm->lock held.
+ */
+void virtio_dev_save(const struct virtio_dev *vdev, struct state_writer *w);
+void virtio_dev_load(struct virtio_dev *vdev, struct state_reader *r);
 
 #endif
