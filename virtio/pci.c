@@ -398,7 +398,7 @@ static int vp_load(void *dev, struct state_reader *r)
 	vp->dfselect = state_get_u32(r);
 	vp->gfselect = state_get_u32(r);
 	vp->queue_sel = state_get_u16(r);
-	vp->msix_config = state_get_u16(r);
+	vp->msix_config = checked_vector(vp, state_get_u16(r));
 	nqueues = state_get_u8(r);
 	if (state_reader_error(r))
 		return state_reader_error(r);
@@ -406,7 +406,7 @@ static int vp_load(void *dev, struct state_reader *r)
 		return state_reader_fail(r, "%u queue vectors saved, %s has %u queues", nqueues,
 					 vp->vdev->name, vp->vdev->nqueues);
 	for (unsigned i = 0; i < nqueues; i++)
-		vp->queue_msix[i] = state_get_u16(r);
+		vp->queue_msix[i] = checked_vector(vp, state_get_u16(r));
 	vp->isr = state_get_u8(r);
 	return state_reader_error(r);
 }
