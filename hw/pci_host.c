@@ -315,6 +315,21 @@ err:
 	return ret;
 }
 
+void pci_host_remove(struct pci_dev *d)
+{
+	struct pci_host *h = d->host;
+
+	if (!h)
+		return;
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+		if (d->bar[i].mapped)
+			as_unregister(d->bar[i].type == PCI_BAR_IO ? h->cfg.pio : h->cfg.mmio,
+				      d->bar[i].addr);
+	pci_host_intx(d, 0);
+	h->slot[d->devfn >> 3] = NULL;
+	d->host = NULL;
+}
+
 void pci_host_destroy(struct pci_host *h)
 {
 	if (!h)

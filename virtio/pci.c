@@ -355,6 +355,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		return;
 	if (vp->vdev->ops->stop)
 		vp->vdev->ops->stop(vp->vdev);
+	pci_host_remove(&vp->pci);
 	vp->vdev->transport = NULL;
 	vp->vdev->transport_data = NULL;
 	free(vp);

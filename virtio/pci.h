@@ -18,7 +18,7 @@ struct virtio_pci;
 
 int virtio_pci_create(struct virtio_pci **out, struct pci_host *host,
 		      struct virtio_dev *vdev) HOVER_WUR;
-/* Call before the device itself is freed, after the host bridge is destroyed. */
+/* Stops the device's I/O and unplugs the function; call before the device is freed. */
 void virtio_pci_destroy(struct virtio_pci *vp);
 /*
  * Section "virtio-pci", one per transport (the board numbers them): the PCI

@@ -166,6 +166,8 @@ int pci_host_create(struct pci_host **out, const struct pci_host_config *cfg) HO
 void pci_host_destroy(struct pci_host *h);
 /* Plug d into the next free slot, assign its BARs; -ENOSPC if full. */
 int pci_host_add(struct pci_host *h, struct pci_dev *d) HOVER_WUR;
+/* Unplug d (its BARs unmapped, its INTx released) so it can be freed before the bus. */
+void pci_host_remove(struct pci_dev *d);
 
 /* Config access as the 0xCF8/ECAM paths do it (exposed for tests). */
 u32 pci_host_cfg_read(struct pci_host *h, u8 bus, u8 devfn, u32 off, unsigned size);
