@@ -57,6 +57,15 @@ struct acpi_pm_config {
 	u64 (*now)(void);
 };
 
+/* Guest-visible state; plain data so it can be saved and restored. */
+struct acpi_pm_state {
+	u16 pm1_sts, pm1_en, pm1_cnt;
+	u16 gpe_sts, gpe_en;
+	u64 tmr_base_ns; /* clock time at which the PM timer read 0 */
+	u64 tmr_epoch;   /* timer value >> 31 when TMR_STS was last brought up to date */
+	bool sci_level;
+};
+
 struct acpi_pm;
 struct addrspace;
 

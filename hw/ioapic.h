@@ -36,6 +36,14 @@ struct ioapic_config {
 			bool level_triggered);
 };
 
+/* Guest-visible state; plain data so it can be saved and restored. */
+struct ioapic_state {
+	u32 ioregsel;
+	u32 id; /* register value, ID in [27:24] */
+	u64 rte[IOAPIC_NUM_PINS];
+	u32 irr; /* pin levels (asserted = 1) */
+};
+
 struct ioapic;
 
 int ioapic_create(struct ioapic **out, const struct ioapic_config *cfg) HOVER_WUR;

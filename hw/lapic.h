@@ -75,6 +75,27 @@ struct lapic_config {
 	u64 (*now)(void);
 };
 
+/* LVT entries: timer, thermal, performance counters, LINT0, LINT1, error. */
+#define LAPIC_LVT_COUNT 6
+
+/* Architectural state (SDM table 10-1 and the pending events); plain data, saved as is. */
+struct lapic_state {
+	u64 apic_base;
+	u32 id; /* the ID register: APIC ID in bits 31:24 */
+	u32 tpr, ldr, dfr, svr;
+	u32 irr[8], isr[8], tmr[8];
+	u32 esr, esr_pending; /* ESR as last latched; errors since the last ESR write */
+	u32 icr_lo, icr_hi;
+	u32 lvt[LAPIC_LVT_COUNT];
+	u32 timer_initial, timer_dcr;
+	bool timer_running;
+	u64 timer_start_ns; /* start of the current count-down period */
+	u8 lint_level[2];   /* input pin levels as driven */
+	bool extint_pending; /* ExtINT message (IOAPIC pin in ExtINT mode) */
+	bool nmi_pending, init_pending, sipi_pending;
+	u8 sipi_vector;
+};
+
 struct lapic;
 
 int lapic_create(struct lapic **out, const struct lapic_config *cfg) HOVER_WUR;

@@ -25,32 +25,32 @@ static int lapic_save(void *dev, struct state_writer *w)
 {
 	struct lapic *l = dev;
 
-	state_put_u64(w, l->apic_base);
-	state_put_u32(w, l->id);
-	state_put_u32(w, l->tpr);
-	state_put_u32(w, l->ldr);
-	state_put_u32(w, l->dfr);
-	state_put_u32(w, l->svr);
-	put_vec(w, l->irr);
-	put_vec(w, l->isr);
-	put_vec(w, l->tmr);
-	state_put_u32(w, l->esr);
-	state_put_u32(w, l->esr_pending);
-	state_put_u32(w, l->icr_lo);
-	state_put_u32(w, l->icr_hi);
+	state_put_u64(w, l->s.apic_base);
+	state_put_u32(w, l->s.id);
+	state_put_u32(w, l->s.tpr);
+	state_put_u32(w, l->s.ldr);
+	state_put_u32(w, l->s.dfr);
+	state_put_u32(w, l->s.svr);
+	put_vec(w, l->s.irr);
+	put_vec(w, l->s.isr);
+	put_vec(w, l->s.tmr);
+	state_put_u32(w, l->s.esr);
+	state_put_u32(w, l->s.esr_pending);
+	state_put_u32(w, l->s.icr_lo);
+	state_put_u32(w, l->s.icr_hi);
 	for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
-		state_put_u32(w, l->lvt[i]);
-	state_put_u32(w, l->timer_initial);
-	state_put_u32(w, l->timer_dcr);
-	state_put_bool(w, l->timer_running);
-	state_put_time(w, l->timer_start_ns, lapic_now(l));
-	state_put_bool(w, l->lint_level[0]);
-	state_put_bool(w, l->lint_level[1]);
-	state_put_bool(w, l->extint_pending);
-	state_put_bool(w, l->nmi_pending);
-	state_put_bool(w, l->init_pending);
-	state_put_bool(w, l->sipi_pending);
-	state_put_u8(w, l->sipi_vector);
+		state_put_u32(w, l->s.lvt[i]);
+	state_put_u32(w, l->s.timer_initial);
+	state_put_u32(w, l->s.timer_dcr);
+	state_put_bool(w, l->s.timer_running);
+	state_put_time(w, l->s.timer_start_ns, lapic_now(l));
+	state_put_bool(w, l->s.lint_level[0]);
+	state_put_bool(w, l->s.lint_level[1]);
+	state_put_bool(w, l->s.extint_pending);
+	state_put_bool(w, l->s.nmi_pending);
+	state_put_bool(w, l->s.init_pending);
+	state_put_bool(w, l->s.sipi_pending);
+	state_put_u8(w, l->s.sipi_vector);
 	return 0;
 }
 
@@ -58,40 +58,40 @@ static int lapic_load(void *dev, struct state_reader *r)
 {
 	struct lapic *l = dev;
 
-	l->apic_base = state_get_u64(r);
-	l->id = state_get_u32(r);
-	l->tpr = state_get_u32(r);
-	l->ldr = state_get_u32(r);
-	l->dfr = state_get_u32(r);
-	l->svr = state_get_u32(r);
-	get_vec(r, l->irr);
-	get_vec(r, l->isr);
-	get_vec(r, l->tmr);
-	l->esr = state_get_u32(r);
-	l->esr_pending = state_get_u32(r);
-	l->icr_lo = state_get_u32(r);
-	l->icr_hi = state_get_u32(r);
+	l->s.apic_base = state_get_u64(r);
+	l->s.id = state_get_u32(r);
+	l->s.tpr = state_get_u32(r);
+	l->s.ldr = state_get_u32(r);
+	l->s.dfr = state_get_u32(r);
+	l->s.svr = state_get_u32(r);
+	get_vec(r, l->s.irr);
+	get_vec(r, l->s.isr);
+	get_vec(r, l->s.tmr);
+	l->s.esr = state_get_u32(r);
+	l->s.esr_pending = state_get_u32(r);
+	l->s.icr_lo = state_get_u32(r);
+	l->s.icr_hi = state_get_u32(r);
 	for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
-		l->lvt[i] = state_get_u32(r);
-	l->timer_initial = state_get_u32(r);
-	l->timer_dcr = state_get_u32(r);
-	l->timer_running = state_get_bool(r);
-	l->timer_start_ns = state_get_time(r, lapic_now(l));
-	l->lint_level[0] = state_get_bool(r);
-	l->lint_level[1] = state_get_bool(r);
-	l->extint_pending = state_get_bool(r);
-	l->nmi_pending = state_get_bool(r);
-	l->init_pending = state_get_bool(r);
-	l->sipi_pending = state_get_bool(r);
-	l->sipi_vector = state_get_u8(r);
+		l->s.lvt[i] = state_get_u32(r);
+	l->s.timer_initial = state_get_u32(r);
+	l->s.timer_dcr = state_get_u32(r);
+	l->s.timer_running = state_get_bool(r);
+	l->s.timer_start_ns = state_get_time(r, lapic_now(l));
+	l->s.lint_level[0] = state_get_bool(r);
+	l->s.lint_level[1] = state_get_bool(r);
+	l->s.extint_pending = state_get_bool(r);
+	l->s.nmi_pending = state_get_bool(r);
+	l->s.init_pending = state_get_bool(r);
+	l->s.sipi_pending = state_get_bool(r);
+	l->s.sipi_vector = state_get_u8(r);
 	if (state_reader_error(r))
 		return state_reader_error(r);
 	/* hover's APIC is xAPIC only; a saved x2APIC mode cannot be honoured. */
-	if (l->apic_base & LAPIC_BASE_EXTD)
+	if (l->s.apic_base & LAPIC_BASE_EXTD)
 		return state_reader_fail(r, "IA32_APIC_BASE 0x%llx has x2APIC mode on (not "
-					 "supported)", (unsigned long long)l->apic_base);
-	if ((l->id >> 24) != l->cfg.apic_id)
-		return state_reader_fail(r, "APIC ID %u saved, this vCPU's is %u", l->id >> 24,
+					 "supported)", (unsigned long long)l->s.apic_base);
+	if ((l->s.id >> 24) != l->cfg.apic_id)
+		return state_reader_fail(r, "APIC ID %u saved, this vCPU's is %u", l->s.id >> 24,
 					 l->cfg.apic_id);
 	lapic_timer_restart(l);
 	return 0;
