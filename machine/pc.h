@@ -81,8 +81,8 @@ size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
 
 /*
  * Device state (migration/): every device of the board, in build order, one
- * section each (migration/stream_write.c). Save with the VM paused: devices
- * with I/O in flight are quiesced first. Load into a machine just built
+ * section each (migration/stream_write.c). Save with the VM paused and
+ * vm->lock held: devices with I/O in flight are quiesced first. Load into a machine just built
  * with the same configuration, before it runs; on failure (err says which
  * section and why) the machine is half loaded and must be destroyed. Guest
  * RAM and vCPU registers are not part of this.

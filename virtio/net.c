@@ -357,8 +357,15 @@ static int net_save(void *dev, struct state_writer *w)
 
 static int net_load(void *dev, struct state_reader *r)
 {
-	virtio_dev_load(&((struct virtio_net *)dev)->vdev, r);
-	return state_reader_error(r);
+	struct virtio_net *n = dev;
+
+	virtio_dev_load(&n->vdev, r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	/* As at DRIVER_OK: the new backend may deliver what it holds. */
+	if (ready(n))
+		net_backend_rx_ready(n->be);
+	return 0;
 }
 
 static void net_quiesce(void *dev)
