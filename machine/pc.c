@@ -410,22 +410,51 @@ static int build_pci(struct pc *pc)
 	});
 }
 
+static int disk_format(const struct pc_disk *d, enum block_format *fmt, char *err,
+		       size_t errlen)
+{
+	*fmt = BLOCK_FMT_PROBE;
+	if (d->format && block_format_parse(d->format, fmt)) {
+		snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
+			 d->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pc_disks_resolve(struct pc_disk *disks, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct pc_disk *d = &disks[i];
+		enum block_format fmt;
+		int ret = disk_format(d, &fmt, err, errlen);
+
+		if (ret || d->format)
+			continue;
+		ret = block_choose_format(d->path, fmt, d->readonly, &fmt, &d->guard_sector0, err,
+					  errlen);
+		if (ret)
+			return ret;
+		d->format = block_format_name(fmt);
+	}
+	return 0;
+}
+
 static int build_disks(struct pc *pc, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
 		const struct pc_disk *d = &pc->cfg.disks[i];
-		enum block_format fmt = BLOCK_FMT_PROBE;
+		struct block_open_opts o = { .readonly = d->readonly, .backing = d->backing };
 		struct block *img;
 		int ret;
 
-		if (d->format && block_format_parse(d->format, &fmt)) {
-			snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
-				 d->format);
-			return -EINVAL;
-		}
-		ret = block_open(&img, d->path, fmt, d->readonly, err, errlen);
+		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
+		ret = block_open(&img, d->path, &o, err, errlen);
+		if (ret)
+			return ret;
+		img->guard_sector0 |= d->guard_sector0;
 		ret = virtio_blk_create(&pc->blk[i], pc->vm, img, i);
 		if (ret) {
 			block_close(img);

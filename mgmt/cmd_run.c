@@ -59,9 +59,11 @@ void cmd_run_help(FILE *f)
 		"  --no-reboot        exit with status 0 when the guest reboots\n"
 		"  --debug            log unimplemented instructions and unclaimed I/O\n"
 		"  --quiet            print only errors\n"
-		"  --disk F[,format=raw|qcow2][,readonly=on]\n"
-		"                     a virtio-blk disk from image F (repeatable; the format\n"
-		"                     is probed if not given)\n"
+		"  --disk F[,format=raw|qcow2][,readonly=on][,backing=on]\n"
+		"                     a virtio-blk disk from image F (repeatable). Without\n"
+		"                     format=, a writable image is raw (never probed: the guest\n"
+		"                     writes it) and a read-only one is probed; a qcow2 image's\n"
+		"                     backing file is followed only with backing=on\n"
 		"  --net user[,hostfwd=tcp:ADDR:HPORT-:GPORT]...[,restrict=on][,mac=M]\n"
 		"                     a virtio-net card on user-mode NAT (libslirp): DHCP gives\n"
 		"                     the guest 10.0.2.15, the host's 127.0.0.1 is 10.0.2.2, DNS\n"
@@ -95,7 +97,7 @@ static int usage_error(const char *fmt, const char *arg, const char *hint)
 	return EXIT_USAGE;
 }
 
-/* --disk F[,format=raw|qcow2][,readonly=on|off]: 0, or EXIT_USAGE after saying why. */
+/* --disk F[,format=raw|qcow2][,readonly=on|off][,backing=on|off]: 0, or EXIT_USAGE after saying why. */
 static int parse_disk(const char *arg, struct pc_disk *d)
 {
 	const char *comma = strchr(arg, ',');
@@ -114,11 +116,15 @@ static int parse_disk(const char *arg, struct pc_disk *d)
 			d->readonly = true;
 		else if (!strcmp(tok, "readonly=off"))
 			d->readonly = false;
+		else if (!strcmp(tok, "backing=on"))
+			d->backing = true;
+		else if (!strcmp(tok, "backing=off"))
+			d->backing = false;
 		else if (!strncmp(tok, "format=", 7))
 			return usage_error("--disk %s: unknown format", arg, "format=raw or format=qcow2");
 		else
 			return usage_error("--disk %s: unknown option", arg,
-					   "format=raw|qcow2, readonly=on|off");
+					   "format=raw|qcow2, readonly=on|off, backing=on|off");
 	}
 	free(opts);
 	return 0;
@@ -359,6 +365,13 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	/* --- end mgmt --- */
+
+	/* Each disk's format is chosen once: a guest reboot must not re-probe. */
+	if (pc_disks_resolve(o.disk, o.ndisks, msg, sizeof(msg))) {
+		fprintf(stderr, "hover: --disk %s\n", msg);
+		run_mgmt_close(&o.mgmt);
+		return EXIT_USAGE;
+	}
 
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);

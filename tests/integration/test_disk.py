@@ -110,7 +110,7 @@ def test_qemu_made_compressed_qcow2_over_intx(hover, guest, tmp_path):
     q = tmp_path / "c.qcow2"
     subprocess.run(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", str(src), str(q)],
                    check=True)
-    child = boot_to_shell(guest, [str(q)], extra="pci=nomsi")
+    child = boot_to_shell(guest, [f"{q},format=qcow2"], extra="pci=nomsi")
     status, out = sh(child, "sha256sum /dev/vda")
     assert sha(data) in out
     status, out = sh(child, "grep virtio /proc/interrupts")

@@ -84,7 +84,8 @@ static struct fixture *make(bool ro)
 	struct block *b;
 	char err[256];
 
-	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
+	assert_int_equal(block_open(&b, path, &(struct block_open_opts){
+		.fmt = BLOCK_FMT_RAW, .readonly = ro }, err, sizeof(err)), 0);
 	return make_on(b);
 }
 
