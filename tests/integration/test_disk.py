@@ -146,7 +146,11 @@ def test_corrupt_qcow2_header(hover, guest, tmp_path):
     hdr[7] = 3          # version 3
     hdr[23] = 40        # cluster_bits 40: nonsense
     img.write_bytes(bytes(hdr) + bytes(MiB))
-    status, out, err = run_hover(run_args(guest, str(img)))
+    status, out, err = run_hover(run_args(guest, f"{img},format=qcow2"))
+    assert status == 2
+    assert "bad.qcow2" in err and "corrupt qcow2 header" in err
+    # Read-only it is probed, as qcow2, and found corrupt just the same.
+    status, out, err = run_hover(run_args(guest, f"{img},readonly=on"))
     assert status == 2
     assert "bad.qcow2" in err and "corrupt qcow2 header" in err
 
