@@ -159,3 +159,64 @@ def test_fifo_as_disk_or_kernel_is_refused_not_waited_on(hover, guest, tmp_path)
                               "--initrd", guest["initrd"], "--disk", str(fifo)], timeout=20)
     assert rc == 2
     assert "fifo" in err and "not a regular file" in err
+
+
+# ---- the board's ports and MMIO ranges, written at random from inside the guest ----
+
+# Ports left alone so the test keeps its console and the guest its power:
+# COM1, the i8042 command port (0xFE resets), the ACPI PM block (S5, reset
+# register) and 0xCF9. Everything else from 0 to 0xFFFF gets random bytes.
+PORT_RANGES = [(0x0, 0x64), (0x65, 0x3F8), (0x400, 0x600), (0x610, 0xCF9), (0xCFA, 0x10000)]
+MMIO_RANGES = [(0xFEC00000, 0x1000),   # IOAPIC
+               (0xFEE00000, 0x1000),   # local APIC
+               (0xE0000000, 0x100000),  # PCI ECAM, bus 0
+               (0xC0000000, 0x100000)]  # PCI BARs (virtio devices)
+
+
+def quit_hover(child):
+    """Ctrl-A x is handled by hover itself, whatever state the guest is in."""
+    assert child.isalive(), "hover died under the guest's writes"
+    child.send("\x01x")
+    child.expect(pexpect.EOF, timeout=30)
+    child.close()
+    assert child.exitstatus == 0, (child.exitstatus, child.signalstatus)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_port_and_mmio_writes_from_the_guest(hover, guest, tmp_path, seed):
+    import random
+    rnd = random.Random(seed)
+    ports = tmp_path / "ports.bin"
+    ports.write_bytes(bytes(rnd.getrandbits(8) for _ in range(0x10000)))
+    lines = []
+    for _ in range(1500):
+        base, size = rnd.choice(MMIO_RANGES)
+        width = rnd.choice([8, 16, 32])
+        addr = base + (rnd.randrange(size) & ~(width // 8 - 1))
+        lines.append("devmem 0x%x %d 0x%x 2>/dev/null" % (addr, width, rnd.getrandbits(width)))
+    # First a read that shows /dev/mem reaches the devices (iomem=relaxed), then the writes.
+    script = ("devmem 0xFEC00000 32 >/dev/null && echo MMIO-OPEN\n" + "\n".join(lines) +
+              "\necho MMIO-DONE\nexit\n").encode()
+    mmio = tmp_path / "mmio.sh"
+    mmio.write_bytes(script + b"\n" * (-len(script) % 512))
+    child = boot(guest, [f"{ports},format=raw,readonly=on", f"{mmio},format=raw,readonly=on"],
+                 extra="iomem=relaxed")
+    # Ports first: one dd per range, a byte per port.
+    cmd = "; ".join(f"dd if=/dev/vda of=/dev/port bs=1 skip={lo} seek={lo} count={hi - lo} "
+                    f"2>/dev/null" for lo, hi in PORT_RANGES)
+    child.sendline(cmd + "; echo PORTS-DONE")
+    try:
+        child.expect_exact("PORTS-DONE", timeout=BOOT_TIMEOUT)
+        # The guest may still be alive: the MMIO ranges too (a script on vdb).
+        child.sendline("head -c %d /dev/vdb > /tmp/m.sh; sh /tmp/m.sh" % len(script))
+        child.expect_exact("MMIO-OPEN", timeout=BOOT_TIMEOUT)
+        child.expect_exact("MMIO-DONE", timeout=BOOT_TIMEOUT)
+    except pexpect.TIMEOUT:
+        pass  # the guest broke itself (masked its timer, lost its disks): its business
+    except pexpect.EOF:
+        # hover ended: only as a machine ends (guest reset or fault), never by a signal.
+        child.close()
+        assert child.signalstatus is None and child.exitstatus in (0, 1), \
+            (child.exitstatus, child.signalstatus)
+        return
+    quit_hover(child)
