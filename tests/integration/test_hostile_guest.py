@@ -9,6 +9,7 @@ the guest writes a qcow2 header whose backing file is a host file into sector
 then serves the host file as the guest's disk. The secret here is a file of
 our own with a marker in it (standing in for /etc/shadow)."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -219,4 +220,84 @@ def test_random_port_and_mmio_writes_from_the_guest(hover, guest, tmp_path, seed
         assert child.signalstatus is None and child.exitstatus in (0, 1), \
             (child.exitstatus, child.signalstatus)
         return
+    quit_hover(child)
+
+
+# ---- malicious virtqueues, programmed by hand from inside the guest ----
+
+# An ash script that programs the virtio-rng device, once the test took it
+# from Linux's driver (unbind), enabling it on the PCI bus through sysfs and
+# setting up its queue with devmem: rings in the first MiB of guest
+# RAM, which Linux 6.1 reserves and /dev/mem may map. Each attack resets the
+# device, sets a queue up, writes one bad chain and kicks; the device must
+# say NEEDS_RESET (status bit 0x40). At the end a well-formed request must
+# still be served, so the device recovered through a reset.
+VQ_SCRIPT = r"""
+for d in /sys/bus/pci/devices/*; do
+  [ "$(cat $d/vendor)" = 0x1af4 ] && [ "$(cat $d/device)" = 0x1044 ] && D=$d
+done
+BAR=$(head -n 1 $D/resource | cut -d' ' -f1)
+C=$((BAR)); NOTE=$((BAR + 0x3000))
+printf '\006\000' | dd of=$D/config bs=1 seek=4 count=2 conv=notrunc 2>/dev/null
+zero() { a=$(($1)); e=$(($2)); while [ $a -lt $e ]; do devmem $a 32 0; a=$((a + 4)); done; }
+setup() {
+  devmem $((C+0x14)) 8 0; devmem $((C+0x14)) 8 3
+  devmem $((C+0x08)) 32 0; devmem $((C+0x0C)) 32 0x10000000
+  devmem $((C+0x08)) 32 1; devmem $((C+0x0C)) 32 1
+  devmem $((C+0x14)) 8 11
+  devmem $((C+0x16)) 16 0; devmem $((C+0x18)) 16 8
+  devmem $((C+0x20)) 32 ${1:-0x90000}; devmem $((C+0x24)) 32 0
+  devmem $((C+0x28)) 32 0x91000; devmem $((C+0x2C)) 32 0
+  devmem $((C+0x30)) 32 0x92000; devmem $((C+0x34)) 32 0
+  zero 0x90000 0x90100; zero 0x91000 0x91020; zero 0x92000 0x92080
+  devmem $((C+0x1C)) 16 1; devmem $((C+0x14)) 8 15
+}
+desc() { b=$((0x90000 + $1 * 16)); devmem $b 32 $2; devmem $((b+4)) 32 $3
+         devmem $((b+8)) 32 $4; devmem $((b+12)) 16 $5; devmem $((b+14)) 16 $6; }
+kick() { devmem 0x91004 16 ${2:-0}; devmem 0x91002 16 $1; devmem $NOTE 16 0; sleep 0.2; }
+show() { echo "VQ $1 status=$(devmem $((C+0x14)) 8) used=$(devmem 0x92002 16)"; }
+setup; desc 0 0x93000 0 16 3 0; kick 1; show loop
+setup; desc 0 0xFFFFF000 0xFFFF 4096 2 0; kick 1; show outside-ram
+setup; desc 0 0x93000 0 0xFFFFFFFF 2 0; kick 1; show absurd-length
+setup; desc 0 0x93000 0 16 3 100; kick 1; show next-out-of-range
+setup; desc 0 0x93000 0 16 2 0; kick 0xFFFF; show avail-runs-ahead
+setup; desc 0 0x93000 0 16 2 0; kick 1 9; show head-out-of-range
+setup; desc 0 0x90000 0 16 4 0; kick 1; show nested-indirect
+setup; desc 0 0x90010 0 32 4 0; desc 1 0x93000 0 16 3 0; kick 1; show indirect-loop
+setup 0xFEC00000; echo "VQ mmio-enable=$(devmem $((C+0x1C)) 16)"
+setup; zero 0x93000 0x93040; desc 0 0x93000 0 64 2 0; kick 1; show valid
+echo "VQ data=$(devmem 0x93000 32)$(devmem 0x93004 32)"
+echo VQ-DONE
+"""
+
+
+def test_malicious_descriptor_chains_from_the_guest(hover, guest, tmp_path):
+    script = tmp_path / "vq.sh"
+    data = VQ_SCRIPT.encode()
+    script.write_bytes(data + b"\n" * (-len(data) % 512))
+    child = spawn_hover(["run", "--accel", ACCEL, "--kernel", guest["kernel"],
+                         "--initrd", guest["initrd"], "--memory", "256M",
+                         "--cmdline", CMDLINE + " iomem=relaxed",
+                         "--disk", f"{script},format=raw,readonly=on"])
+    child.expect_exact("hover-guest: shell on the console")
+    child.expect_exact("# ")
+    # The virtio drivers for the disk; then the rng device is taken from its driver.
+    sh(child, "/sbin/hover-load-virtio")
+    status, out = sh(child, "for d in /sys/bus/pci/devices/*; do [ $(cat $d/device) = 0x1044 ] "
+                            "&& echo -n ${d##*/} > /sys/bus/pci/drivers/virtio-pci/unbind; "
+                            "done; ls /sys/bus/pci/drivers/virtio-pci/")
+    assert status == 0, out
+    child.sendline("head -c %d /dev/vda > /tmp/vq.sh; sh /tmp/vq.sh" % len(data))
+    child.expect_exact("VQ-DONE", timeout=BOOT_TIMEOUT)
+    results = dict(re.findall(r"VQ (\S+) status=(0x[0-9A-Fa-f]+)", child.before))
+    for attack in ["loop", "outside-ram", "absurd-length", "next-out-of-range",
+                   "avail-runs-ahead", "head-out-of-range", "nested-indirect", "indirect-loop"]:
+        assert attack in results, child.before
+        assert int(results[attack], 16) & 0x40, f"{attack}: device did not ask for a reset"
+    # A descriptor table on the IOAPIC's page: queue_enable does not take.
+    assert re.search(r"VQ mmio-enable=0x0*0\b", child.before), child.before
+    assert not int(results["valid"], 16) & 0x40
+    assert re.search(r"VQ valid status=0x[0-9A-Fa-f]+ used=0x0*1\b", child.before), child.before
+    data_word = re.search(r"VQ data=(0x[0-9A-Fa-f]+)(0x[0-9A-Fa-f]+)", child.before)
+    assert data_word and (int(data_word.group(1), 16) or int(data_word.group(2), 16))
     quit_hover(child)
