@@ -300,23 +300,52 @@ static int add_virtio_pci(struct pc *pc, struct virtio_dev *vdev)
 	return ret ? ret : pc_add(pc, &virtio_pci_state_ops, vp, destroy_virtio_pci);
 }
 
+static int disk_format(const struct pc_disk *d, enum block_format *fmt, char *err,
+		       size_t errlen)
+{
+	*fmt = BLOCK_FMT_PROBE;
+	if (d->format && block_format_parse(d->format, fmt)) {
+		snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
+			 d->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pc_disks_resolve(struct pc_disk *disks, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct pc_disk *d = &disks[i];
+		enum block_format fmt;
+		int ret = disk_format(d, &fmt, err, errlen);
+
+		if (ret || d->format)
+			continue;
+		ret = block_choose_format(d->path, fmt, d->readonly, &fmt, &d->guard_sector0, err,
+					  errlen);
+		if (ret)
+			return ret;
+		d->format = block_format_name(fmt);
+	}
+	return 0;
+}
+
 static int build_disks(struct pc *pc, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
 		const struct pc_disk *d = &pc->cfg.disks[i];
-		enum block_format fmt = BLOCK_FMT_PROBE;
+		struct block_open_opts o = { .readonly = d->readonly, .backing = d->backing };
 		struct virtio_blk *blk;
 		struct block *img;
 		int ret;
 
-		if (d->format && block_format_parse(d->format, &fmt)) {
-			snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
-				 d->format);
-			return -EINVAL;
-		}
-		ret = block_open(&img, d->path, fmt, d->readonly, err, errlen);
+		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
+		ret = block_open(&img, d->path, &o, err, errlen);
+		if (ret)
+			return ret;
+		img->guard_sector0 |= d->guard_sector0;
 		ret = virtio_blk_create(&blk, pc->vm, img, i);
 		if (ret)
 			block_close(img);

@@ -19,14 +19,24 @@ struct virtio_console_port_config;
 struct pc;
 struct stream_writer;
 
-/* One --disk: an image file, its format ("raw", "qcow2"; NULL: probe), read-only or not. */
+/*
+ * One --disk: an image file, its format, read-only or not, whether qcow2
+ * backing files may be followed. A format left NULL is chosen by the rules of
+ * host/block.h (a writable image is raw, never probed); pc_disks_resolve()
+ * chooses once, so a reboot reopens every disk in the same format.
+ */
 #define PC_MAX_DISKS 16
 #define PC_MAX_NICS 8
 struct pc_disk {
 	const char *path;
-	const char *format;
+	const char *format; /* "raw", "qcow2"; NULL: not given */
 	bool readonly;
+	bool backing;       /* backing=on */
+	bool guard_sector0; /* set by pc_disks_resolve(): raw, format not given */
 };
+
+/* Choose the format of every disk whose format was not given, once per VM. */
+int pc_disks_resolve(struct pc_disk *disks, unsigned n, char *err, size_t errlen) HOVER_WUR;
 
 struct pc_config {
 	u64 ram_size;

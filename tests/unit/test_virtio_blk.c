@@ -85,7 +85,8 @@ static struct fixture *make(bool ro)
 	struct block *b;
 	char err[256];
 
-	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
+	assert_int_equal(block_open(&b, path, &(struct block_open_opts){
+		.fmt = BLOCK_FMT_RAW, .readonly = ro }, err, sizeof(err)), 0);
 	return make_on(b);
 }
 
@@ -445,7 +446,8 @@ static void test_save_quiesces(void **state)
 	pthread_mutex_unlock(&vm->lock);
 	virtio_blk_destroy(old);
 
-	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, false, err, sizeof(err)), 0);
+	assert_int_equal(block_open(&b, path, &(struct block_open_opts){ .fmt = BLOCK_FMT_RAW },
+				    err, sizeof(err)), 0);
 	assert_int_equal(virtio_blk_create(&f->blk, vm, b, 0), 0);
 	f->vdev = virtio_blk_dev(f->blk);
 	f->vdev->transport = &tops;
