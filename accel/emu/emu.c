@@ -273,6 +273,17 @@ static int emu_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *regs)
 	return 0;
 }
 
+static int emu_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *state)
+{
+	x86_cpu_get_state(ev_of(vcpu)->cpu, state);
+	return 0;
+}
+
+static int emu_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *state)
+{
+	return x86_cpu_set_state(ev_of(vcpu)->cpu, state);
+}
+
 static int emu_vcpu_run(struct vcpu *vcpu)
 {
 	struct emu_vcpu *ev = ev_of(vcpu);
@@ -347,6 +358,8 @@ const struct accel_ops accel_emu_ops = {
 	.vcpu_destroy = emu_vcpu_destroy,
 	.vcpu_set_regs = emu_vcpu_set_regs,
 	.vcpu_get_regs = emu_vcpu_get_regs,
+	.vcpu_get_state = emu_vcpu_get_state,
+	.vcpu_set_state = emu_vcpu_set_state,
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
 	.ram_written = emu_ram_written,

@@ -99,6 +99,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 	cpu->intr_shadow = false;
 	cpu->movss_shadow = false;
 	cpu->intr_poll = false;
+	cpu->inject_kind = X86_INJECT_NONE;
 	cpu->end_block = false;
 	cpu->fault_depth = 0;
 	x86_tlb_flush_all(cpu);
@@ -191,14 +192,19 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 			cpu->intr_poll = true;
 			cpu->jit_slot = NULL; /* what runs next may not be where the last exit went */
 		}
-		if (unlikely(cpu->intr_poll) && (cpu->rflags & X86_IF) && !cpu->intr_shadow) {
-			int v = cpu->bus.intr_ack ? cpu->bus.intr_ack(cpu->bus.opaque) : -1;
+		if (unlikely(cpu->intr_poll)) {
+			if (unlikely(cpu->inject_kind != X86_INJECT_NONE)) {
+				x86_inject_pending(cpu);
+				cpu->jit_slot = NULL;
+			} else if ((cpu->rflags & X86_IF) && !cpu->intr_shadow) {
+				int v = cpu->bus.intr_ack ? cpu->bus.intr_ack(cpu->bus.opaque) : -1;
 
-			if (v < 0)
-				cpu->intr_poll = false;
-			else
-				x86_interrupt(cpu, v);
-			cpu->jit_slot = NULL;
+				if (v < 0)
+					cpu->intr_poll = false;
+				else
+					x86_interrupt(cpu, v);
+				cpu->jit_slot = NULL;
+			}
 		}
 		if (unlikely(cpu->halted)) {
 			if (!(cpu->rflags & X86_IF))

@@ -14,6 +14,7 @@
 
 struct vm;
 struct vcpu;
+struct vcpu_state;
 
 struct accel_ops {
 	const char *name;
@@ -28,6 +29,17 @@ struct accel_ops {
 	void (*vcpu_destroy)(struct vcpu *vcpu);
 	int (*vcpu_set_regs)(struct vcpu *vcpu, const struct vcpu_regs *regs);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
+	/*
+	 * The whole vCPU in the engine-neutral form (include/hover/vcpu_state.h),
+	 * for snapshots and migration. Only with the vCPU stopped: parked by a
+	 * pause, or before its first run. set_state returns -EINVAL for a state
+	 * this engine cannot hold (say, AVX enabled in XCR0 under emu), having
+	 * changed as little as it could. Whether the local APIC is in the state
+	 * (VCPU_STATE_LAPIC) is the engine's to say: an emu LAPIC is a device and
+	 * saves itself with the devices.
+	 */
+	int (*vcpu_get_state)(struct vcpu *vcpu, struct vcpu_state *state);
+	int (*vcpu_set_state)(struct vcpu *vcpu, const struct vcpu_state *state);
 	/* Run until vm_stopped(); returns 0, or -errno on a host-side failure. When kicked
 	 * with vm_pause_requested(), stop at an instruction boundary and call vcpu_park(). */
 	int (*vcpu_run)(struct vcpu *vcpu);
