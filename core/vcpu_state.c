@@ -235,3 +235,39 @@ int vcpu_state_msr_set(struct vcpu_state *s, u32 index, u64 value)
 	s->nmsrs++;
 	return 0;
 }
+
+void vcpu_state_to_regs(const struct vcpu_state *s, struct vcpu_regs *r)
+{
+	memcpy(r->gpr, s->gpr, sizeof(r->gpr));
+	r->rip = s->rip;
+	r->rflags = s->rflags;
+	memcpy(r->seg, s->seg, sizeof(r->seg));
+	r->ldtr = s->ldtr;
+	r->tr = s->tr;
+	r->gdtr = s->gdtr;
+	r->idtr = s->idtr;
+	r->cr0 = s->cr0;
+	r->cr2 = s->cr2;
+	r->cr3 = s->cr3;
+	r->cr4 = s->cr4;
+	r->cr8 = s->cr8;
+	r->efer = s->efer;
+}
+
+void vcpu_state_from_regs(struct vcpu_state *s, const struct vcpu_regs *r)
+{
+	memcpy(s->gpr, r->gpr, sizeof(s->gpr));
+	s->rip = r->rip;
+	s->rflags = r->rflags;
+	memcpy(s->seg, r->seg, sizeof(s->seg));
+	s->ldtr = r->ldtr;
+	s->tr = r->tr;
+	s->gdtr = r->gdtr;
+	s->idtr = r->idtr;
+	s->cr0 = r->cr0;
+	s->cr2 = r->cr2;
+	s->cr3 = r->cr3;
+	s->cr4 = r->cr4;
+	s->cr8 = r->cr8;
+	s->efer = r->efer;
+}

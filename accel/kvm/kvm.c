@@ -261,6 +261,9 @@ static int kvm_vm_init(struct vm *vm)
 	ret = accel_kvm_cpuid_get_supported(kv);
 	if (ret)
 		goto err_vm;
+	ret = accel_kvm_state_init(kv);
+	if (ret)
+		goto err_cpuid;
 	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	vm->accel_data = kv;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -269,6 +272,8 @@ static int kvm_vm_init(struct vm *vm)
 		  (double)t1.tv_sec * 1e3 + (double)t1.tv_nsec / 1e6);
 	return 0;
 
+err_cpuid:
+	free(kv->supported);
 err_vm:
 	close(kv->vm_fd);
 err_sys:
@@ -301,6 +306,8 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_destroy = accel_kvm_vcpu_destroy,
 	.vcpu_set_regs = accel_kvm_vcpu_set_regs,
 	.vcpu_get_regs = accel_kvm_vcpu_get_regs,
+	.vcpu_get_state = accel_kvm_vcpu_get_state,
+	.vcpu_set_state = accel_kvm_vcpu_set_state,
 	.vcpu_run = accel_kvm_vcpu_run,
 	.vcpu_kick = accel_kvm_vcpu_kick,
 	.set_irq = accel_kvm_set_irq,

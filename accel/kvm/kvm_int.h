@@ -30,6 +30,10 @@ struct kvma_vm {
 	int run_size;                  /* KVM_GET_VCPU_MMAP_SIZE */
 	struct kvm_cpuid2 *supported;  /* KVM_GET_SUPPORTED_CPUID, filtered per vCPU */
 	bool tsc_deadline;             /* KVM_CAP_TSC_DEADLINE_TIMER */
+	/* state.c: what KVM can save of a vCPU */
+	bool has_xsave, has_xcrs;      /* KVM_CAP_XSAVE, KVM_CAP_XCRS (else KVM_GET_FPU, XCR0 = x87) */
+	u32 state_msrs[64];            /* MSRs carried in vcpu_state, ascending (KVM_GET_MSR_INDEX_LIST) */
+	unsigned n_state_msrs;
 };
 
 struct kvma_vcpu {
@@ -65,6 +69,12 @@ void accel_kvm_exit_stats_destroy(struct kvma_exit_stats *s);
 void accel_kvm_exit_stats_count(struct kvma_exit_stats *s, const struct kvm_run *run);
 void accel_kvm_exit_stats_report(const struct kvma_exit_stats *s, unsigned index,
 				 const char *(*name)(u32 reason));
+
+/* state.c */
+struct vcpu_state;
+int accel_kvm_state_init(struct kvma_vm *kv) HOVER_WUR;
+int accel_kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *s);
+int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s);
 
 /* vcpu.c */
 int accel_kvm_vcpu_init(struct vcpu *vcpu);

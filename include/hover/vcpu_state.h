@@ -138,6 +138,10 @@ long vcpu_state_encode(const struct vcpu_state *s, u8 *buf, size_t len) HOVER_WU
  */
 long vcpu_state_decode(struct vcpu_state *s, const u8 *buf, size_t len) HOVER_WUR;
 
+/* The general registers part (struct vcpu_regs) of a state, and back. */
+void vcpu_state_to_regs(const struct vcpu_state *s, struct vcpu_regs *r);
+void vcpu_state_from_regs(struct vcpu_state *s, const struct vcpu_regs *r);
+
 /* Value of MSR index in s->msrs, or false if absent. */
 bool vcpu_state_msr_get(const struct vcpu_state *s, u32 index, u64 *value);
 /* Add or replace MSR index; -ENOSPC if the table is full. Keeps the order. */
