@@ -203,6 +203,14 @@ static void bus_log_unimplemented(void *opaque, u64 rip, const u8 *bytes, unsign
 		 ev->vcpu->index, (unsigned long long)rip, hex);
 }
 
+/* The TSC counts on the VM clock, so it stands still while the VM is paused. */
+static u64 bus_clock_ns(void *opaque)
+{
+	struct emu_vcpu *ev = opaque;
+
+	return vm_clock_ns(ev->vcpu->vm);
+}
+
 /* ---- accel_ops ---- */
 
 static int emu_vcpu_init(struct vcpu *vcpu)
@@ -219,6 +227,7 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 		.apic_base_set = bus_apic_base_set,
 		.halt_wait = bus_halt_wait,
 		.log_unimplemented = bus_log_unimplemented,
+		.clock_ns = bus_clock_ns,
 	};
 	int ret;
 

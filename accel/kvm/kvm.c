@@ -264,8 +264,12 @@ static int kvm_vm_init(struct vm *vm)
 	ret = accel_kvm_state_init(kv);
 	if (ret)
 		goto err_cpuid;
-	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	vm->accel_data = kv;
+	/* kvmclock reads the VM clock from the start (and again after each pause). */
+	ret = accel_kvm_clock_sync(vm);
+	if (ret < 0)
+		log_warn("kvm: cannot set kvmclock to the VM clock (KVM_SET_CLOCK): %s", strerror(-ret));
+	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("kvm: VM created in %.1f ms (monotonic clock at %.1f ms)",
 		  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
@@ -312,4 +316,5 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_kick = accel_kvm_vcpu_kick,
 	.set_irq = accel_kvm_set_irq,
 	.signal_msi = accel_kvm_signal_msi,
+	.vm_clock_sync = accel_kvm_clock_sync,
 };

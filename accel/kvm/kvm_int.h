@@ -47,6 +47,10 @@ struct kvma_vcpu {
 	pthread_mutex_t kick_lock;
 	pthread_t thread;
 	bool in_run;
+
+	/* state.c: the TSC stands still while the vCPU is parked (a paused VM). */
+	bool parked;
+	u64 parked_tsc;
 };
 
 static inline struct kvma_vm *kvma_vm_of(struct vm *vm) { return vm->accel_data; }
@@ -75,6 +79,10 @@ struct vcpu_state;
 int accel_kvm_state_init(struct kvma_vm *kv) HOVER_WUR;
 int accel_kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *s);
 int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s);
+/* vcpu_park() for a kvm vCPU thread: the guest TSC does not advance while parked. */
+void accel_kvm_vcpu_park(struct vcpu *vcpu);
+/* accel_ops.vm_clock_sync: kvmclock := the VM clock. */
+int accel_kvm_clock_sync(struct vm *vm);
 
 /* vcpu.c */
 int accel_kvm_vcpu_init(struct vcpu *vcpu);

@@ -239,7 +239,8 @@ int accel_kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *s)
 	for (unsigned i = 0; i < kv->n_state_msrs; i++)
 		s->msrs[s->nmsrs++] = (struct vcpu_msr){ .index = e[i].index, .value = e[i].data };
 	s->apic_base = e[n - 2].data;
-	s->tsc = e[n - 1].data;
+	/* KVM's TSC runs on while the vCPU is parked; the guest's stood still. */
+	s->tsc = kc->parked ? kc->parked_tsc : e[n - 1].data;
 
 	if (ioctl(kc->fd, KVM_GET_DEBUGREGS, &dr) < 0 || ioctl(kc->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 ||
 	    ioctl(kc->fd, KVM_GET_MP_STATE, &mp) < 0)
@@ -386,6 +387,7 @@ int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s)
 			return ret;
 	}
 	ret = set_msr(kc, X86_MSR_TSC, s->tsc);
+	kc->parked_tsc = s->tsc; /* what the vCPU resumes with, if it is parked */
 	if (ret == 0 && has_deadline)
 		ret = set_msr(kc, X86_MSR_TSC_DEADLINE, deadline);
 	if (ret)
@@ -401,4 +403,43 @@ int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s)
 	if (ioctl(kc->fd, KVM_SET_DEBUGREGS, &dr) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ---- the guest's clocks across a pause ---- */
+
+static int get_tsc(struct kvma_vcpu *kc, u64 *tsc)
+{
+	struct kvm_msr_entry e = { .index = X86_MSR_TSC };
+	int ret = msrs_io(kc, KVM_GET_MSRS, &e, 1);
+
+	*tsc = e.data;
+	return ret;
+}
+
+/*
+ * On the vCPU's own thread (no other thread may issue vCPU ioctls while it
+ * could be in KVM_RUN). A TSC-deadline timer armed before the pause then
+ * fires early by the pause's length, which a guest takes as a spurious
+ * tick and re-arms.
+ */
+void accel_kvm_vcpu_park(struct vcpu *vcpu)
+{
+	struct kvma_vcpu *kc = kvma_vcpu_of(vcpu);
+	bool have = get_tsc(kc, &kc->parked_tsc) == 0;
+
+	kc->parked = have;
+	vcpu_park(vcpu);
+	kc->parked = false;
+	if (have && vm_stopped(vcpu->vm) == VM_RUNNING && set_msr(kc, X86_MSR_TSC, kc->parked_tsc))
+		log_warn("kvm: vcpu%u: cannot restore the TSC after a pause", vcpu->index);
+}
+
+int accel_kvm_clock_sync(struct vm *vm)
+{
+	struct kvma_vm *kv = kvma_vm_of(vm);
+	struct kvm_clock_data clk;
+
+	memset(&clk, 0, sizeof(clk));
+	clk.clock = vm_clock_ns(vm);
+	return ioctl(kv->vm_fd, KVM_SET_CLOCK, &clk) < 0 ? -errno : 0;
 }

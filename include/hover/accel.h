@@ -60,6 +60,13 @@ struct accel_ops {
 	 * to its own local APICs.
 	 */
 	int (*signal_msi)(struct vm *vm, u64 addr, u32 data);
+	/*
+	 * Optional: the VM clock (vm->clock) was restarted or set; make the
+	 * engine's own guest clock (kvmclock) read vm_clock_ns(vm) again, so it
+	 * too skips the time the VM spent paused or in a snapshot. vm_resume()
+	 * calls it before the vCPUs run again.
+	 */
+	int (*vm_clock_sync)(struct vm *vm);
 };
 
 /* NULL if no engine of that name is built in. */

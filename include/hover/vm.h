@@ -17,6 +17,7 @@
 #include "include/hover/regs.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
+#include "include/hover/vm_clock.h"
 
 #define VM_MAX_CPUS 64
 
@@ -63,7 +64,8 @@ struct vm {
 	struct guest_ram ram;
 	struct addrspace *pio;
 	struct addrspace *mmio;
-	struct timer_list *timers;
+	struct timer_list *timers; /* on `clock` */
+	struct vm_clock clock;     /* guest time: stands still while paused (vm_pause) */
 	struct evloop *loop; /* set by whoever runs the event loop; woken on stop */
 
 	const struct accel_ops *accel;
@@ -105,6 +107,12 @@ static inline enum vm_stop vm_stopped(struct vm *vm)
  */
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len);
 
+/* The guest's time in ns (vm_clock.h): does not advance while the VM is paused. */
+static inline u64 vm_clock_ns(struct vm *vm)
+{
+	return vm_clock_now(&vm->clock);
+}
+
 /* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);
 
@@ -113,7 +121,8 @@ void vcpu_kick(struct vcpu *vcpu);
  * at its next instruction boundary and returns at once (it may be called with
  * vm->lock held, which a running vCPU may be waiting for). An engine's
  * vcpu_run, when kicked, calls vcpu_park() whenever vm_pause_requested(): the
- * vCPU thread sleeps there until vm_resume() or a stop request.
+ * vCPU thread sleeps there until vm_resume() or a stop request. The VM clock
+ * stops with vm_pause() and goes on with vm_resume().
  */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
