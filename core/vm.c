@@ -93,6 +93,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	vm_dirty_log_stop(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		vm->accel->vcpu_destroy(vm->vcpu[i]);
 		free(vm->vcpu[i]);
@@ -100,6 +101,7 @@ void vm_destroy(struct vm *vm)
 	vm->accel->vm_destroy(vm);
 	timer_list_destroy(vm->timers);
 	vm_clock_destroy(&vm->clock);
+	vm_dirty_log_destroy(vm);
 	as_destroy(vm->mmio);
 	as_destroy(vm->pio);
 	ram_destroy(&vm->ram);
@@ -132,6 +134,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len)
 {
+	vm_dirty_mark(vm, gpa, len);
 	if (len && vm->accel && vm->accel->ram_written)
 		vm->accel->ram_written(vm, gpa, len);
 }

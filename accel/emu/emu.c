@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "accel/emu/emu.h"
 #include "cpu/x86/cpu.h"
@@ -25,6 +26,13 @@ struct emu_vcpu {
 	pthread_mutex_t halt_lock;
 	pthread_cond_t halt_cond;
 	bool wake;
+	/*
+	 * Whether the vCPU thread is inside x86_cpu_run, under run_lock: a
+	 * dirty-log sync waits for a running CPU to drop its write entries, and
+	 * drops them itself for one that is not (parked, or not started).
+	 */
+	pthread_mutex_t run_lock;
+	bool running;
 };
 
 static inline struct emu_vcpu *ev_of(struct vcpu *v) { return v->accel_data; }
@@ -211,6 +219,14 @@ static u64 bus_clock_ns(void *opaque)
 	return vm_clock_ns(ev->vcpu->vm);
 }
 
+/* Dirty logging: the CPU is about to write this page. */
+static void bus_page_dirty(void *opaque, u64 gpa)
+{
+	struct emu_vcpu *ev = opaque;
+
+	vm_dirty_mark(ev->vcpu->vm, gpa, 4096);
+}
+
 /* ---- accel_ops ---- */
 
 static int emu_vcpu_init(struct vcpu *vcpu)
@@ -228,6 +244,7 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 		.halt_wait = bus_halt_wait,
 		.log_unimplemented = bus_log_unimplemented,
 		.clock_ns = bus_clock_ns,
+		.page_dirty = bus_page_dirty,
 	};
 	int ret;
 
@@ -237,8 +254,10 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 	bus.opaque = ev;
 	pthread_mutex_init(&ev->halt_lock, NULL);
 	pthread_cond_init(&ev->halt_cond, NULL);
+	pthread_mutex_init(&ev->run_lock, NULL);
 	ret = x86_cpu_create(&ev->cpu, &bus, vcpu->index);
 	if (ret) {
+		pthread_mutex_destroy(&ev->run_lock);
 		pthread_cond_destroy(&ev->halt_cond);
 		pthread_mutex_destroy(&ev->halt_lock);
 		free(ev);
@@ -264,6 +283,7 @@ static void emu_vcpu_destroy(struct vcpu *vcpu)
 	if (!ev)
 		return;
 	x86_cpu_destroy(ev->cpu);
+	pthread_mutex_destroy(&ev->run_lock);
 	pthread_cond_destroy(&ev->halt_cond);
 	pthread_mutex_destroy(&ev->halt_lock);
 	free(ev);
@@ -299,7 +319,17 @@ static int emu_vcpu_run(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	while (vm_stopped(vm) == VM_RUNNING) {
-		enum x86_exit why = x86_cpu_run(ev->cpu);
+		enum x86_exit why;
+
+		pthread_mutex_lock(&ev->run_lock);
+		ev->running = true;
+		pthread_mutex_unlock(&ev->run_lock);
+		why = x86_cpu_run(ev->cpu);
+		/* Leaving: answer what was asked meanwhile, so nobody waits on a parked CPU. */
+		pthread_mutex_lock(&ev->run_lock);
+		x86_cpu_poll_requests(ev->cpu);
+		ev->running = false;
+		pthread_mutex_unlock(&ev->run_lock);
 
 		switch (why) {
 		case X86_EXIT_STOP:
@@ -339,6 +369,73 @@ static void emu_vcpu_kick(struct vcpu *vcpu)
 	pthread_mutex_unlock(&ev->halt_lock);
 }
 
+/* ---- dirty logging ---- */
+
+static void wake_halted(struct emu_vcpu *ev)
+{
+	pthread_mutex_lock(&ev->halt_lock);
+	ev->wake = true;
+	pthread_cond_signal(&ev->halt_cond);
+	pthread_mutex_unlock(&ev->halt_lock);
+}
+
+/*
+ * Have every vCPU drop its write TLB entries (after turning reporting on or
+ * off, if on_off >= 0) and return once all have: a running CPU does it at
+ * its next instruction boundary, one that is not running is done here.
+ */
+static void drop_writes_everywhere(struct vm *vm, int on_off)
+{
+	u32 req[VM_MAX_CPUS];
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *ev = ev_of(vm->vcpu[i]);
+
+		req[i] = on_off >= 0 ? x86_cpu_set_dirty_log(ev->cpu, on_off)
+				     : x86_cpu_request_drop_writes(ev->cpu);
+		wake_halted(ev);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *ev = ev_of(vm->vcpu[i]);
+
+		for (;;) {
+			struct timespec ts = { 0, 20000 };
+			bool running;
+
+			pthread_mutex_lock(&ev->run_lock);
+			running = ev->running;
+			if (!running)
+				x86_cpu_poll_requests(ev->cpu);
+			pthread_mutex_unlock(&ev->run_lock);
+			if (!running || x86_cpu_drop_writes_done(ev->cpu, req[i]))
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+static int emu_dirty_log_start(struct vm *vm)
+{
+	drop_writes_everywhere(vm, 1);
+	return 0;
+}
+
+/* The CPU's marks are in the core bitmap already (bus_page_dirty): only re-arm them. */
+static int emu_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap)
+{
+	(void)region;
+	(void)bitmap;
+	drop_writes_everywhere(vm, -1);
+	return 0;
+}
+
+static void emu_dirty_log_stop(struct vm *vm)
+{
+	/* Entries made without marks are harmless once nobody looks: no need to drop them. */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		x86_cpu_set_dirty_log(ev_of(vm->vcpu[i])->cpu, false);
+}
+
 /* Device DMA: every vCPU drops code it decoded from the written bytes. */
 static void emu_ram_written(struct vm *vm, u64 gpa, u64 len)
 {
@@ -372,4 +469,7 @@ const struct accel_ops accel_emu_ops = {
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
 	.ram_written = emu_ram_written,
+	.dirty_log_start = emu_dirty_log_start,
+	.dirty_log_sync = emu_dirty_log_sync,
+	.dirty_log_stop = emu_dirty_log_stop,
 };

@@ -190,25 +190,17 @@ static int kvm_probe(char *why, size_t len)
 	return ret;
 }
 
-/* One memory slot per RAM region, in the order the regions are laid out. */
+/* One memory slot per RAM region, in the order the regions are laid out (dirty.c relies on it). */
 static int map_ram(struct kvma_vm *kv, const struct guest_ram *ram)
 {
 	for (unsigned i = 0; i < ram->nregions; i++) {
-		const struct ram_region *r = &ram->region[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (u64)(uintptr_t)r->hva,
-		};
+		int ret = accel_kvm_map_slot(kv, ram, i, 0);
 
-		if (ioctl(kv->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			int err = errno;
-
+		if (ret) {
 			log_error("kvm: cannot map guest RAM [%#llx, +%#llx): %s",
-				  (unsigned long long)r->gpa, (unsigned long long)r->size,
-				  strerror(err));
-			return -err;
+				  (unsigned long long)ram->region[i].gpa,
+				  (unsigned long long)ram->region[i].size, strerror(-ret));
+			return ret;
 		}
 	}
 	return 0;
@@ -317,4 +309,7 @@ const struct accel_ops accel_kvm_ops = {
 	.set_irq = accel_kvm_set_irq,
 	.signal_msi = accel_kvm_signal_msi,
 	.vm_clock_sync = accel_kvm_clock_sync,
+	.dirty_log_start = accel_kvm_dirty_log_start,
+	.dirty_log_sync = accel_kvm_dirty_log_sync,
+	.dirty_log_stop = accel_kvm_dirty_log_stop,
 };

@@ -3,7 +3,8 @@
  * The kvm engine's private state, shared by its files only (kvm.c: probe and
  * VM; irq.c: in-kernel irqchip, PIT and GSI routing; cpuid.c: the CPUID the
  * guest sees; vcpu.c: vCPU setup and the run loop; exit_stats.c: exits
- * counted for --debug). Nothing outside accel/kvm includes this: the engine
+ * counted for --debug; state.c: the whole vCPU as struct vcpu_state and the
+ * guest clocks across a pause; dirty.c: dirty page logging). Nothing outside accel/kvm includes this: the engine
  * exports only accel_kvm_ops.
  *
  * Reference: Documentation/virt/kvm/api.rst (KVM API version 12).
@@ -73,6 +74,12 @@ void accel_kvm_exit_stats_destroy(struct kvma_exit_stats *s);
 void accel_kvm_exit_stats_count(struct kvma_exit_stats *s, const struct kvm_run *run);
 void accel_kvm_exit_stats_report(const struct kvma_exit_stats *s, unsigned index,
 				 const char *(*name)(u32 reason));
+
+/* dirty.c: slot i = RAM region i (flags: KVM_MEM_*) */
+int accel_kvm_map_slot(struct kvma_vm *kv, const struct guest_ram *ram, unsigned i, u32 flags);
+int accel_kvm_dirty_log_start(struct vm *vm);
+int accel_kvm_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap);
+void accel_kvm_dirty_log_stop(struct vm *vm);
 
 /* state.c */
 struct vcpu_state;

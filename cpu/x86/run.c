@@ -158,6 +158,35 @@ void x86_cpu_set_jit(struct x86_cpu *cpu, bool on)
 	cpu->jit_off = !on;
 }
 
+u32 x86_cpu_request_drop_writes(struct x86_cpu *cpu)
+{
+	u32 req = atomic_fetch_add(&cpu->wdrop_req, 1) + 1;
+
+	atomic_store(&cpu->kick, true);
+	return req;
+}
+
+u32 x86_cpu_set_dirty_log(struct x86_cpu *cpu, bool on)
+{
+	atomic_store(&cpu->dirty_log, on);
+	return x86_cpu_request_drop_writes(cpu);
+}
+
+bool x86_cpu_drop_writes_done(struct x86_cpu *cpu, u32 req)
+{
+	return (s32)(atomic_load(&cpu->wdrop_ack) - req) >= 0;
+}
+
+void x86_cpu_poll_requests(struct x86_cpu *cpu)
+{
+	u32 req = atomic_load(&cpu->wdrop_req);
+
+	if (req != atomic_load_explicit(&cpu->wdrop_ack, memory_order_relaxed)) {
+		x86_tlb_drop_all_writes(cpu);
+		atomic_store(&cpu->wdrop_ack, req);
+	}
+}
+
 void x86_cpu_request_stop(struct x86_cpu *cpu)
 {
 	atomic_store(&cpu->stop_req, true);
@@ -186,6 +215,7 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 
 		if (atomic_load_explicit(&cpu->kick, memory_order_relaxed) &&
 		    atomic_exchange(&cpu->kick, false)) {
+			x86_cpu_poll_requests(cpu);
 			if (atomic_exchange(&cpu->stop_req, false))
 				return X86_EXIT_STOP;
 			x86_code_apply_pending(cpu);

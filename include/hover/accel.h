@@ -67,6 +67,17 @@ struct accel_ops {
 	 * calls it before the vCPUs run again.
 	 */
 	int (*vm_clock_sync)(struct vm *vm);
+	/*
+	 * Dirty page logging (driven by vm_dirty_log_*, core/dirty_log.c, which
+	 * also keeps the bitmap DMA marks). start: report every page vCPUs write
+	 * from now on. sync: OR into bitmap the pages of RAM region `region`
+	 * written since the last sync, clearing them, and make sure the next
+	 * write to each page is seen again before returning (the vCPUs may be
+	 * running). stop: no more reporting. Hot paths cost nothing while off.
+	 */
+	int (*dirty_log_start)(struct vm *vm);
+	int (*dirty_log_sync)(struct vm *vm, unsigned region, u64 *bitmap);
+	void (*dirty_log_stop)(struct vm *vm);
 };
 
 /* NULL if no engine of that name is built in. */

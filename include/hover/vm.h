@@ -83,6 +83,12 @@ struct vm {
 
 	bool debug; /* --debug: log unimplemented opcodes, unclaimed I/O */
 
+	/* Dirty page logging (core/dirty_log.c): one bitmap per RAM region while on. */
+	struct {
+		_Atomic bool on;
+		_Atomic u64 *bits[RAM_MAX_REGIONS];
+	} dirty;
+
 	/* Pause (vm_pause/vm_resume): vCPUs park in vcpu_park() at an instruction boundary. */
 	_Atomic bool pause_req;
 	pthread_mutex_t park_lock;
@@ -103,7 +109,8 @@ static inline enum vm_stop vm_stopped(struct vm *vm)
 
 /*
  * Device DMA wrote guest RAM [gpa, gpa+len): tell the engine (the software
- * CPU drops code it decoded from those bytes). Any thread.
+ * CPU drops code it decoded from those bytes) and, while dirty logging is
+ * on, mark the pages. Any thread.
  */
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len);
 
@@ -112,6 +119,24 @@ static inline u64 vm_clock_ns(struct vm *vm)
 {
 	return vm_clock_now(&vm->clock);
 }
+
+/*
+ * Dirty page logging, for live migration (core/dirty_log.c). start: from now
+ * on every guest RAM write (by a vCPU or device DMA) marks its 4 KiB page;
+ * -ENOTSUP if the engine cannot. sync: get and clear the marks of RAM region
+ * `region` into bitmap (vm_dirty_bitmap_words() u64s; bit i = page i of the
+ * region); any thread, the vCPUs may run; copy the pages after it returned.
+ * stop: no more marking. When logging is off, nothing is tracked and guest
+ * writes cost nothing extra.
+ */
+int vm_dirty_log_start(struct vm *vm) HOVER_WUR;
+int vm_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap) HOVER_WUR;
+void vm_dirty_log_stop(struct vm *vm);
+size_t vm_dirty_bitmap_words(struct vm *vm, unsigned region);
+/* Mark [gpa, gpa+len) written (engines; vm_ram_written does it for DMA). Any thread. */
+void vm_dirty_mark(struct vm *vm, u64 gpa, u64 len);
+/* vm_destroy's: free the bitmaps. */
+void vm_dirty_log_destroy(struct vm *vm);
 
 /* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);
