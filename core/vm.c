@@ -93,6 +93,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	vm_selfcheck_destroy(vm);
 	vm_dirty_log_stop(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		vm->accel->vcpu_destroy(vm->vcpu[i]);
@@ -169,6 +170,9 @@ void vm_resume(struct vm *vm)
 	/* A vCPU asleep in HLT when the pause came must look for interrupts again. */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpu[i]);
+	/* Timers are due on the host later by the pause: the event loop re-arms its timerfd. */
+	if (vm->loop)
+		evloop_wake(vm->loop);
 }
 
 unsigned vm_parked_vcpus(struct vm *vm)
@@ -187,6 +191,14 @@ void vcpu_park(struct vcpu *vcpu)
 
 	pthread_mutex_lock(&vm->park_lock);
 	vm->parked++;
+	if (vm->parked == vm->ncpus && vm->on_all_parked && vm_stopped(vm) == VM_RUNNING) {
+		void (*fn)(struct vm *) = vm->on_all_parked;
+
+		vm->on_all_parked = NULL;
+		pthread_mutex_unlock(&vm->park_lock);
+		fn(vm);
+		pthread_mutex_lock(&vm->park_lock);
+	}
 	while (vm_pause_requested(vm) && vm_stopped(vm) == VM_RUNNING)
 		pthread_cond_wait(&vm->park_cond, &vm->park_lock);
 	vm->parked--;

@@ -606,6 +606,12 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 	ret = load_kernel(pc, rsdp, err, errlen);
 	if (ret)
 		goto err;
+	/* --debug: exercise the engine's vCPU state and dirty log on the live guest (vm_selfcheck.c). */
+	if (cfg->debug && getenv("HOVER_STATE_SELFCHECK")) {
+		ret = vm_selfcheck_arm(pc->vm, strtoull(getenv("HOVER_STATE_SELFCHECK"), NULL, 0) * 1000000);
+		if (ret)
+			goto err_host;
+	}
 	*out = pc;
 	return 0;
 

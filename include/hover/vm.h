@@ -89,6 +89,10 @@ struct vm {
 		_Atomic u64 *bits[RAM_MAX_REGIONS];
 	} dirty;
 
+	/* Run once by the last vCPU to park, with every vCPU parked (vm_selfcheck.c). */
+	void (*on_all_parked)(struct vm *vm);
+	struct vm_selfcheck *selfcheck;
+
 	/* Pause (vm_pause/vm_resume): vCPUs park in vcpu_park() at an instruction boundary. */
 	_Atomic bool pause_req;
 	pthread_mutex_t park_lock;
@@ -137,6 +141,14 @@ size_t vm_dirty_bitmap_words(struct vm *vm, unsigned region);
 void vm_dirty_mark(struct vm *vm, u64 gpa, u64 len);
 /* vm_destroy's: free the bitmaps. */
 void vm_dirty_log_destroy(struct vm *vm);
+
+/*
+ * --debug self-check of vcpu_get_state/vcpu_set_state and the dirty log on
+ * the running guest, every every_ns of VM time, a few times
+ * (core/vm_selfcheck.c). Call with the event loop not yet running.
+ */
+int vm_selfcheck_arm(struct vm *vm, u64 every_ns) HOVER_WUR;
+void vm_selfcheck_destroy(struct vm *vm);
 
 /* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);

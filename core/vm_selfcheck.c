@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A debugging self-check of the engine's state interface on a live guest
+ * (--debug with HOVER_STATE_SELFCHECK=MS): every MS of VM time, a few times,
+ * the VM is paused, and once every vCPU is parked, each vCPU's state is taken
+ * (vcpu_get_state), put through its byte form (encode, decode), set back
+ * (vcpu_set_state) and taken again; the two byte forms must be equal. Dirty
+ * logging is started, synced and stopped on the way. Then the VM resumes,
+ * and the guest must go on as if nothing happened: a wrong field shows as a
+ * guest that crashes or hangs, a lossy one as a difference reported here.
+ *
+ * It runs on the thread of the last vCPU to park (core/vm.c vcpu_park), so
+ * every vCPU is out of the guest and nobody holds vm->lock for it.
+ *
+ * The LAPIC's current-count register (offset 0x390 of the register page) is
+ * left out of the comparison: an in-kernel LAPIC computes it from the time
+ * of the read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/hover/accel.h"
+#include "include/hover/log.h"
+#include "include/hover/vcpu_state.h"
+#include "include/hover/vm.h"
+
+#define SELFCHECK_ROUNDS 5
+#define LAPIC_TMCCT 0x390
+
+struct vm_selfcheck {
+	struct timer timer;
+	u64 every_ns;
+	unsigned rounds;
+	unsigned failures;
+};
+
+/* Offset of the first byte where a and b differ, or -1. */
+static long first_difference(const u8 *a, const u8 *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (long)i;
+	return -1;
+}
+
+/* get, encode, decode, set, get, encode: -errno, with the reason logged, unless both forms agree. */
+static int check_vcpu(struct vm *vm, struct vcpu *v, struct vcpu_state *s, u8 *b1, u8 *b2,
+		      size_t max)
+{
+	const struct accel_ops *ops = vm->accel;
+	const char *step = "get";
+	long n1, n2, diff;
+	int ret;
+
+	ret = ops->vcpu_get_state(v, s);
+	if (ret)
+		goto fail;
+	if (s->flags & VCPU_STATE_LAPIC)
+		memset(s->lapic + LAPIC_TMCCT, 0, 4);
+	step = "encode/decode";
+	n1 = vcpu_state_encode(s, b1, max);
+	ret = n1 < 0 ? (int)n1 : 0;
+	if (!ret && vcpu_state_decode(s, b1, (size_t)n1) != n1)
+		ret = -EINVAL;
+	if (ret)
+		goto fail;
+	step = "set";
+	ret = ops->vcpu_set_state(v, s);
+	if (ret)
+		goto fail;
+	step = "get after set";
+	ret = ops->vcpu_get_state(v, s);
+	if (ret)
+		goto fail;
+	if (s->flags & VCPU_STATE_LAPIC)
+		memset(s->lapic + LAPIC_TMCCT, 0, 4);
+	n2 = vcpu_state_encode(s, b2, max);
+	diff = n1 == n2 ? first_difference(b1, b2, (size_t)n1) : 0;
+	if (diff >= 0) {
+		log_error("state self-check: vcpu%u: state differs after set at byte %ld of %ld "
+			  "(%#x != %#x)", v->index, diff, n1, b1[diff], n2 > diff ? b2[diff] : 0);
+		return -EIO;
+	}
+	log_info("state self-check: vcpu%u: %ld bytes, rip %#llx, identical after get/set/get",
+		 v->index, n1, (unsigned long long)s->rip);
+	return 0;
+fail:
+	log_error("state self-check: vcpu%u: %s: %s", v->index, step, strerror(-ret));
+	return ret;
+}
+
+static int check_dirty_log(struct vm *vm)
+{
+	u64 *bm;
+	int ret = vm_dirty_log_start(vm);
+
+	if (ret)
+		return ret == -ENOTSUP ? 0 : ret;
+	for (unsigned r = 0; r < vm->ram.nregions && !ret; r++) {
+		bm = calloc(vm_dirty_bitmap_words(vm, r), sizeof(u64));
+		ret = bm ? vm_dirty_log_sync(vm, r, bm) : -ENOMEM;
+		free(bm);
+	}
+	vm_dirty_log_stop(vm);
+	return ret;
+}
+
+static void run_check(struct vm *vm)
+{
+	struct vm_selfcheck *c = vm->selfcheck;
+	size_t max = vcpu_state_encoded_max();
+	struct vcpu_state *s = malloc(sizeof(*s));
+	u8 *b1 = malloc(max), *b2 = malloc(max);
+	int ret = 0;
+
+	if (!s || !b1 || !b2 || !vm->accel->vcpu_get_state || !vm->accel->vcpu_set_state)
+		ret = -ENOMEM;
+	for (unsigned i = 0; i < vm->ncpus && !ret; i++)
+		ret = check_vcpu(vm, vm->vcpu[i], s, b1, b2, max);
+	if (!ret) {
+		ret = check_dirty_log(vm);
+		if (ret)
+			log_error("state self-check: dirty log: %s", strerror(-ret));
+	}
+	if (ret)
+		c->failures++;
+	log_info("state self-check %u of %u: %s", c->rounds, SELFCHECK_ROUNDS, ret ? "FAILED" : "ok");
+	free(s);
+	free(b1);
+	free(b2);
+	vm_resume(vm);
+}
+
+/* Timer (event loop, vm->lock held): pause; the last vCPU to park runs the check. */
+static void on_timer(void *opaque)
+{
+	struct vm *vm = opaque;
+	struct vm_selfcheck *c = vm->selfcheck;
+
+	if (vm_pause_requested(vm)) { /* someone else paused it: try later */
+		timer_mod(&c->timer, timer_now(&c->timer) + c->every_ns);
+		return;
+	}
+	c->rounds++;
+	vm->on_all_parked = run_check;
+	vm_pause(vm);
+	if (c->rounds < SELFCHECK_ROUNDS)
+		timer_mod(&c->timer, timer_now(&c->timer) + c->every_ns);
+}
+
+int vm_selfcheck_arm(struct vm *vm, u64 every_ns)
+{
+	struct vm_selfcheck *c;
+
+	if (vm->selfcheck || !every_ns)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->every_ns = every_ns;
+	vm->selfcheck = c;
+	timer_init(&c->timer, vm->timers, on_timer, vm);
+	timer_mod(&c->timer, timer_now(&c->timer) + every_ns);
+	log_info("state self-check: every %llu ms of VM time, %u times",
+		 (unsigned long long)(every_ns / 1000000), SELFCHECK_ROUNDS);
+	return 0;
+}
+
+void vm_selfcheck_destroy(struct vm *vm)
+{
+	if (!vm->selfcheck)
+		return;
+	timer_del(&vm->selfcheck->timer);
+	free(vm->selfcheck);
+	vm->selfcheck = NULL;
+}
