@@ -124,6 +124,44 @@ static int msrs_io(struct kvma_vcpu *kc, unsigned long req, struct kvm_msr_entry
 
 /* ---- get ---- */
 
+/*
+ * KVM_GET_MSRS on e[0..*n), the first two (APIC base, TSC) required. An MSR
+ * KVM lists but will not read for this vCPU (its CPUID lacks the feature) is
+ * dropped from e and the rest read on: it is not state this guest can have.
+ */
+static int get_msrs(struct kvma_vcpu *kc, struct kvm_msr_entry *e, unsigned *n)
+{
+	unsigned done = 0;
+
+	while (done < *n) {
+		struct kvm_msrs *m = calloc(1, sizeof(*m) + (*n - done) * sizeof(*e));
+		int got;
+
+		if (!m)
+			return -ENOMEM;
+		m->nmsrs = *n - done;
+		memcpy(m->entries, e + done, m->nmsrs * sizeof(*e));
+		got = ioctl(kc->fd, KVM_GET_MSRS, m);
+		if (got > 0)
+			memcpy(e + done, m->entries, (size_t)got * sizeof(*e));
+		free(m);
+		if (got < 0)
+			return -errno;
+		done += (unsigned)got;
+		if (done == *n)
+			break;
+		if (done < 2) {
+			log_error("kvm: vcpu%u: KVM cannot read MSR %#x", kc->vcpu->index, e[done].index);
+			return -EIO;
+		}
+		log_debug("kvm: vcpu%u: MSR %#x listed but not readable: not saved",
+			  kc->vcpu->index, e[done].index);
+		memmove(e + done, e + done + 1, (*n - done - 1) * sizeof(*e));
+		(*n)--;
+	}
+	return 0;
+}
+
 static void fpu_to_xsave(const struct kvm_fpu *f, u8 *a)
 {
 	memset(a, 0, 512);
@@ -229,18 +267,18 @@ int accel_kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *s)
 		return ret;
 
 	memset(e, 0, sizeof(e));
-	for (unsigned i = 0; i < kv->n_state_msrs; i++)
-		e[n++].index = kv->state_msrs[i];
 	e[n++].index = X86_MSR_APIC_BASE;
 	e[n++].index = X86_MSR_TSC;
-	ret = msrs_io(kc, KVM_GET_MSRS, e, n);
+	for (unsigned i = 0; i < kv->n_state_msrs; i++)
+		e[n++].index = kv->state_msrs[i];
+	ret = get_msrs(kc, e, &n);
 	if (ret)
 		return ret;
-	for (unsigned i = 0; i < kv->n_state_msrs; i++)
-		s->msrs[s->nmsrs++] = (struct vcpu_msr){ .index = e[i].index, .value = e[i].data };
-	s->apic_base = e[n - 2].data;
+	s->apic_base = e[0].data;
 	/* KVM's TSC runs on while the vCPU is parked; the guest's stood still. */
-	s->tsc = kc->parked ? kc->parked_tsc : e[n - 1].data;
+	s->tsc = kc->parked ? kc->parked_tsc : e[1].data;
+	for (unsigned i = 2; i < n; i++)
+		s->msrs[s->nmsrs++] = (struct vcpu_msr){ .index = e[i].index, .value = e[i].data };
 
 	if (ioctl(kc->fd, KVM_GET_DEBUGREGS, &dr) < 0 || ioctl(kc->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 ||
 	    ioctl(kc->fd, KVM_GET_MP_STATE, &mp) < 0)
