@@ -41,7 +41,13 @@
 /* Enough for every MSR either engine exposes (kvm: ~30 after intersecting). */
 #define VCPU_STATE_MAX_MSRS 96
 
-/* The xAPIC register page (SDM Vol. 3A Table 10-1): what KVM_GET_LAPIC returns. */
+/*
+ * The local APIC as its architectural xAPIC register page (SDM Vol. 3A
+ * Table 10-1: each register at its MMIO offset), which is what
+ * KVM_GET_LAPIC returns; not an engine's private format, so hw/lapic.c can
+ * be taught to read and write it for moves between engines. The current
+ * count (0x390) is only a snapshot: the timer restarts from TMICT.
+ */
 #define VCPU_STATE_LAPIC_SIZE 1024
 
 /* flags */

@@ -129,7 +129,9 @@ static inline u64 vm_clock_ns(struct vm *vm)
  * on every guest RAM write (by a vCPU or device DMA) marks its 4 KiB page;
  * -ENOTSUP if the engine cannot. sync: get and clear the marks of RAM region
  * `region` into bitmap (vm_dirty_bitmap_words() u64s; bit i = page i of the
- * region); any thread, the vCPUs may run; copy the pages after it returned.
+ * region); any thread but without vm->lock held (it may wait for running
+ * vCPUs to reach an instruction boundary, and one may be waiting for the
+ * lock); copy the pages after it returned.
  * stop: no more marking. When logging is off, nothing is tracked and guest
  * writes cost nothing extra.
  */

@@ -8,12 +8,14 @@
  * the right RAM region, and a sync clears them.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -208,12 +210,81 @@ static void test_vm_dma_marks_and_sync_clears(void **state)
 	vm_destroy(vm);
 }
 
+static void *vcpu_thread(void *opaque)
+{
+	struct vcpu *v = opaque;
+
+	v->vm->accel->vcpu_run(v);
+	return NULL;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The emu engine with its vCPU running: a 32-bit loop storing to two pages
+ * for ever. Each sync must see both again, which it can only if it made the
+ * running CPU drop the write entries the previous one let it cache.
+ */
+static void test_emu_sync_with_a_running_vcpu(void **state)
+{
+	static const u8 loop[] = {
+		0xb8, 0, 0, 0, 0,             /* mov eax, 0 */
+		0xa3, 0x00, 0x00, 0x01, 0x00, /* 1: mov [0x10000], eax */
+		0x40,                         /* inc eax */
+		0xa3, 0x00, 0x00, 0x02, 0x00, /* mov [0x20000], eax */
+		0xeb, 0xf3,                   /* jmp 1b */
+	};
+	struct seg_reg flat_code = { 0, 0xffffffff, 0x08, 0xc09b };
+	struct seg_reg flat_data = { 0, 0xffffffff, 0x10, 0xc093 };
+	struct vcpu_regs r;
+	struct vm *vm;
+	pthread_t t;
+	u64 *bm;
+	size_t w;
+
+	(void)state;
+	assert_int_equal(vm_create(&vm, 16 * MiB, 1, accel_find("emu")), 0);
+	assert_int_equal(ram_write(&vm->ram, 0x1000, loop, sizeof(loop)), 0);
+	assert_int_equal(vm->accel->vcpu_get_regs(vm->vcpu[0], &r), 0);
+	for (unsigned i = 0; i < SEG_COUNT; i++)
+		r.seg[i] = flat_data;
+	r.seg[SEG_CS] = flat_code;
+	r.cr0 = 0x11; /* PE, ET: flat protected mode, no paging */
+	r.rip = 0x1000;
+	r.rflags = 2;
+	assert_int_equal(vm->accel->vcpu_set_regs(vm->vcpu[0], &r), 0);
+	w = vm_dirty_bitmap_words(vm, 0);
+	bm = calloc(w, sizeof(u64));
+
+	assert_int_equal(pthread_create(&t, NULL, vcpu_thread, vm->vcpu[0]), 0);
+	sleep_ms(20); /* long enough to have cached write entries for both pages */
+	assert_int_equal(vm_dirty_log_start(vm), 0);
+	for (unsigned round = 0; round < 5; round++) {
+		sleep_ms(5);
+		assert_int_equal(vm_dirty_log_sync(vm, 0, bm), 0);
+		assert_int_equal(popcount(bm, w), 2);
+		assert_true(bit(bm, 0x10) && bit(bm, 0x20));
+	}
+	vm_dirty_log_stop(vm);
+	vm_request_stop(vm, VM_QUIT, "test over");
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(*(volatile u32 *)ram_ptr(&vm->ram, 0x20000, 4) > 1000);
+	free(bm);
+	vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_interpreted),
 		cmocka_unit_test(test_cpu_translated),
 		cmocka_unit_test(test_vm_dma_marks_and_sync_clears),
+		cmocka_unit_test(test_emu_sync_with_a_running_vcpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
