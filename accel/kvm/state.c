@@ -10,7 +10,10 @@
  * registers documents):
  *   1. CPUID (configure, once): KVM checks CR4/EFER/XCR0 against it.
  *   2. SREGS, then REGS: EFER and CR0/CR4 first, so MSRs that depend on
- *      long mode (and the SREGS-time PDPTR load) see the final mode.
+ *      long mode see the final mode. KVM_SET_SREGS (not SREGS2) reloads a
+ *      PAE guest's PDPTEs from guest memory, so RAM must be restored
+ *      before the vCPUs are; its interrupt_bitmap stays as KVM had it, and
+ *      VCPU_EVENTS (7.) decides what is injected.
  *   3. XCRS, then XSAVE: XSTATE_BV is checked against the enabled features.
  *   4. MSRs, with IA32_APIC_BASE: the APIC's mode must be set before its
  *      registers are (x2APIC changes what the register page means).
