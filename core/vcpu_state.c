@@ -21,6 +21,7 @@
  *   with flags & VCPU_STATE_LAPIC: u8 lapic[1024]
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "include/hover/vcpu_state.h"
@@ -168,7 +169,7 @@ size_t vcpu_state_encoded_max(void)
 {
 	/* header, flags, GPRs+RIP+RFLAGS, 8 segments, 2 tables, 15 u64s, xsave, MSRs, events, mp, lapic */
 	return HDR_SIZE + 4 + 18 * 8 + 8 * 16 + 2 * 10 + 15 * 8 + VCPU_STATE_XSAVE_SIZE + 4 +
-	       VCPU_STATE_MAX_MSRS * 12 + 16 + 4 + VCPU_STATE_LAPIC_SIZE;
+	       VCPU_STATE_MAX_MSRS * 12 + 15 + 4 + VCPU_STATE_LAPIC_SIZE;
 }
 
 long vcpu_state_encode(const struct vcpu_state *s, u8 *buf, size_t len)
@@ -270,4 +271,46 @@ void vcpu_state_from_regs(struct vcpu_state *s, const struct vcpu_regs *r)
 	s->cr4 = r->cr4;
 	s->cr8 = r->cr8;
 	s->efer = r->efer;
+}
+
+/* Offsets of the version 1 byte form (the layout above). */
+#define OFF_GPR 12
+#define OFF_SEG (OFF_GPR + 18 * 8)
+#define OFF_DT (OFF_SEG + 8 * 16)
+#define OFF_CTL (OFF_DT + 2 * 10)
+#define OFF_XSAVE (OFF_CTL + 15 * 8)
+#define OFF_NMSRS (OFF_XSAVE + VCPU_STATE_XSAVE_SIZE)
+#define OFF_MSRS (OFF_NMSRS + 4)
+#define EVENTS_SIZE 15 /* walk_events: eleven u8 and a u32 */
+
+const char *vcpu_state_field_at(const struct vcpu_state *s, size_t off, char *buf, size_t len)
+{
+	static const char *const ctl[] = { "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "xcr0",
+					   "dr0", "dr1", "dr2", "dr3", "dr6", "dr7", "apic_base",
+					   "tsc" };
+	size_t msrs_end = OFF_MSRS + (size_t)s->nmsrs * 12;
+
+	if (off < OFF_GPR)
+		snprintf(buf, len, "header/flags");
+	else if (off < OFF_SEG)
+		snprintf(buf, len, "%s", off < OFF_GPR + 128 ? "gpr" : "rip/rflags");
+	else if (off < OFF_DT)
+		snprintf(buf, len, "segment %zu", (off - OFF_SEG) / 16);
+	else if (off < OFF_CTL)
+		snprintf(buf, len, "%s", off < OFF_DT + 10 ? "gdtr" : "idtr");
+	else if (off < OFF_XSAVE)
+		snprintf(buf, len, "%s", ctl[(off - OFF_CTL) / 8]);
+	else if (off < OFF_NMSRS)
+		snprintf(buf, len, "xsave byte %zu", off - OFF_XSAVE);
+	else if (off < OFF_MSRS)
+		snprintf(buf, len, "nmsrs");
+	else if (off < msrs_end)
+		snprintf(buf, len, "MSR %#x", s->msrs[(off - OFF_MSRS) / 12].index);
+	else if (off < msrs_end + EVENTS_SIZE)
+		snprintf(buf, len, "events");
+	else if (off < msrs_end + EVENTS_SIZE + 4)
+		snprintf(buf, len, "mp_state");
+	else
+		snprintf(buf, len, "lapic byte %zu", off - msrs_end - EVENTS_SIZE - 4);
+	return buf;
 }

@@ -148,6 +148,9 @@ long vcpu_state_decode(struct vcpu_state *s, const u8 *buf, size_t len) HOVER_WU
 void vcpu_state_to_regs(const struct vcpu_state *s, struct vcpu_regs *r);
 void vcpu_state_from_regs(struct vcpu_state *s, const struct vcpu_regs *r);
 
+/* For a report: the field at byte off of s's byte form ("MSR 0x175", "xsave byte 24"). */
+const char *vcpu_state_field_at(const struct vcpu_state *s, size_t off, char *buf, size_t len);
+
 /* Value of MSR index in s->msrs, or false if absent. */
 bool vcpu_state_msr_get(const struct vcpu_state *s, u32 index, u64 *value);
 /* Add or replace MSR index; -ENOSPC if the table is full. Keeps the order. */

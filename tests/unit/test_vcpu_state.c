@@ -159,7 +159,62 @@ static void test_msr_table(void **state)
 	assert_int_equal(v, 77);
 	for (u32 i = 1; i < s->nmsrs; i++)
 		assert_true(s->msrs[i - 1].index < s->msrs[i].index);
+	/* A full table and a LAPIC page: the largest state there is, exactly. */
+	{
+		size_t max = vcpu_state_encoded_max();
+		u8 *buf = malloc(max);
+
+		s->flags |= VCPU_STATE_LAPIC;
+		assert_int_equal(vcpu_state_encode(s, buf, max), (long)max);
+		free(buf);
+	}
 	free(s);
+}
+
+/* The offset of the first byte two states' byte forms differ in, named. */
+static const char *changed_field(struct vcpu_state *a, struct vcpu_state *b, char *name)
+{
+	size_t max = vcpu_state_encoded_max();
+	u8 *x = malloc(max), *y = malloc(max);
+	long n = vcpu_state_encode(a, x, max), i = 0;
+
+	assert_int_equal(vcpu_state_encode(b, y, max), n);
+	while (i < n && x[i] == y[i])
+		i++;
+	assert_true(i < n);
+	vcpu_state_field_at(a, (size_t)i, name, 32);
+	free(x);
+	free(y);
+	return name;
+}
+
+static void test_field_names_for_reports(void **state)
+{
+	struct vcpu_state *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	char name[32];
+
+	(void)state;
+	fill(a, true);
+	*b = *a;
+	b->tsc++;
+	assert_string_equal(changed_field(a, b, name), "tsc");
+	*b = *a;
+	b->msrs[1].value ^= 1ULL << 40;
+	assert_string_equal(changed_field(a, b, name), "MSR 0x277");
+	*b = *a;
+	b->xsave[24] ^= 1;
+	assert_string_equal(changed_field(a, b, name), "xsave byte 24");
+	*b = *a;
+	b->seg[SEG_SS].limit++;
+	assert_string_equal(changed_field(a, b, name), "segment 2");
+	*b = *a;
+	b->events.shadow = 0;
+	assert_string_equal(changed_field(a, b, name), "events");
+	*b = *a;
+	b->lapic[0x390] ^= 1;
+	assert_string_equal(changed_field(a, b, name), "lapic byte 912");
+	free(a);
+	free(b);
 }
 
 int main(void)
@@ -168,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_buffers_are_refused),
 		cmocka_unit_test(test_msr_table),
+		cmocka_unit_test(test_field_names_for_reports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
