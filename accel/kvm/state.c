@@ -23,9 +23,11 @@
  *   7. VCPU_EVENTS after LAPIC and MP_STATE: an injected interrupt or SIPI
  *      must not be undone by them. Then DEBUGREGS.
  *
- * Reference: Documentation/virt/kvm/api.rst 4.18-4.19 KVM_{GET,SET}_MSRS,
- * 4.3 KVM_GET_MSR_INDEX_LIST, 4.31-4.32 KVM_{GET,SET}_VCPU_EVENTS, 4.33-4.34
- * DEBUGREGS, 4.38-4.39 MP_STATE, 4.42-4.45 XSAVE/XCRS, 4.57-4.58 LAPIC.
+ * Reference: Documentation/virt/kvm/api.rst, the sections on
+ * KVM_GET_MSR_INDEX_LIST, KVM_{GET,SET}_MSRS, KVM_{GET,SET}_{XSAVE,XCRS,FPU},
+ * KVM_{GET,SET}_VCPU_EVENTS, KVM_{GET,SET}_DEBUGREGS, KVM_{GET,SET}_MP_STATE,
+ * KVM_{GET,SET}_LAPIC and KVM_SET_CLOCK; Linux
+ * Documentation/virt/kvm/x86/msr.rst (kvmclock MSRs).
  */
 #include <errno.h>
 #include <stdlib.h>
