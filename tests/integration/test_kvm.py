@@ -175,11 +175,14 @@ def test_guest_boots_smp_to_init_and_powers_off_under_kvm(rig):
 def test_vcpu_state_get_set_on_a_booting_smp_guest_under_kvm(rig):
     """--debug HOVER_STATE_SELFCHECK (core/vm_selfcheck.c): five pauses while
     the guest boots, each taking every vCPU's whole state (KVM_GET_REGS..
-    LAPIC, TSC), setting it back and taking it again, and a dirty-log round."""
+    LAPIC, TSC), setting it back and taking it again; the dirty log on from
+    the first pause to the last must have caught the guest's writes."""
     part = rig.split("kvm-rig: begin state", 1)[1].split("kvm-rig: state exit", 1)[0]
     assert len(re.findall(r"state self-check \d of 5: ok", part)) == 5, part[-3000:]
     assert len(re.findall(r"vcpu1: \d+ bytes, rip 0x[0-9a-f]+, identical", part)) == 5, part
     assert "FAILED" not in part and "differs" not in part, part
+    # KVM_MEM_LOG_DIRTY_PAGES + KVM_GET_DIRTY_LOG saw the booting guest write, round after round.
+    assert len(re.findall(r"dirty log: [1-9]\d* pages written since the last round", part)) == 4, part
     assert "hover-guest: init started" in part and "hover: guest powered off" in part, part
 
 
