@@ -42,7 +42,12 @@ u64 vm_clock_now(struct vm_clock *c);
 void vm_clock_pause(struct vm_clock *c);
 void vm_clock_resume(struct vm_clock *c);
 bool vm_clock_paused(struct vm_clock *c);
-/* Make the VM time now be ns (restoring a snapshot), paused or not. */
+/*
+ * Make the VM time now be ns (restoring a snapshot), paused or not. A
+ * restore sets the clock first and the vCPUs' state after: the emu TSC is
+ * kept as an offset from this clock, and kvmclock is re-synced to it when
+ * the VM resumes (accel_ops.vm_clock_sync).
+ */
 void vm_clock_set(struct vm_clock *c, u64 ns);
 /*
  * The host monotonic time at which the VM clock will read vm_ns, if it keeps
