@@ -184,6 +184,46 @@ static void test_paused_emu_guest_time_stands_still(void **state)
 	vm_destroy(vm);
 }
 
+/*
+ * A restore into a VM whose clock reads something else entirely (another
+ * host, hours later): clock set first, vCPU state after, and the guest's TSC
+ * goes on from the snapshot's value, not from the new host's time.
+ */
+static void test_restore_continues_from_the_snapshot(void **state)
+{
+	const struct accel_ops *emu = accel_find("emu");
+	struct vcpu_state *s = malloc(sizeof(*s)), *t = malloc(sizeof(*t));
+	struct vm *vm;
+	u64 snap_clock, t0, t1;
+
+	(void)state;
+	assert_int_equal(vm_create(&vm, 16 * MiB, 1, emu), 0);
+	vm_pause(vm);
+	snap_clock = vm_clock_ns(vm);
+	assert_int_equal(vm->accel->vcpu_get_state(vm->vcpu[0], s), 0);
+
+	/* "Elsewhere, later": a clock three hours off, then the snapshot restored. */
+	vm_clock_set(&vm->clock, snap_clock + 3ULL * 3600 * 1000000000ULL);
+	assert_int_equal(vm->accel->vcpu_get_state(vm->vcpu[0], t), 0);
+	assert_true(t->tsc > s->tsc); /* the TSC follows the clock it counts on */
+	vm_clock_set(&vm->clock, snap_clock);
+	assert_int_equal(vm->accel->vcpu_set_state(vm->vcpu[0], s), 0);
+	assert_int_equal(vm->accel->vcpu_get_state(vm->vcpu[0], t), 0);
+	assert_int_equal(t->tsc, s->tsc);
+	assert_int_equal(vm_clock_ns(vm), snap_clock);
+
+	t0 = clock_ns();
+	vm_resume(vm);
+	sleep_ms(10);
+	assert_int_equal(vm->accel->vcpu_get_state(vm->vcpu[0], t), 0);
+	t1 = clock_ns();
+	assert_true(t->tsc > s->tsc);
+	assert_true(t->tsc - s->tsc <= (t1 - t0) * (X86_TSC_HZ / 1000000000ULL) + 1000);
+	free(s);
+	free(t);
+	vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_set_for_restore),
 		cmocka_unit_test(test_device_timers_count_on_it),
 		cmocka_unit_test(test_paused_emu_guest_time_stands_still),
+		cmocka_unit_test(test_restore_continues_from_the_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
