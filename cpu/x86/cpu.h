@@ -299,7 +299,7 @@ void x86_cpu_set_regs(struct x86_cpu *cpu, const struct vcpu_regs *r);
  * CPU's: apic_base comes from and goes to the bus, the rest is the device's.
  * set_state checks everything before it changes anything: -EINVAL (and the
  * CPU untouched) for what this CPU cannot hold (XCR0 beyond x87/SSE, MXCSR
- * reserved bits, a soft interrupt caught mid-delivery). MSRs it does not
+ * reserved bits, x2APIC mode, a soft interrupt caught mid-delivery). MSRs it does not
  * implement are ignored. It flushes the TLB and block cache.
  */
 struct vcpu_state;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cpu/x86/fpu.h"
+#include "cpu/x86/mmu.h"
 #include "include/hover/vcpu_state.h"
 #include "include/hover/x86_msr.h"
 
@@ -194,6 +195,9 @@ int x86_cpu_set_state(struct x86_cpu *cpu, const struct vcpu_state *s)
 	if ((s->xcr0 & ~XCR0_SUPPORTED) || !(s->xcr0 & VCPU_XSTATE_X87))
 		return -EINVAL;
 	if (s->mp_state != VCPU_MP_RUNNABLE && s->mp_state != VCPU_MP_HALTED)
+		return -EINVAL;
+	/* What IA32_APIC_BASE takes here: no x2APIC (EXTD, bit 10), nothing beyond MAXPHYADDR. */
+	if (s->apic_base & ~(((1ULL << X86_MAXPHYADDR) - 1) & ~0x6ffULL))
 		return -EINVAL;
 	ret = events_to_inject(&s->events, &kind, &vector, &error);
 	if (ret)

@@ -231,6 +231,9 @@ static void test_refusals_change_nothing(void **state)
 	s->xsave[24] = 0; s->xsave[25] = 0; s->xsave[26] = 1; /* MXCSR bit 16: reserved */
 	assert_int_equal(x86_cpu_set_state(b->cpu, s), -EINVAL);
 	s->xsave[26] = 0;
+	s->apic_base |= 1u << 10; /* x2APIC mode */
+	assert_int_equal(x86_cpu_set_state(b->cpu, s), -EINVAL);
+	s->apic_base &= ~(1u << 10);
 	s->mp_state = VCPU_MP_INIT_RECEIVED;
 	assert_int_equal(x86_cpu_set_state(b->cpu, s), -EINVAL);
 	s->mp_state = VCPU_MP_RUNNABLE;
