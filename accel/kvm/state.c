@@ -61,6 +61,7 @@ static bool wanted(u32 index)
 	case X86_MSR_KVM_WALL_CLOCK: case X86_MSR_KVM_SYSTEM_TIME:
 	case X86_MSR_KVM_WALL_CLOCK_NEW: case X86_MSR_KVM_SYSTEM_TIME_NEW:
 	case X86_MSR_KVM_ASYNC_PF_EN: case X86_MSR_KVM_STEAL_TIME: case X86_MSR_KVM_PV_EOI_EN:
+	case X86_MSR_KVM_POLL_CONTROL: case X86_MSR_KVM_ASYNC_PF_INT:
 		return true;
 	default:
 		return (index >= X86_MSR_MTRR_PHYS_BASE0 && index < X86_MSR_MTRR_PHYS_BASE0 + 16) ||
@@ -378,8 +379,8 @@ int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s)
 	struct kvm_debugregs dr;
 	struct kvm_mp_state mp = { .mp_state = s->mp_state };
 	struct vcpu_regs r;
-	u64 deadline = 0;
-	bool has_deadline = false;
+	u64 deadline = 0, async_pf = 0;
+	bool has_deadline = false, has_async_pf = false;
 	unsigned n = 0;
 	int ret;
 
@@ -397,7 +398,12 @@ int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s)
 	ret = set_msr(kc, X86_MSR_APIC_BASE, s->apic_base);
 	if (ret)
 		return ret;
-	/* Only what this KVM can take: a state from the emu engine has no kvmclock MSRs, and no harm. */
+	/*
+	 * Only what this KVM can take: a state from the emu engine has no
+	 * kvmclock MSRs, and no harm. Ascending order, but async-PF enabling
+	 * last: KVM refuses interrupt-based delivery before its vector
+	 * (ASYNC_PF_INT, a higher index) is set.
+	 */
 	for (unsigned i = 0; i < s->nmsrs; i++) {
 		u32 idx = s->msrs[i].index;
 
@@ -406,12 +412,24 @@ int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s)
 			has_deadline = true;
 			continue;
 		}
+		if (idx == X86_MSR_KVM_ASYNC_PF_EN) {
+			async_pf = s->msrs[i].value;
+			has_async_pf = true;
+			continue;
+		}
 		for (unsigned j = 0; j < kv->n_state_msrs; j++)
 			if (kv->state_msrs[j] == idx)
 				e[n++] = (struct kvm_msr_entry){ .index = idx, .data = s->msrs[i].value };
 	}
 	if (n) {
 		ret = msrs_io(kc, KVM_SET_MSRS, e, n);
+		if (ret)
+			return ret;
+	}
+	for (unsigned j = 0; has_async_pf && j < kv->n_state_msrs; j++) {
+		if (kv->state_msrs[j] != X86_MSR_KVM_ASYNC_PF_EN)
+			continue;
+		ret = set_msr(kc, X86_MSR_KVM_ASYNC_PF_EN, async_pf);
 		if (ret)
 			return ret;
 	}
