@@ -37,7 +37,7 @@ struct evloop {
 
 static void arm_timerfd(struct evloop *el)
 {
-	u64 deadline = timer_list_next_deadline(el->vm->timers);
+	u64 deadline = timer_list_next_host_deadline(el->vm->timers);
 	struct itimerspec its = { 0 };
 
 	if (deadline != UINT64_MAX && !el->timers_frozen) {
@@ -185,7 +185,7 @@ int evloop_run(struct evloop *el)
 			}
 		}
 		if (!el->timers_frozen)
-			timer_list_run(vm->timers, clock_ns());
+			timer_list_run(vm->timers, timer_list_now(vm->timers));
 		arm_timerfd(el);
 		pthread_mutex_unlock(&vm->lock);
 	}

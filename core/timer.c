@@ -9,9 +9,11 @@
 #include <time.h>
 
 #include "include/hover/timer.h"
+#include "include/hover/vm_clock.h"
 
 struct timer_list {
 	struct timer *head;
+	struct vm_clock *clock; /* NULL: deadlines are host monotonic times */
 	void (*notify)(void *opaque);
 	void *notify_opaque;
 };
@@ -45,9 +47,31 @@ void timer_list_set_notify(struct timer_list *tl, void (*notify)(void *opaque), 
 	tl->notify_opaque = opaque;
 }
 
+void timer_list_set_clock(struct timer_list *tl, struct vm_clock *c)
+{
+	tl->clock = c;
+}
+
+u64 timer_list_now(struct timer_list *tl)
+{
+	return tl->clock ? vm_clock_now(tl->clock) : clock_ns();
+}
+
+u64 timer_now(const struct timer *t)
+{
+	return timer_list_now(t->list);
+}
+
 u64 timer_list_next_deadline(struct timer_list *tl)
 {
 	return tl->head ? tl->head->deadline_ns : UINT64_MAX;
+}
+
+u64 timer_list_next_host_deadline(struct timer_list *tl)
+{
+	if (!tl->head)
+		return UINT64_MAX;
+	return tl->clock ? vm_clock_to_host(tl->clock, tl->head->deadline_ns) : tl->head->deadline_ns;
 }
 
 void timer_init(struct timer *t, struct timer_list *tl, timer_fn *cb, void *opaque)

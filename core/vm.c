@@ -10,6 +10,7 @@
 
 #include "include/hover/accel.h"
 #include "include/hover/evloop.h"
+#include "include/hover/log.h"
 #include "include/hover/vm.h"
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel)
@@ -35,9 +36,11 @@ int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_
 	ret = as_create(&vm->mmio, "mmio");
 	if (ret)
 		goto err_mmio;
+	vm_clock_init(&vm->clock);
 	ret = timer_list_create(&vm->timers);
 	if (ret)
 		goto err_timers;
+	timer_list_set_clock(vm->timers, &vm->clock);
 	ret = accel->vm_init(vm);
 	if (ret)
 		goto err_accel;
@@ -72,6 +75,7 @@ err_vcpu:
 err_accel:
 	timer_list_destroy(vm->timers);
 err_timers:
+	vm_clock_destroy(&vm->clock);
 	as_destroy(vm->mmio);
 err_mmio:
 	as_destroy(vm->pio);
@@ -89,12 +93,16 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	vm_selfcheck_destroy(vm);
+	vm_dirty_log_stop(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		vm->accel->vcpu_destroy(vm->vcpu[i]);
 		free(vm->vcpu[i]);
 	}
 	vm->accel->vm_destroy(vm);
 	timer_list_destroy(vm->timers);
+	vm_clock_destroy(&vm->clock);
+	vm_dirty_log_destroy(vm);
 	as_destroy(vm->mmio);
 	as_destroy(vm->pio);
 	ram_destroy(&vm->ram);
@@ -127,6 +135,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len)
 {
+	vm_dirty_mark(vm, gpa, len);
 	if (len && vm->accel && vm->accel->ram_written)
 		vm->accel->ram_written(vm, gpa, len);
 }
@@ -141,6 +150,8 @@ void vcpu_kick(struct vcpu *vcpu)
 
 void vm_pause(struct vm *vm)
 {
+	/* Guest time stops now; a vCPU still finishing its instruction sees it stand still. */
+	vm_clock_pause(&vm->clock);
 	atomic_store_explicit(&vm->pause_req, true, memory_order_release);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpu[i]);
@@ -148,6 +159,10 @@ void vm_pause(struct vm *vm)
 
 void vm_resume(struct vm *vm)
 {
+	vm_clock_resume(&vm->clock);
+	if (vm->accel->vm_clock_sync && vm->accel->vm_clock_sync(vm) < 0)
+		log_warn("%s: the guest clock could not be set after the pause; it jumps by the pause",
+			 vm->accel->name);
 	pthread_mutex_lock(&vm->park_lock);
 	atomic_store_explicit(&vm->pause_req, false, memory_order_release);
 	pthread_cond_broadcast(&vm->park_cond);
@@ -155,6 +170,9 @@ void vm_resume(struct vm *vm)
 	/* A vCPU asleep in HLT when the pause came must look for interrupts again. */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpu[i]);
+	/* Timers are due on the host later by the pause: the event loop re-arms its timerfd. */
+	if (vm->loop)
+		evloop_wake(vm->loop);
 }
 
 unsigned vm_parked_vcpus(struct vm *vm)
@@ -173,6 +191,14 @@ void vcpu_park(struct vcpu *vcpu)
 
 	pthread_mutex_lock(&vm->park_lock);
 	vm->parked++;
+	if (vm->parked == vm->ncpus && vm->on_all_parked && vm_stopped(vm) == VM_RUNNING) {
+		void (*fn)(struct vm *) = vm->on_all_parked;
+
+		vm->on_all_parked = NULL;
+		pthread_mutex_unlock(&vm->park_lock);
+		fn(vm);
+		pthread_mutex_lock(&vm->park_lock);
+	}
 	while (vm_pause_requested(vm) && vm_stopped(vm) == VM_RUNNING)
 		pthread_cond_wait(&vm->park_cond, &vm->park_lock);
 	vm->parked--;

@@ -245,7 +245,7 @@ static void refresh(struct net_slirp *s)
 	 * happens after every frame: move the tick only when it must come sooner.
 	 */
 	if (timeout != UINT32_MAX) {
-		u64 due = clock_ns() + (u64)timeout * 1000000ULL;
+		u64 due = timer_now(&s->tick) + (u64)timeout * 1000000ULL;
 
 		if (!s->tick.armed || s->tick.deadline_ns > due)
 			timer_mod(&s->tick, due);
@@ -298,9 +298,12 @@ static void cb_guest_error(const char *msg, void *opaque)
 	log_ratelimited(LOG_WARN, "net user: guest error: %s", msg);
 }
 
+/* slirp's timer deadlines come back through cb_timer_mod: they must be on the timer list's clock. */
 static int64_t cb_clock_get_ns(void *opaque)
 {
-	return (int64_t)clock_ns();
+	struct net_slirp *s = opaque;
+
+	return (int64_t)timer_list_now(s->timers);
 }
 
 static void slirp_timer_fire(void *opaque)

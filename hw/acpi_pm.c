@@ -42,7 +42,7 @@ struct acpi_pm {
 
 static u64 now_ns(const struct acpi_pm *pm)
 {
-	return pm->cfg.now ? pm->cfg.now() : clock_ns();
+	return pm->cfg.now ? pm->cfg.now() : timer_list_now(pm->cfg.timers); /* the VM clock */
 }
 
 static u64 timer_ticks(const struct acpi_pm *pm, u64 now)

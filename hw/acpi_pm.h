@@ -53,7 +53,7 @@ struct acpi_pm_config {
 	void *opaque;
 	void (*poweroff)(void *opaque); /* SLP_EN with SLP_TYP = S5 */
 	void (*reset)(void *opaque);    /* RESET_VALUE written to the reset register */
-	/* Time source; NULL means clock_ns(). Tests use a fake clock. */
+	/* Time source; NULL means the timer list's clock (the VM clock). Tests use a fake clock. */
 	u64 (*now)(void);
 };
 

@@ -98,7 +98,7 @@ static const u32 lvt_writable[LVT_COUNT] = {
 
 static u64 now_ns(const struct lapic *l)
 {
-	return l->cfg.now ? l->cfg.now() : clock_ns();
+	return l->cfg.now ? l->cfg.now() : timer_list_now(l->cfg.timers); /* the VM clock */
 }
 
 static void notify(struct lapic *l)

@@ -71,7 +71,7 @@ struct lapic_config {
 	void (*send_ipi)(void *opaque, const struct lapic_ipi *ipi);
 	/* INTA cycle on the 8259 (LINT0 in ExtINT mode): the vector, or -1. May be NULL. */
 	int (*pic_ack)(void *opaque);
-	/* Time source for the timer; NULL means clock_ns(). Tests use a fake clock. */
+	/* Time source for the timer; NULL means the timer list's clock (the VM clock). Tests use a fake clock. */
 	u64 (*now)(void);
 };
 

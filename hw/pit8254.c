@@ -34,7 +34,9 @@
 
 static u64 now(const struct pit8254 *p)
 {
-	return p->cfg.now_ns ? p->cfg.now_ns(p->cfg.clock_opaque) : clock_ns();
+	if (p->cfg.now_ns)
+		return p->cfg.now_ns(p->cfg.clock_opaque);
+	return p->cfg.timers ? timer_list_now(p->cfg.timers) : clock_ns(); /* the VM clock */
 }
 
 static u64 ns_to_ticks(u64 ns)

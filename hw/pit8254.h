@@ -17,7 +17,7 @@
 #define PIT8254_BASE 0x40
 #define PIT8254_PORT61 0x61
 
-/* One counter; plain data. Times are clock_ns() values. */
+/* One counter; plain data. Times are on the VM clock (the timer list's). */
 struct pit8254_channel {
 	u16 count_reg;     /* last count written (raw, BCD if bcd) */
 	u32 initial;       /* decoded count: 1..65536 (binary) or 1..10000 (BCD) */
@@ -44,7 +44,7 @@ struct pit8254_state {
 struct pit8254_config {
 	struct irq_line irq0;      /* channel 0 output (pulsed on each rising edge) */
 	struct timer_list *timers;
-	/* Optional clock (tests, virtual time); NULL means clock_ns(). */
+	/* Optional clock (tests); NULL means the timer list's clock (the VM clock), else clock_ns(). */
 	u64 (*now_ns)(void *clock_opaque);
 	void *clock_opaque;
 };

@@ -49,7 +49,9 @@ enum {
 
 static u64 mono(const struct rtc_cmos *r)
 {
-	return r->cfg.now_ns ? r->cfg.now_ns(r->cfg.clock_opaque) : clock_ns();
+	if (r->cfg.now_ns)
+		return r->cfg.now_ns(r->cfg.clock_opaque);
+	return r->cfg.timers ? timer_list_now(r->cfg.timers) : clock_ns(); /* the VM clock */
 }
 
 static s64 host_realtime(const struct rtc_cmos *r)

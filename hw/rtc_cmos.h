@@ -33,7 +33,7 @@ struct rtc_cmos_config {
 	struct timer_list *timers;
 	u64 ram_below_4g;           /* bytes of RAM below 4 GiB (incl. the first MiB) */
 	u64 ram_above_4g;           /* bytes of RAM above 4 GiB */
-	/* Optional clocks (tests); NULL means clock_ns() and CLOCK_REALTIME. */
+	/* Optional clocks (tests); NULL means the timer list's clock (the VM clock) and CLOCK_REALTIME. */
 	u64 (*now_ns)(void *clock_opaque);
 	s64 (*realtime_ns)(void *clock_opaque);
 	void *clock_opaque;

@@ -80,7 +80,9 @@ enum {
 
 static u64 now(const struct uart16550 *u)
 {
-	return u->cfg.now_ns ? u->cfg.now_ns(u->cfg.clock_opaque) : clock_ns();
+	if (u->cfg.now_ns)
+		return u->cfg.now_ns(u->cfg.clock_opaque);
+	return u->cfg.timers ? timer_list_now(u->cfg.timers) : clock_ns(); /* the VM clock */
 }
 
 static bool fifo_on(const struct uart16550_state *s)

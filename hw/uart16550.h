@@ -46,7 +46,7 @@ struct uart16550_config {
 	 */
 	void (*rx_ready)(void *opaque);
 	void *opaque;
-	/* Optional clock (tests); NULL means clock_ns(). */
+	/* Optional clock (tests); NULL means the timer list's clock (the VM clock), else clock_ns(). */
 	u64 (*now_ns)(void *clock_opaque);
 	void *clock_opaque;
 };

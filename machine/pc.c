@@ -571,6 +571,14 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 			goto err;
 		}
 	}
+	/* --debug: exercise the engine's vCPU state and dirty log on the live guest (vm_selfcheck.c). */
+	if (cfg->debug && getenv("HOVER_STATE_SELFCHECK")) {
+		ret = vm_selfcheck_arm(pc->vm, strtoull(getenv("HOVER_STATE_SELFCHECK"), NULL, 0) * 1000000);
+		if (ret) {
+			snprintf(err, errlen, "cannot arm the state self-check: %s", strerror(-ret));
+			goto err;
+		}
+	}
 	*out = pc;
 	return 0;
 

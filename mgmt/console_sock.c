@@ -43,7 +43,7 @@ static void feed(struct console_sock *cs)
 	memmove(cs->pending, cs->pending + n, cs->npending - n);
 	cs->npending -= n;
 	if (cs->npending)
-		timer_mod(&cs->retry, clock_ns() + CONSOLE_RETRY_NS);
+		timer_mod(&cs->retry, timer_now(&cs->retry) + CONSOLE_RETRY_NS);
 }
 
 static void on_retry(void *opaque)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "accel/emu/emu.h"
 #include "cpu/x86/cpu.h"
@@ -25,6 +26,13 @@ struct emu_vcpu {
 	pthread_mutex_t halt_lock;
 	pthread_cond_t halt_cond;
 	bool wake;
+	/*
+	 * Whether the vCPU thread is inside x86_cpu_run, under run_lock: a
+	 * dirty-log sync waits for a running CPU to drop its write entries, and
+	 * drops them itself for one that is not (parked, or not started).
+	 */
+	pthread_mutex_t run_lock;
+	bool running;
 };
 
 static inline struct emu_vcpu *ev_of(struct vcpu *v) { return v->accel_data; }
@@ -203,6 +211,22 @@ static void bus_log_unimplemented(void *opaque, u64 rip, const u8 *bytes, unsign
 		 ev->vcpu->index, (unsigned long long)rip, hex);
 }
 
+/* The TSC counts on the VM clock, so it stands still while the VM is paused. */
+static u64 bus_clock_ns(void *opaque)
+{
+	struct emu_vcpu *ev = opaque;
+
+	return vm_clock_ns(ev->vcpu->vm);
+}
+
+/* Dirty logging: the CPU is about to write this page. */
+static void bus_page_dirty(void *opaque, u64 gpa)
+{
+	struct emu_vcpu *ev = opaque;
+
+	vm_dirty_mark(ev->vcpu->vm, gpa, 4096);
+}
+
 /* ---- accel_ops ---- */
 
 static int emu_vcpu_init(struct vcpu *vcpu)
@@ -219,6 +243,8 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 		.apic_base_set = bus_apic_base_set,
 		.halt_wait = bus_halt_wait,
 		.log_unimplemented = bus_log_unimplemented,
+		.clock_ns = bus_clock_ns,
+		.page_dirty = bus_page_dirty,
 	};
 	int ret;
 
@@ -228,8 +254,10 @@ static int emu_vcpu_init(struct vcpu *vcpu)
 	bus.opaque = ev;
 	pthread_mutex_init(&ev->halt_lock, NULL);
 	pthread_cond_init(&ev->halt_cond, NULL);
+	pthread_mutex_init(&ev->run_lock, NULL);
 	ret = x86_cpu_create(&ev->cpu, &bus, vcpu->index);
 	if (ret) {
+		pthread_mutex_destroy(&ev->run_lock);
 		pthread_cond_destroy(&ev->halt_cond);
 		pthread_mutex_destroy(&ev->halt_lock);
 		free(ev);
@@ -255,6 +283,7 @@ static void emu_vcpu_destroy(struct vcpu *vcpu)
 	if (!ev)
 		return;
 	x86_cpu_destroy(ev->cpu);
+	pthread_mutex_destroy(&ev->run_lock);
 	pthread_cond_destroy(&ev->halt_cond);
 	pthread_mutex_destroy(&ev->halt_lock);
 	free(ev);
@@ -273,13 +302,34 @@ static int emu_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *regs)
 	return 0;
 }
 
+static int emu_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *state)
+{
+	x86_cpu_get_state(ev_of(vcpu)->cpu, state);
+	return 0;
+}
+
+static int emu_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *state)
+{
+	return x86_cpu_set_state(ev_of(vcpu)->cpu, state);
+}
+
 static int emu_vcpu_run(struct vcpu *vcpu)
 {
 	struct emu_vcpu *ev = ev_of(vcpu);
 	struct vm *vm = vcpu->vm;
 
 	while (vm_stopped(vm) == VM_RUNNING) {
-		enum x86_exit why = x86_cpu_run(ev->cpu);
+		enum x86_exit why;
+
+		pthread_mutex_lock(&ev->run_lock);
+		ev->running = true;
+		pthread_mutex_unlock(&ev->run_lock);
+		why = x86_cpu_run(ev->cpu);
+		/* Leaving: answer what was asked meanwhile, so nobody waits on a parked CPU. */
+		pthread_mutex_lock(&ev->run_lock);
+		x86_cpu_poll_requests(ev->cpu);
+		ev->running = false;
+		pthread_mutex_unlock(&ev->run_lock);
 
 		switch (why) {
 		case X86_EXIT_STOP:
@@ -319,6 +369,73 @@ static void emu_vcpu_kick(struct vcpu *vcpu)
 	pthread_mutex_unlock(&ev->halt_lock);
 }
 
+/* ---- dirty logging ---- */
+
+static void wake_halted(struct emu_vcpu *ev)
+{
+	pthread_mutex_lock(&ev->halt_lock);
+	ev->wake = true;
+	pthread_cond_signal(&ev->halt_cond);
+	pthread_mutex_unlock(&ev->halt_lock);
+}
+
+/*
+ * Have every vCPU drop its write TLB entries (after turning reporting on or
+ * off, if on_off >= 0) and return once all have: a running CPU does it at
+ * its next instruction boundary, one that is not running is done here.
+ */
+static void drop_writes_everywhere(struct vm *vm, int on_off)
+{
+	u32 req[VM_MAX_CPUS];
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *ev = ev_of(vm->vcpu[i]);
+
+		req[i] = on_off >= 0 ? x86_cpu_set_dirty_log(ev->cpu, on_off)
+				     : x86_cpu_request_drop_writes(ev->cpu);
+		wake_halted(ev);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *ev = ev_of(vm->vcpu[i]);
+
+		for (;;) {
+			struct timespec ts = { 0, 20000 };
+			bool running;
+
+			pthread_mutex_lock(&ev->run_lock);
+			running = ev->running;
+			if (!running)
+				x86_cpu_poll_requests(ev->cpu);
+			pthread_mutex_unlock(&ev->run_lock);
+			if (!running || x86_cpu_drop_writes_done(ev->cpu, req[i]))
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+static int emu_dirty_log_start(struct vm *vm)
+{
+	drop_writes_everywhere(vm, 1);
+	return 0;
+}
+
+/* The CPU's marks are in the core bitmap already (bus_page_dirty): only re-arm them. */
+static int emu_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap)
+{
+	(void)region;
+	(void)bitmap;
+	drop_writes_everywhere(vm, -1);
+	return 0;
+}
+
+static void emu_dirty_log_stop(struct vm *vm)
+{
+	/* Entries made without marks are harmless once nobody looks: no need to drop them. */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		x86_cpu_set_dirty_log(ev_of(vm->vcpu[i])->cpu, false);
+}
+
 /* Device DMA: every vCPU drops code it decoded from the written bytes. */
 static void emu_ram_written(struct vm *vm, u64 gpa, u64 len)
 {
@@ -347,7 +464,12 @@ const struct accel_ops accel_emu_ops = {
 	.vcpu_destroy = emu_vcpu_destroy,
 	.vcpu_set_regs = emu_vcpu_set_regs,
 	.vcpu_get_regs = emu_vcpu_get_regs,
+	.vcpu_get_state = emu_vcpu_get_state,
+	.vcpu_set_state = emu_vcpu_set_state,
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
 	.ram_written = emu_ram_written,
+	.dirty_log_start = emu_dirty_log_start,
+	.dirty_log_sync = emu_dirty_log_sync,
+	.dirty_log_stop = emu_dirty_log_stop,
 };

@@ -190,25 +190,17 @@ static int kvm_probe(char *why, size_t len)
 	return ret;
 }
 
-/* One memory slot per RAM region, in the order the regions are laid out. */
+/* One memory slot per RAM region, in the order the regions are laid out (dirty.c relies on it). */
 static int map_ram(struct kvma_vm *kv, const struct guest_ram *ram)
 {
 	for (unsigned i = 0; i < ram->nregions; i++) {
-		const struct ram_region *r = &ram->region[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (u64)(uintptr_t)r->hva,
-		};
+		int ret = accel_kvm_map_slot(kv, ram, i, 0);
 
-		if (ioctl(kv->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			int err = errno;
-
+		if (ret) {
 			log_error("kvm: cannot map guest RAM [%#llx, +%#llx): %s",
-				  (unsigned long long)r->gpa, (unsigned long long)r->size,
-				  strerror(err));
-			return -err;
+				  (unsigned long long)ram->region[i].gpa,
+				  (unsigned long long)ram->region[i].size, strerror(-ret));
+			return ret;
 		}
 	}
 	return 0;
@@ -261,14 +253,23 @@ static int kvm_vm_init(struct vm *vm)
 	ret = accel_kvm_cpuid_get_supported(kv);
 	if (ret)
 		goto err_vm;
-	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	ret = accel_kvm_state_init(kv);
+	if (ret)
+		goto err_cpuid;
 	vm->accel_data = kv;
+	/* kvmclock reads the VM clock from the start (and again after each pause). */
+	ret = accel_kvm_clock_sync(vm);
+	if (ret < 0)
+		log_warn("kvm: cannot set kvmclock to the VM clock (KVM_SET_CLOCK): %s", strerror(-ret));
+	kv->tsc_deadline = ioctl(kv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("kvm: VM created in %.1f ms (monotonic clock at %.1f ms)",
 		  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 		  (double)t1.tv_sec * 1e3 + (double)t1.tv_nsec / 1e6);
 	return 0;
 
+err_cpuid:
+	free(kv->supported);
 err_vm:
 	close(kv->vm_fd);
 err_sys:
@@ -301,8 +302,14 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_destroy = accel_kvm_vcpu_destroy,
 	.vcpu_set_regs = accel_kvm_vcpu_set_regs,
 	.vcpu_get_regs = accel_kvm_vcpu_get_regs,
+	.vcpu_get_state = accel_kvm_vcpu_get_state,
+	.vcpu_set_state = accel_kvm_vcpu_set_state,
 	.vcpu_run = accel_kvm_vcpu_run,
 	.vcpu_kick = accel_kvm_vcpu_kick,
 	.set_irq = accel_kvm_set_irq,
 	.signal_msi = accel_kvm_signal_msi,
+	.vm_clock_sync = accel_kvm_clock_sync,
+	.dirty_log_start = accel_kvm_dirty_log_start,
+	.dirty_log_sync = accel_kvm_dirty_log_sync,
+	.dirty_log_stop = accel_kvm_dirty_log_stop,
 };

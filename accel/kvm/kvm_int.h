@@ -3,7 +3,8 @@
  * The kvm engine's private state, shared by its files only (kvm.c: probe and
  * VM; irq.c: in-kernel irqchip, PIT and GSI routing; cpuid.c: the CPUID the
  * guest sees; vcpu.c: vCPU setup and the run loop; exit_stats.c: exits
- * counted for --debug). Nothing outside accel/kvm includes this: the engine
+ * counted for --debug; state.c: the whole vCPU as struct vcpu_state and the
+ * guest clocks across a pause; dirty.c: dirty page logging). Nothing outside accel/kvm includes this: the engine
  * exports only accel_kvm_ops.
  *
  * Reference: Documentation/virt/kvm/api.rst (KVM API version 12).
@@ -30,6 +31,10 @@ struct kvma_vm {
 	int run_size;                  /* KVM_GET_VCPU_MMAP_SIZE */
 	struct kvm_cpuid2 *supported;  /* KVM_GET_SUPPORTED_CPUID, filtered per vCPU */
 	bool tsc_deadline;             /* KVM_CAP_TSC_DEADLINE_TIMER */
+	/* state.c: what KVM can save of a vCPU */
+	bool has_xsave, has_xcrs;      /* KVM_CAP_XSAVE, KVM_CAP_XCRS (else KVM_GET_FPU, XCR0 = x87) */
+	u32 state_msrs[64];            /* MSRs carried in vcpu_state, ascending (KVM_GET_MSR_INDEX_LIST) */
+	unsigned n_state_msrs;
 };
 
 struct kvma_vcpu {
@@ -43,6 +48,10 @@ struct kvma_vcpu {
 	pthread_mutex_t kick_lock;
 	pthread_t thread;
 	bool in_run;
+
+	/* state.c: the TSC stands still while the vCPU is parked (a paused VM). */
+	bool parked;
+	u64 parked_tsc;
 };
 
 static inline struct kvma_vm *kvma_vm_of(struct vm *vm) { return vm->accel_data; }
@@ -65,6 +74,22 @@ void accel_kvm_exit_stats_destroy(struct kvma_exit_stats *s);
 void accel_kvm_exit_stats_count(struct kvma_exit_stats *s, const struct kvm_run *run);
 void accel_kvm_exit_stats_report(const struct kvma_exit_stats *s, unsigned index,
 				 const char *(*name)(u32 reason));
+
+/* dirty.c: slot i = RAM region i (flags: KVM_MEM_*) */
+int accel_kvm_map_slot(struct kvma_vm *kv, const struct guest_ram *ram, unsigned i, u32 flags);
+int accel_kvm_dirty_log_start(struct vm *vm);
+int accel_kvm_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap);
+void accel_kvm_dirty_log_stop(struct vm *vm);
+
+/* state.c */
+struct vcpu_state;
+int accel_kvm_state_init(struct kvma_vm *kv) HOVER_WUR;
+int accel_kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *s);
+int accel_kvm_vcpu_set_state(struct vcpu *vcpu, const struct vcpu_state *s);
+/* vcpu_park() for a kvm vCPU thread: the guest TSC does not advance while parked. */
+void accel_kvm_vcpu_park(struct vcpu *vcpu);
+/* accel_ops.vm_clock_sync: kvmclock := the VM clock. */
+int accel_kvm_clock_sync(struct vm *vm);
 
 /* vcpu.c */
 int accel_kvm_vcpu_init(struct vcpu *vcpu);

@@ -660,7 +660,7 @@ int accel_kvm_vcpu_run(struct vcpu *vcpu)
 	while (vm_stopped(vm) == VM_RUNNING) {
 		if (vm_pause_requested(vm)) {
 			complete_pending_io(kc);
-			vcpu_park(vcpu);
+			accel_kvm_vcpu_park(vcpu);
 			continue;
 		}
 		if (ioctl(kc->fd, KVM_RUN, 0) < 0) {

@@ -181,7 +181,20 @@ struct x86_bus {
 	void (*halt_wait)(void *opaque);
 	/* An unimplemented opcode met for the first time (for --debug). May be NULL. */
 	void (*log_unimplemented)(void *opaque, u64 rip, const u8 *bytes, unsigned len);
+	/*
+	 * The guest's time base in ns, which the TSC follows: the VM clock, that
+	 * stands still while the VM is paused. NULL: the host's monotonic clock.
+	 */
+	u64 (*clock_ns)(void *opaque);
+	/*
+	 * With dirty logging on (x86_cpu_set_dirty_log): this CPU is about to
+	 * write guest-physical page gpa (4 KiB aligned), as a store or as an
+	 * accessed/dirty-bit update of a page-table entry.
+	 */
+	void (*page_dirty)(void *opaque, u64 gpa);
 };
+
+enum { X86_INJECT_NONE, X86_INJECT_EXCEPTION, X86_INJECT_INTR, X86_INJECT_NMI };
 
 /* Why x86_cpu_run() returned. */
 enum x86_exit {
@@ -216,6 +229,14 @@ struct x86_cpu {
 	bool intr_shadow;     /* STI / MOV SS: no interrupt before the next instruction ends */
 	bool movss_shadow;    /* the shadow is MOV/POP SS's: it also holds back #DB (SDM Vol. 3A 6.8.3) */
 	u32 apic_id;
+	/*
+	 * An event another engine stopped in the middle of delivering (handed
+	 * over by x86_cpu_set_state): delivered before the next instruction,
+	 * whatever RFLAGS.IF says, as the hardware would finish it.
+	 */
+	u8 inject_kind;       /* X86_INJECT_* */
+	u8 inject_vector;
+	u32 inject_error;     /* X86_NO_ERR: none */
 
 	/* --- execution bookkeeping (not architectural) --- */
 	u64 next_rip;         /* during an instruction: where execution continues */
@@ -243,6 +264,16 @@ struct x86_cpu {
 	struct x86_jit *jit;  /* host code for 64-bit blocks (jit.c), made on first use */
 	bool jit_off;         /* interpret only (x86_cpu_set_jit) */
 	void *jit_slot;       /* the chain slot of the exit translated code last left by (jit.c) */
+	/*
+	 * Dirty logging. A write TLB entry is only made after bus.page_dirty, so
+	 * while it is on, dropping the write entries makes the next write to
+	 * every page visible again. Other threads ask for the drop through
+	 * wdrop_req (and a kick); the CPU answers in wdrop_ack at its next
+	 * instruction boundary (x86_cpu_poll_requests).
+	 */
+	_Atomic bool dirty_log;
+	_Atomic u32 wdrop_req;
+	_Atomic u32 wdrop_ack;
 };
 
 /* Lifecycle. x86_cpu_create() allocates the TLB and block cache; state is power-on reset. */
@@ -261,6 +292,36 @@ void x86_cpu_set_jit(struct x86_cpu *cpu, bool on);
 /* Neutral register exchange (accel/emu). set_regs flushes TLB and block cache. */
 void x86_cpu_get_regs(struct x86_cpu *cpu, struct vcpu_regs *r);
 void x86_cpu_set_regs(struct x86_cpu *cpu, const struct vcpu_regs *r);
+
+/*
+ * The whole vCPU in the engine-neutral form (include/hover/vcpu_state.h),
+ * with the CPU stopped (outside x86_cpu_run). The local APIC is not the
+ * CPU's: apic_base comes from and goes to the bus, the rest is the device's.
+ * set_state checks everything before it changes anything: -EINVAL (and the
+ * CPU untouched) for what this CPU cannot hold (XCR0 beyond x87/SSE, MXCSR
+ * reserved bits, x2APIC mode, a soft interrupt caught mid-delivery). MSRs it does not
+ * implement are ignored. It flushes the TLB and block cache.
+ */
+struct vcpu_state;
+void x86_cpu_get_state(struct x86_cpu *cpu, struct vcpu_state *s);
+int x86_cpu_set_state(struct x86_cpu *cpu, const struct vcpu_state *s) HOVER_WUR;
+/* The guest's TSC now, and set it (IA32_TIME_STAMP_COUNTER semantics). */
+u64 x86_cpu_tsc(struct x86_cpu *cpu);
+void x86_cpu_set_tsc(struct x86_cpu *cpu, u64 v);
+
+/*
+ * Dirty page logging. Any thread: set_dirty_log turns reporting through
+ * bus.page_dirty on or off, and request_drop_writes asks the CPU to forget
+ * its write TLB entries (both return a request number; the CPU has acted on
+ * it once drop_writes_done says so: at its next instruction boundary while
+ * it runs, or when whoever stopped it calls poll_requests). Turning logging
+ * on is such a request, so writes through entries made before it are not
+ * missed. poll_requests: the CPU's own thread, or with the CPU stopped.
+ */
+u32 x86_cpu_set_dirty_log(struct x86_cpu *cpu, bool on);
+u32 x86_cpu_request_drop_writes(struct x86_cpu *cpu);
+bool x86_cpu_drop_writes_done(struct x86_cpu *cpu, u32 req);
+void x86_cpu_poll_requests(struct x86_cpu *cpu);
 
 /*
  * Guest-physical [gpa, gpa+len) was written by someone other than this CPU

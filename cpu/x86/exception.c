@@ -361,3 +361,18 @@ void x86_interrupt(struct x86_cpu *cpu, int vector)
 		longjmp(cpu->fault_jmp, 1);
 	}
 }
+
+void x86_inject_pending(struct x86_cpu *cpu)
+{
+	int vector = cpu->inject_vector;
+	u32 err = cpu->inject_error;
+	bool external = cpu->inject_kind != X86_INJECT_EXCEPTION;
+
+	cpu->inject_kind = X86_INJECT_NONE;
+	cpu->halted = false;
+	/* A fault resumes at the faulting instruction: rip is where the other engine stopped. */
+	if (!deliver_nested(cpu, vector, err, cpu->rip, false, external)) {
+		cpu->triple_fault = true;
+		longjmp(cpu->fault_jmp, 1);
+	}
+}

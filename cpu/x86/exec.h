@@ -260,6 +260,12 @@ void x86_blocks_flush(struct x86_cpu *cpu);
  */
 void x86_tlb_note_large(struct x86_cpu *cpu);
 
+/* ---- MSRs (system.c), also for state.c ---- */
+
+/* RDMSR/WRMSR semantics; false for an MSR hover does not implement or a value it refuses (#GP). */
+bool x86_msr_read(struct x86_cpu *cpu, u32 idx, u64 *v);
+bool x86_msr_write(struct x86_cpu *cpu, u32 idx, u64 v);
+
 /* ---- run loop <-> exception.c ---- */
 
 /*
@@ -269,6 +275,8 @@ void x86_tlb_note_large(struct x86_cpu *cpu);
 bool x86_exception_dispatch(struct x86_cpu *cpu);
 /* Deliver external interrupt `vector` through the IDT; clears cpu->halted. */
 void x86_interrupt(struct x86_cpu *cpu, int vector);
+/* Deliver cpu->inject_* (an event handed over mid-delivery) and clear it; faults as x86_interrupt. */
+void x86_inject_pending(struct x86_cpu *cpu);
 
 /* ---- flags (flags.c) ---- */
 

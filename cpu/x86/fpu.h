@@ -73,6 +73,17 @@ void x86_register_sse_cvt(struct x86_optable *t); /* cvt.c */
 void x86_register_mmx(struct x86_optable *t);     /* mmx.c */
 void x86_register_fxsave(struct x86_optable *t);  /* fxsave.c: 0F AE group */
 
+/*
+ * The FXSAVE image (SDM Vol. 1 Table 10-2) of an x86_fpu, and back; wide is
+ * the REX.W form (64-bit FIP/FDP). to_fxsave writes all 16 XMM registers;
+ * from_fxsave reads nxmm and returns -EINVAL (changing nothing) for an MXCSR
+ * with reserved bits set. Also the legacy region of the XSAVE area in
+ * struct vcpu_state (state.c).
+ */
+#define FXSAVE_SIZE 512
+void x86_fpu_to_fxsave(const struct x86_fpu *f, u8 *a, bool wide);
+int x86_fpu_from_fxsave(struct x86_fpu *f, const u8 *a, bool wide, unsigned nxmm);
+
 /* The tag a register's contents call for (FXRSTOR, FLDENV/FRSTOR helpers). */
 static inline unsigned x87_tag_of(const struct x86_fpreg *r)
 {

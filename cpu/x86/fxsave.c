@@ -12,9 +12,10 @@
  *
  * References: Intel SDM Vol. 2 FXSAVE, FXRSTOR, LDMXCSR, CLFLUSH.
  */
+#include <errno.h>
+
 #include "cpu/x86/fpu.h"
 
-#define FXSAVE_SIZE 512
 #define FXSAVE_ST 32
 #define FXSAVE_XMM 160
 
@@ -39,16 +40,11 @@ static u64 fx_area(struct x86_cpu *cpu, const struct x86_insn *in)
 	return off;
 }
 
-static void op_fxsave_M(struct x86_cpu *cpu, const struct x86_insn *in)
+void x86_fpu_to_fxsave(const struct x86_fpu *f, u8 *a, bool wide)
 {
-	const struct x86_fpu *f = &cpu->fpu;
-	u8 a[FXSAVE_SIZE];
-	unsigned nxmm = x86_long64(cpu) ? 16 : 8, len = FXSAVE_XMM + 16 * nxmm;
 	u8 ftw = 0;
 
-	x86_check_fpu(cpu);
-	u64 off = fx_area(cpu, in);
-	memset(a, 0, sizeof(a));
+	memset(a, 0, FXSAVE_SIZE);
 	for (unsigned i = 0; i < 8; i++)
 		if (((f->ftw >> (2 * i)) & 3) != FTAG_EMPTY)
 			ftw |= (u8)(1u << i);
@@ -56,7 +52,7 @@ static void op_fxsave_M(struct x86_cpu *cpu, const struct x86_insn *in)
 	put16(a + 2, f->fsw);
 	a[4] = ftw;
 	put16(a + 6, f->fop & 0x7ff);
-	if (in->rex & 8) {
+	if (wide) {
 		put64(a + 8, f->fip);
 		put64(a + 16, f->fdp);
 	} else {
@@ -70,30 +66,33 @@ static void op_fxsave_M(struct x86_cpu *cpu, const struct x86_insn *in)
 		put64(a + FXSAVE_ST + 16 * i, r->mant);
 		put16(a + FXSAVE_ST + 16 * i + 8, r->exp);
 	}
-	memcpy(a + FXSAVE_XMM, f->xmm, 16 * nxmm);
-	x86_check_write(cpu, in->seg, off, FXSAVE_SIZE);
-	x86_write_bytes(cpu, in->seg, off, a, len);
+	memcpy(a + FXSAVE_XMM, f->xmm, sizeof(f->xmm));
 }
 
-static void op_fxrstor_M(struct x86_cpu *cpu, const struct x86_insn *in)
+static void op_fxsave_M(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	struct x86_fpu *f = &cpu->fpu;
 	u8 a[FXSAVE_SIZE];
 	unsigned nxmm = x86_long64(cpu) ? 16 : 8, len = FXSAVE_XMM + 16 * nxmm;
 
 	x86_check_fpu(cpu);
 	u64 off = fx_area(cpu, in);
-	x86_read_bytes(cpu, in->seg, off, a, len);
-	u32 mxcsr = get32(a + 24);
-	if (mxcsr & ~MXCSR_MASK_SUPPORTED)
-		x86_gp0(cpu);
+	x86_fpu_to_fxsave(&cpu->fpu, a, in->rex & 8);
+	x86_check_write(cpu, in->seg, off, FXSAVE_SIZE);
+	x86_write_bytes(cpu, in->seg, off, a, len);
+}
 
+int x86_fpu_from_fxsave(struct x86_fpu *f, const u8 *a, bool wide, unsigned nxmm)
+{
+	u32 mxcsr = get32(a + 24);
+
+	if (mxcsr & ~MXCSR_MASK_SUPPORTED)
+		return -EINVAL;
 	f->fcw = get16(a + 0);
 	f->fsw = get16(a + 2);
 	/* B is not state of its own: it mirrors ES (SDM Vol. 1 8.1.3.1) */
 	f->fsw = (u16)((f->fsw & ~FSW_B) | ((f->fsw & FSW_ES) ? FSW_B : 0));
 	f->fop = get16(a + 6) & 0x7ff;
-	if (in->rex & 8) {
+	if (wide) {
 		f->fip = get64(a + 8);
 		f->fdp = get64(a + 16);
 	} else {
@@ -112,6 +111,21 @@ static void op_fxrstor_M(struct x86_cpu *cpu, const struct x86_insn *in)
 		f->ftw |= (u16)(tag << (2 * i));
 	}
 	memcpy(f->xmm, a + FXSAVE_XMM, 16 * nxmm);
+	return 0;
+}
+
+static void op_fxrstor_M(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	u8 a[FXSAVE_SIZE];
+	unsigned nxmm = x86_long64(cpu) ? 16 : 8, len = FXSAVE_XMM + 16 * nxmm;
+
+	x86_check_fpu(cpu);
+	u64 off = fx_area(cpu, in);
+	x86_read_bytes(cpu, in->seg, off, a, len);
+	/* A bad MXCSR faults before anything changes. */
+	if (get32(a + 24) & ~MXCSR_MASK_SUPPORTED)
+		x86_gp0(cpu);
+	x86_fpu_from_fxsave(&cpu->fpu, a, in->rex & 8, nxmm);
 }
 
 static void op_ldmxcsr_Md(struct x86_cpu *cpu, const struct x86_insn *in)

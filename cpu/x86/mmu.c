@@ -71,6 +71,7 @@ static bool walk(struct x86_cpu *cpu, u64 la, enum x86_access acc, bool user, bo
 	bool nxe = (cpu->efer & X86_EFER_NXE) != 0;
 	bool lma = (cpu->efer & X86_EFER_LMA) != 0, pae = (cpu->cr4 & X86_CR4_PAE) != 0;
 	void *ptr[4];
+	u64 ptr_gpa[4];
 	unsigned n = 0, esz, shift;
 	u64 e = 0, table, rsvd_mask;
 	bool rw = true, us = true, xd = false, leaf;
@@ -119,6 +120,7 @@ static bool walk(struct x86_cpu *cpu, u64 la, enum x86_access acc, bool user, bo
 		e = entry_load(p, esz);
 		if (!(e & PTE_P))
 			goto fault;
+		ptr_gpa[n] = table + idx * esz;
 		ptr[n++] = p;
 		if (esz == 8)
 			rsvd = e & rsvd_mask;
@@ -161,8 +163,12 @@ static bool walk(struct x86_cpu *cpu, u64 la, enum x86_access acc, bool user, bo
 
 			if (i == n - 1 && acc == X86_ACC_WRITE)
 				bits |= PTE_D;
-			if ((entry_load(ptr[i], esz) & bits) != bits)
+			if ((entry_load(ptr[i], esz) & bits) != bits) {
+				/* Setting A/D writes guest RAM: a page-table page is dirtied like any other. */
+				if (unlikely(atomic_load_explicit(&cpu->dirty_log, memory_order_relaxed)))
+					cpu->bus.page_dirty(cpu->bus.opaque, ptr_gpa[i] & ~0xfffULL);
 				entry_or(ptr[i], esz, bits);
+			}
 		}
 	}
 

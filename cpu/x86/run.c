@@ -99,6 +99,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 	cpu->intr_shadow = false;
 	cpu->movss_shadow = false;
 	cpu->intr_poll = false;
+	cpu->inject_kind = X86_INJECT_NONE;
 	cpu->end_block = false;
 	cpu->fault_depth = 0;
 	x86_tlb_flush_all(cpu);
@@ -157,6 +158,35 @@ void x86_cpu_set_jit(struct x86_cpu *cpu, bool on)
 	cpu->jit_off = !on;
 }
 
+u32 x86_cpu_request_drop_writes(struct x86_cpu *cpu)
+{
+	u32 req = atomic_fetch_add(&cpu->wdrop_req, 1) + 1;
+
+	atomic_store(&cpu->kick, true);
+	return req;
+}
+
+u32 x86_cpu_set_dirty_log(struct x86_cpu *cpu, bool on)
+{
+	atomic_store(&cpu->dirty_log, on);
+	return x86_cpu_request_drop_writes(cpu);
+}
+
+bool x86_cpu_drop_writes_done(struct x86_cpu *cpu, u32 req)
+{
+	return (s32)(atomic_load(&cpu->wdrop_ack) - req) >= 0;
+}
+
+void x86_cpu_poll_requests(struct x86_cpu *cpu)
+{
+	u32 req = atomic_load(&cpu->wdrop_req);
+
+	if (req != atomic_load_explicit(&cpu->wdrop_ack, memory_order_relaxed)) {
+		x86_tlb_drop_all_writes(cpu);
+		atomic_store(&cpu->wdrop_ack, req);
+	}
+}
+
 void x86_cpu_request_stop(struct x86_cpu *cpu)
 {
 	atomic_store(&cpu->stop_req, true);
@@ -185,20 +215,26 @@ static __attribute__((noinline)) enum x86_exit run_blocks(struct x86_cpu *cpu)
 
 		if (atomic_load_explicit(&cpu->kick, memory_order_relaxed) &&
 		    atomic_exchange(&cpu->kick, false)) {
+			x86_cpu_poll_requests(cpu);
 			if (atomic_exchange(&cpu->stop_req, false))
 				return X86_EXIT_STOP;
 			x86_code_apply_pending(cpu);
 			cpu->intr_poll = true;
 			cpu->jit_slot = NULL; /* what runs next may not be where the last exit went */
 		}
-		if (unlikely(cpu->intr_poll) && (cpu->rflags & X86_IF) && !cpu->intr_shadow) {
-			int v = cpu->bus.intr_ack ? cpu->bus.intr_ack(cpu->bus.opaque) : -1;
+		if (unlikely(cpu->intr_poll)) {
+			if (unlikely(cpu->inject_kind != X86_INJECT_NONE)) {
+				x86_inject_pending(cpu);
+				cpu->jit_slot = NULL;
+			} else if ((cpu->rflags & X86_IF) && !cpu->intr_shadow) {
+				int v = cpu->bus.intr_ack ? cpu->bus.intr_ack(cpu->bus.opaque) : -1;
 
-			if (v < 0)
-				cpu->intr_poll = false;
-			else
-				x86_interrupt(cpu, v);
-			cpu->jit_slot = NULL;
+				if (v < 0)
+					cpu->intr_poll = false;
+				else
+					x86_interrupt(cpu, v);
+				cpu->jit_slot = NULL;
+			}
 		}
 		if (unlikely(cpu->halted)) {
 			if (!(cpu->rflags & X86_IF))

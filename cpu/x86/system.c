@@ -5,7 +5,7 @@
  * port I/O (IN/OUT/INS/OUTS) with the TSS I/O permission bitmap, and the
  * FPU/SSE availability checks.
  *
- * MSRs not listed in msr_read()/msr_write() raise #GP(0), as on hardware;
+ * MSRs not listed in x86_msr_read()/x86_msr_write() raise #GP(0), as on hardware;
  * Linux probes many with rdmsr_safe() and copes.
  *
  * References: Intel SDM Vol. 3A 2.5 (control registers), 2.8 (system
@@ -261,15 +261,36 @@ static void op_grp6(struct x86_cpu *cpu, const struct x86_insn *in)
 
 /* ---- group 7 ---- */
 
+/*
+ * The TSC counts the guest's time base: the bus clock (the VM clock, which
+ * stands still while the VM is paused) or, without one, the host's
+ * monotonic clock. IA32_TSC writes only move tsc_offset.
+ */
 static u64 read_tsc(struct x86_cpu *cpu)
 {
-	struct timespec ts;
 	u64 hz = cpu->tsc_hz ? cpu->tsc_hz : X86_TSC_HZ;
 	unsigned __int128 ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = (unsigned __int128)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
+	if (cpu->bus.clock_ns) {
+		ns = cpu->bus.clock_ns(cpu->bus.opaque);
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = (unsigned __int128)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
+	}
 	return (u64)(ns * hz / 1000000000u) + cpu->msr.tsc_offset;
+}
+
+u64 x86_cpu_tsc(struct x86_cpu *cpu)
+{
+	return read_tsc(cpu);
+}
+
+void x86_cpu_set_tsc(struct x86_cpu *cpu, u64 v)
+{
+	cpu->msr.tsc_offset = 0;
+	cpu->msr.tsc_offset = v - read_tsc(cpu);
 }
 
 static void rdtsc_to_regs(struct x86_cpu *cpu)
@@ -427,7 +448,7 @@ static bool pat_valid(u64 v)
 }
 
 /* Returns false for an MSR hover does not implement (-> #GP). */
-static bool msr_read(struct x86_cpu *cpu, u32 idx, u64 *v)
+bool x86_msr_read(struct x86_cpu *cpu, u32 idx, u64 *v)
 {
 	switch (idx) {
 	case MSR_TSC: *v = read_tsc(cpu); return true;
@@ -470,12 +491,11 @@ static bool write_efer(struct x86_cpu *cpu, u64 v)
 	return true;
 }
 
-static bool msr_write(struct x86_cpu *cpu, u32 idx, u64 v)
+bool x86_msr_write(struct x86_cpu *cpu, u32 idx, u64 v)
 {
 	switch (idx) {
 	case MSR_TSC:
-		cpu->msr.tsc_offset = 0;
-		cpu->msr.tsc_offset = v - read_tsc(cpu);
+		x86_cpu_set_tsc(cpu, v);
 		return true;
 	case MSR_APIC_BASE:
 		if (v & ~(((1ULL << X86_MAXPHYADDR) - 1) & ~0x6ffULL))
@@ -536,7 +556,7 @@ static void op_rdmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 v;
 
 	need_cpl0(cpu);
-	if (!msr_read(cpu, (u32)cpu->gpr[GPR_RCX], &v))
+	if (!x86_msr_read(cpu, (u32)cpu->gpr[GPR_RCX], &v))
 		x86_gp0(cpu);
 	cpu->gpr[GPR_RAX] = (u32)v;
 	cpu->gpr[GPR_RDX] = v >> 32;
@@ -547,7 +567,7 @@ static void op_wrmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 	u64 v = (u32)cpu->gpr[GPR_RAX] | (cpu->gpr[GPR_RDX] << 32);
 
 	need_cpl0(cpu);
-	if (!msr_write(cpu, (u32)cpu->gpr[GPR_RCX], v))
+	if (!x86_msr_write(cpu, (u32)cpu->gpr[GPR_RCX], v))
 		x86_gp0(cpu);
 	cpu->end_block = true;
 }

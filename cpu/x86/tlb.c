@@ -92,6 +92,24 @@ void x86_tlb_drop_writes(struct x86_cpu *cpu, u64 gpa)
 				t->e[u][X86_ACC_WRITE][i].tag = X86_TLB_EMPTY;
 }
 
+void x86_tlb_drop_all_writes(struct x86_cpu *cpu)
+{
+	struct x86_tlb *t = cpu->tlb;
+
+	if (t->nfilled <= X86_TLB_FILL_LOG) {
+		for (unsigned k = 0; k < t->nfilled; k++) {
+			u32 f = t->filled[k], kind = f >> X86_TLB_BITS;
+
+			if (kind % 3 == X86_ACC_WRITE)
+				t->e[kind / 3][X86_ACC_WRITE][f & (X86_TLB_SIZE - 1)].tag = X86_TLB_EMPTY;
+		}
+		return;
+	}
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned i = 0; i < X86_TLB_SIZE; i++)
+			t->e[u][X86_ACC_WRITE][i].tag = X86_TLB_EMPTY;
+}
+
 u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u64 *gpa_out)
 {
 	struct x86_tlb *t = cpu->tlb;
@@ -109,6 +127,14 @@ u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u
 		return NULL;
 	if (acc == X86_ACC_WRITE && x86_code_test(cpu, gpa))
 		x86_code_invalidate(cpu, gpa);
+	/*
+	 * Dirty logging: the page is marked before its write entry exists, so
+	 * every write through the entry lands in a page already marked. A sync
+	 * that clears marks drops the write entries (x86_cpu_poll_requests),
+	 * and the next write comes back here.
+	 */
+	if (acc == X86_ACC_WRITE && unlikely(atomic_load_explicit(&cpu->dirty_log, memory_order_relaxed)))
+		cpu->bus.page_dirty(cpu->bus.opaque, gpa);
 	/* The inline access path skips the canonical check on a hit: never cache one. */
 	if (unlikely((u64)((s64)lin >> 47) + 1 > 1))
 		return host;

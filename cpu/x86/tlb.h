@@ -71,6 +71,8 @@ static inline u8 *x86_tlb_hit(struct x86_tlb *t, u64 lin, unsigned size, int acc
 u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u64 *gpa);
 /* Forget write entries mapping guest-physical page gpa (it now holds code). */
 void x86_tlb_drop_writes(struct x86_cpu *cpu, u64 gpa);
+/* Forget every write entry (dirty logging: the next write to each page is seen again). */
+void x86_tlb_drop_all_writes(struct x86_cpu *cpu);
 int x86_tlb_create(struct x86_cpu *cpu);
 void x86_tlb_destroy(struct x86_cpu *cpu);
 

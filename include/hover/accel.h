@@ -14,6 +14,7 @@
 
 struct vm;
 struct vcpu;
+struct vcpu_state;
 
 struct accel_ops {
 	const char *name;
@@ -28,6 +29,17 @@ struct accel_ops {
 	void (*vcpu_destroy)(struct vcpu *vcpu);
 	int (*vcpu_set_regs)(struct vcpu *vcpu, const struct vcpu_regs *regs);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
+	/*
+	 * The whole vCPU in the engine-neutral form (include/hover/vcpu_state.h),
+	 * for snapshots and migration. Only with the vCPU stopped: parked by a
+	 * pause, or before its first run. set_state returns -EINVAL for a state
+	 * this engine cannot hold (say, AVX enabled in XCR0 under emu), having
+	 * changed as little as it could. Whether the local APIC is in the state
+	 * (VCPU_STATE_LAPIC) is the engine's to say: an emu LAPIC is a device and
+	 * saves itself with the devices.
+	 */
+	int (*vcpu_get_state)(struct vcpu *vcpu, struct vcpu_state *state);
+	int (*vcpu_set_state)(struct vcpu *vcpu, const struct vcpu_state *state);
 	/* Run until vm_stopped(); returns 0, or -errno on a host-side failure. When kicked
 	 * with vm_pause_requested(), stop at an instruction boundary and call vcpu_park(). */
 	int (*vcpu_run)(struct vcpu *vcpu);
@@ -48,6 +60,24 @@ struct accel_ops {
 	 * to its own local APICs.
 	 */
 	int (*signal_msi)(struct vm *vm, u64 addr, u32 data);
+	/*
+	 * Optional: the VM clock (vm->clock) was restarted or set; make the
+	 * engine's own guest clock (kvmclock) read vm_clock_ns(vm) again, so it
+	 * too skips the time the VM spent paused or in a snapshot. vm_resume()
+	 * calls it before the vCPUs run again.
+	 */
+	int (*vm_clock_sync)(struct vm *vm);
+	/*
+	 * Dirty page logging (driven by vm_dirty_log_*, core/dirty_log.c, which
+	 * also keeps the bitmap DMA marks). start: report every page vCPUs write
+	 * from now on. sync: OR into bitmap the pages of RAM region `region`
+	 * written since the last sync, clearing them, and make sure the next
+	 * write to each page is seen again before returning (the vCPUs may be
+	 * running). stop: no more reporting. Hot paths cost nothing while off.
+	 */
+	int (*dirty_log_start)(struct vm *vm);
+	int (*dirty_log_sync)(struct vm *vm, unsigned region, u64 *bitmap);
+	void (*dirty_log_stop)(struct vm *vm);
 };
 
 /* NULL if no engine of that name is built in. */

@@ -17,6 +17,7 @@
 #include "include/hover/regs.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
+#include "include/hover/vm_clock.h"
 
 #define VM_MAX_CPUS 64
 
@@ -63,7 +64,8 @@ struct vm {
 	struct guest_ram ram;
 	struct addrspace *pio;
 	struct addrspace *mmio;
-	struct timer_list *timers;
+	struct timer_list *timers; /* on `clock` */
+	struct vm_clock clock;     /* guest time: stands still while paused (vm_pause) */
 	struct evloop *loop; /* set by whoever runs the event loop; woken on stop */
 
 	const struct accel_ops *accel;
@@ -80,6 +82,16 @@ struct vm {
 	bool stop_regs_valid;
 
 	bool debug; /* --debug: log unimplemented opcodes, unclaimed I/O */
+
+	/* Dirty page logging (core/dirty_log.c): one bitmap per RAM region while on. */
+	struct {
+		_Atomic bool on;
+		_Atomic u64 *bits[RAM_MAX_REGIONS];
+	} dirty;
+
+	/* Run once by the last vCPU to park, with every vCPU parked (vm_selfcheck.c). */
+	void (*on_all_parked)(struct vm *vm);
+	struct vm_selfcheck *selfcheck;
 
 	/* Pause (vm_pause/vm_resume): vCPUs park in vcpu_park() at an instruction boundary. */
 	_Atomic bool pause_req;
@@ -101,9 +113,44 @@ static inline enum vm_stop vm_stopped(struct vm *vm)
 
 /*
  * Device DMA wrote guest RAM [gpa, gpa+len): tell the engine (the software
- * CPU drops code it decoded from those bytes). Any thread.
+ * CPU drops code it decoded from those bytes) and, while dirty logging is
+ * on, mark the pages. Any thread.
  */
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len);
+
+/* The guest's time in ns (vm_clock.h): does not advance while the VM is paused. */
+static inline u64 vm_clock_ns(struct vm *vm)
+{
+	return vm_clock_now(&vm->clock);
+}
+
+/*
+ * Dirty page logging, for live migration (core/dirty_log.c). start: from now
+ * on every guest RAM write (by a vCPU or device DMA) marks its 4 KiB page;
+ * -ENOTSUP if the engine cannot. sync: get and clear the marks of RAM region
+ * `region` into bitmap (vm_dirty_bitmap_words() u64s; bit i = page i of the
+ * region); any thread but without vm->lock held (it may wait for running
+ * vCPUs to reach an instruction boundary, and one may be waiting for the
+ * lock); copy the pages after it returned.
+ * stop: no more marking. When logging is off, nothing is tracked and guest
+ * writes cost nothing extra.
+ */
+int vm_dirty_log_start(struct vm *vm) HOVER_WUR;
+int vm_dirty_log_sync(struct vm *vm, unsigned region, u64 *bitmap) HOVER_WUR;
+void vm_dirty_log_stop(struct vm *vm);
+size_t vm_dirty_bitmap_words(struct vm *vm, unsigned region);
+/* Mark [gpa, gpa+len) written (engines; vm_ram_written does it for DMA). Any thread. */
+void vm_dirty_mark(struct vm *vm, u64 gpa, u64 len);
+/* vm_destroy's: free the bitmaps. */
+void vm_dirty_log_destroy(struct vm *vm);
+
+/*
+ * --debug self-check of vcpu_get_state/vcpu_set_state and the dirty log on
+ * the running guest, every every_ns of VM time, a few times
+ * (core/vm_selfcheck.c). Call with the event loop not yet running.
+ */
+int vm_selfcheck_arm(struct vm *vm, u64 every_ns) HOVER_WUR;
+void vm_selfcheck_destroy(struct vm *vm);
 
 /* Wake a vCPU: a new interrupt may be deliverable, or the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);
@@ -113,7 +160,8 @@ void vcpu_kick(struct vcpu *vcpu);
  * at its next instruction boundary and returns at once (it may be called with
  * vm->lock held, which a running vCPU may be waiting for). An engine's
  * vcpu_run, when kicked, calls vcpu_park() whenever vm_pause_requested(): the
- * vCPU thread sleeps there until vm_resume() or a stop request.
+ * vCPU thread sleeps there until vm_resume() or a stop request. The VM clock
+ * stops with vm_pause() and goes on with vm_resume().
  */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);

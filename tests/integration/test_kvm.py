@@ -5,7 +5,8 @@ scripts/kvm-rig.sh boots Debian's kernel under QEMU TCG with an emulated AMD
 SVM CPU, loads kvm-amd inside, and runs `hover run --accel kvm` there (see
 DESIGN.md, "Testing the kvm engine without VT-x"). One outer boot
 (rig.mode=test) covers: the test guest booting to init and powering off,
---accel auto choosing kvm, and every self-checking payload in
+the same with the vCPU state self-check pausing it and getting and setting
+every vCPU's whole state as it boots, --accel auto choosing kvm, and every self-checking payload in
 BUILD/tests/asm, whose output and exit status must match the emu engine's on
 this host — QEMU's SVM and the KVM module serve as a second, independent
 oracle for hover's software CPU — and the virtio devices (rig.mode=devices):
@@ -169,6 +170,20 @@ def test_guest_boots_smp_to_init_and_powers_off_under_kvm(rig):
     assert "kvm-rig: hover exit 0" in rig
     # --cpus 2: the AP came up through the in-kernel local APIC's INIT/SIPI.
     assert re.search(r"smp: Brought up 1 node, 2 CPUs", part), part[-3000:]
+
+
+def test_vcpu_state_get_set_on_a_booting_smp_guest_under_kvm(rig):
+    """--debug HOVER_STATE_SELFCHECK (core/vm_selfcheck.c): five pauses while
+    the guest boots, each taking every vCPU's whole state (KVM_GET_REGS..
+    LAPIC, TSC), setting it back and taking it again; the dirty log on from
+    the first pause to the last must have caught the guest's writes."""
+    part = rig.split("kvm-rig: begin state", 1)[1].split("kvm-rig: state exit", 1)[0]
+    assert len(re.findall(r"state self-check \d of 5: ok", part)) == 5, part[-3000:]
+    assert len(re.findall(r"vcpu1: \d+ bytes, rip 0x[0-9a-f]+, identical", part)) == 5, part
+    assert "FAILED" not in part and "differs" not in part, part
+    # KVM_MEM_LOG_DIRTY_PAGES + KVM_GET_DIRTY_LOG saw the booting guest write, round after round.
+    assert len(re.findall(r"dirty log: [1-9]\d* pages written since the last round", part)) == 4, part
+    assert "hover-guest: init started" in part and "hover: guest powered off" in part, part
 
 
 def test_auto_picks_kvm_where_it_works(rig):
