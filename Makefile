@@ -72,6 +72,7 @@ clean:
 check-cpu: all
 	$(BUILD)/tests/diff/diffcpu --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 
-# The decoder under libFuzzer with ASan/UBSan for FUZZ_SECONDS (default 120).
+# Every tests/fuzz target under libFuzzer with ASan/UBSan, FUZZ_SECONDS (default 30)
+# each; FUZZ_TARGETS="qcow2 boot" for some (scripts/fuzz.sh).
 fuzz:
 	scripts/fuzz.sh $(BUILD)/fuzz
