@@ -113,8 +113,93 @@ def qcow2():
                                               read(os.path.join(d, "base"))))
 
 
+class Ops:
+    """fuzz_virtio.c's input: device and queue size, features, then 8-byte ops."""
+
+    def __init__(self, dev, qshift=3, features=0xFFFFFFFFFFFFFFFF):
+        self.b = bytes([dev | qshift << 2]) + struct.pack("<Q", features)
+
+    def op(self, code, a=0, b=0, c=0, d=0, rest=b""):
+        self.b += struct.pack("<BBBBI", code, a, b, c, d) + rest
+        return self
+
+    def desc(self, q, i, off, length, flags):
+        return self.op(0, q, i, flags | (length >> 12) & 0x70, (length & 0xFFFF) << 16 | off)
+
+    def data(self, off, payload):
+        head, rest = payload[:4].ljust(4, b"\0"), payload[4:]
+        return self.op(3, len(rest), off & 0xFF, off >> 8, struct.unpack("<I", head)[0], rest)
+
+    def publish(self, q, head):
+        return self.op(1, q, head)
+
+    def kick(self, q):
+        return self.op(2, q)
+
+
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+
+def virtio():
+    # virtio-blk: read sector 1, write sector 2, flush, get id, discard, bad type
+    o = Ops(0, qshift=5)
+    for n, (typ, sector, wr) in enumerate([(0, 1, True), (1, 2, False), (4, 0, True),
+                                           (8, 0, True), (11, 0, False), (99, 0, True)]):
+        base = n * 0x1000
+        o.data(base, struct.pack("<IIQ", typ, 0, sector))
+        if typ == 11:
+            o.data(base + 0x100, struct.pack("<QII", 4, 8, 0))
+        o.desc(0, 3 * n, base, 16, NEXT)
+        o.desc(0, 3 * n + 1, base + 0x100, 512 if typ != 11 else 16, NEXT | (WRITE if wr else 0))
+        o.desc(0, 3 * n + 2, base + 0x800, 1, WRITE)
+        o.publish(0, 3 * n).kick(0)
+    write("virtio", "blk-requests", o.b)
+    # the same read through an indirect table
+    o = Ops(0)
+    o.data(0, struct.pack("<IIQ", 0, 0, 3))
+    table = struct.pack("<QIHH", 0x100000, 16, NEXT, 1) + struct.pack("<QIHH", 0x100200, 512, NEXT | WRITE, 2) + \
+        struct.pack("<QIHH", 0x100600, 1, WRITE, 0)
+    o.data(0x1000, table)
+    o.desc(0, 0, 0x1000, 48, INDIRECT).publish(0, 0).kick(0)
+    write("virtio", "blk-indirect", o.b)
+    # virtio-net: two receive buffers, a frame sent (comes back through the loopback)
+    o = Ops(1)
+    o.desc(0, 0, 0x4000, 2048, WRITE).desc(0, 1, 0x5000, 2048, WRITE)
+    o.publish(0, 0).publish(0, 1).kick(0)
+    hdr = struct.pack("<BBHHHHH", 1, 0, 0, 0, 14, 16, 1)  # NEEDS_CSUM at 14+16
+    frame = b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56" + b"\x08\x00" + bytes(range(64))
+    o.data(0, hdr + frame)
+    o.desc(1, 0, 0, 12, NEXT).desc(1, 1, 12, len(frame), 0).publish(1, 0).kick(1)
+    o.op(4, 0, 16, 0xab)
+    write("virtio", "net-loopback", o.b)
+    # virtio-console: DEVICE_READY, control receive buffers, PORT_READY, port output
+    o = Ops(2)
+    for i in range(4):
+        o.desc(2, i, 0x2000 + i * 0x100, 0x100, WRITE).publish(2, i)
+    o.kick(2)
+    o.data(0, struct.pack("<IHH", 0, 0, 1))
+    o.desc(3, 0, 0, 8, 0).publish(3, 0).kick(3)
+    o.data(0x10, struct.pack("<IHH", 0, 3, 1))
+    o.desc(3, 1, 0x10, 8, 0).publish(3, 1).kick(3)
+    o.data(0x20, struct.pack("<IHH", 1, 3, 1))
+    o.desc(3, 2, 0x20, 8, 0).publish(3, 2).kick(3)
+    o.data(0x30, struct.pack("<IHH", 1, 6, 1))
+    o.desc(3, 3, 0x30, 8, 0).publish(3, 3).kick(3)
+    o.data(0x40, b"hello port 0\n")
+    o.desc(1, 0, 0x40, 13, 0).publish(1, 0).kick(1)
+    o.desc(5, 0, 0x40, 13, 0).publish(5, 0).kick(5)
+    o.op(5, 1, 0, 2).op(5, 1, 4, 2)
+    write("virtio", "console-handshake", o.b)
+    # virtio-rng: one 64-byte buffer, then a chain of two
+    o = Ops(3)
+    o.desc(0, 0, 0, 64, WRITE).publish(0, 0).kick(0)
+    o.desc(0, 1, 0x100, 16, WRITE | NEXT).desc(0, 2, 0x200, 16, WRITE).publish(0, 1).kick(0)
+    o.op(6, 0, 0, 0, 0).desc(0, 0, 0, 8, WRITE).publish(0, 0).kick(0)
+    write("virtio", "rng", o.b)
+
+
 def main():
-    targets = sys.argv[1:] or ["boot", "qcow2"]
+    targets = sys.argv[1:] or ["boot", "qcow2", "virtio"]
     for t in targets:
         globals()[t]()
 
