@@ -198,8 +198,73 @@ def virtio():
     write("virtio", "rng", o.b)
 
 
+def board():
+    def op(code, a=0, b=0, c=0, off=0, val=0):
+        return struct.pack("<BBBBII", code, a, b, c, off, val)
+
+    def pio_w(port, size, val):
+        return op(1, 0, 0, {1: 0, 2: 1, 4: 2}[size], port, val)
+
+    def pio_r(port, size=1):
+        return op(0, 0, 0, {1: 0, 2: 1, 4: 2}[size], port)
+
+    def mmio_w(target, off, size, val):
+        return op(3, target, 0, {1: 0, 2: 1, 4: 2, 8: 3}[size], off, val)
+
+    def mmio_r(target, off, size=4):
+        return op(2, target, 0, {1: 0, 2: 1, 4: 2, 8: 3}[size], off)
+
+    # legacy devices: PIC ICW1-4 and masks, PIT channel 0 rate generator, RTC
+    # registers, i8042 self-test and command byte, UART init and output, ACPI
+    # PM timer and SCI enable, IOAPIC redirection entry, LAPIC enable and timer
+    b = b"".join([
+        pio_w(0x20, 1, 0x11), pio_w(0x21, 1, 0x20), pio_w(0x21, 1, 4), pio_w(0x21, 1, 1),
+        pio_w(0xa0, 1, 0x11), pio_w(0xa1, 1, 0x28), pio_w(0xa1, 1, 2), pio_w(0xa1, 1, 1),
+        pio_w(0x21, 1, 0xf8), pio_w(0x4d0, 1, 0x20),
+        pio_w(0x43, 1, 0x34), pio_w(0x40, 1, 0x9c), pio_w(0x40, 1, 0x2e), pio_w(0x61, 1, 3),
+        pio_w(0x70, 1, 0x0b), pio_w(0x71, 1, 0x42), pio_w(0x70, 1, 0x0a), pio_r(0x71),
+        pio_w(0x70, 1, 0x0c), pio_r(0x71), pio_w(0x70, 1, 0x00), pio_r(0x71),
+        pio_w(0x64, 1, 0xaa), pio_r(0x60), pio_w(0x64, 1, 0x60), pio_w(0x60, 1, 0x47),
+        pio_w(0x60, 1, 0xff), pio_r(0x64), pio_r(0x60), pio_w(0x64, 1, 0xd4), pio_w(0x60, 1, 0xf4),
+        pio_w(0x3fb, 1, 0x83), pio_w(0x3f8, 1, 1), pio_w(0x3fb, 1, 3), pio_w(0x3f9, 1, 0x0f),
+        pio_w(0x3fa, 1, 0xc7), pio_w(0x3f8, 1, ord("x")), pio_r(0x3fa), pio_r(0x3fd),
+        op(8, 3) + b"abc",
+        pio_r(0x608, 4), pio_w(0x602, 2, 0x121), pio_w(0x604, 2, 1), pio_r(0x600, 2),
+        mmio_w(0, 0, 4, 0x10), mmio_w(0, 0x10, 4, 0x31), mmio_w(0, 0, 4, 0x11),
+        mmio_w(0, 0x10, 4, 0), mmio_w(0, 0, 4, 0x01), mmio_r(0, 0x10),
+        mmio_w(1, 0xf0, 4, 0x1ff), mmio_w(1, 0x320, 4, 0x20030), mmio_w(1, 0x3e0, 4, 0xb),
+        mmio_w(1, 0x380, 4, 1000), mmio_r(1, 0x390), op(5, 0, 0, 0, 50000000),
+        mmio_w(1, 0xb0, 4, 0), mmio_w(1, 0x300, 4, 0x4030), mmio_r(1, 0x20),
+    ])
+    write("board", "legacy", b)
+    # PCI: every slot's IDs through 0xCF8/0xCFC and ECAM, BAR sizing, the host bridge
+    b = b""
+    for slot in range(6):
+        b += op(6, 1, 0, 2, 0x80000000 | slot << 11)
+        b += op(2, 2, 0, 2, slot << 15 | 8)
+    b += op(6, 0, 0, 2, 0x80000000 | 1 << 11 | 0x10, 0xffffffff)
+    b += op(6, 1, 0, 2, 0x80000000 | 1 << 11 | 0x10)
+    b += op(6, 0, 0, 1, 0x80000000 | 1 << 11 | 0x04, 0x0007)
+    b += op(6, 1, 2, 0, 0x80000000 | 1 << 11 | 0x34)
+    b += op(11, 1, 0, 8 | 2, 0x40) + op(11, 0, 0, 8 | 1, 0x04, 0)
+    b += op(10, 2, 3, 0, 0x0800 - 2)
+    write("board", "pci-config", b)
+    # virtio-pci: each device set up through its registers (MSI-X for two of
+    # them), a receive buffer for virtio-rng and a kick, device config reads,
+    # the ISR, the MSI-X table
+    b = op(7, 0, 3, 0, 0xffffffff, 0) + op(7, 1, 3 | 8, 0, 0xffffffff, 0)
+    b += op(7, 2, 3, 0, 0xffffffff, 0) + op(7, 3, 2 | 8, 0, 0, 0)
+    # virtio-rng's queue 0 (QBASE(3, 0) = 0xd0000): a 64-byte writable buffer, published
+    desc = struct.pack("<QIHH", 0x100000, 64, 2, 0)
+    b += op(4, 12, 0, 0, 0xd0000, struct.unpack_from("<I", desc)[0]) + desc[4:]
+    b += op(4, 2, 0, 0, 0xd1000, 1 << 16) + struct.pack("<H", 0)
+    write("board", "virtio-setup", b + op(9, 3, 0) + op(2, 9, 0, 0, 0x1000, 0) +
+          op(2, 9, 0, 2, 0x2000) + op(2, 4, 0, 2, 0x2000) + op(2, 10, 0, 2, 0) +
+          op(3, 10, 0, 2, 12, 1) + op(2, 10, 0, 2, 0x800))
+
+
 def main():
-    targets = sys.argv[1:] or ["boot", "qcow2", "virtio"]
+    targets = sys.argv[1:] or ["boot", "qcow2", "virtio", "board"]
     for t in targets:
         globals()[t]()
 
