@@ -400,6 +400,7 @@ static void virtio_setup(struct board *b, unsigned k, u64 features, unsigned qsh
  *   9   virtio-pci device a % 4 is notified of queue b (its notify register)
  *  10   unaligned or odd-sized accesses: MMIO read of 8 bytes across regions
  *  11   PCI config through pci_host_cfg_read/write at bus b, devfn c, reg off
+ *       (size 1 << (c % 3))
  * Returns how many bytes of the input after the op it used.
  */
 static size_t run_op(struct board *b, const u8 *op, const u8 *rest, size_t rest_len)
@@ -462,6 +463,8 @@ static size_t run_op(struct board *b, const u8 *op, const u8 *rest, size_t rest_
 		as_read(b->vm->mmio, mmio_addr(b, op[1], off) - (op[2] & 7), 8, &v);
 		break;
 	default:
+		/* the config-space API takes 1, 2 or 4 bytes; ECAM splits 8-byte accesses */
+		size = 1u << (op[3] % 3);
 		if (op[1] & 1)
 			pci_host_cfg_read(b->pci, op[2], op[3], off & 0xfff, size);
 		else
