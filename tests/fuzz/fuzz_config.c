@@ -2,9 +2,12 @@
 /*
  * libFuzzer target for what a user or an API client hands hover as text:
  * the VM definition parser (mgmt/config_json.c, `hover run --config` and
- * hoverd's POST /vms) and the API's request parsing (mgmt/api.c: the body,
- * the path split). The input is a request, "METHOD PATH\n" then the body;
- * without a newline it is all body.
+ * hoverd's POST /vms), the API's request parsing (mgmt/api.c: the body,
+ * the path split) and the option values a definition carries to `hover run`
+ * (--net: host/net.c, --console-port: virtio/console.c, --memory/--cpus:
+ * mgmt/parse.c). The input is a request, "METHOD PATH\n" then the body;
+ * without a newline it is all body. Each line of the body is also tried as
+ * each option value.
  *
  * Checked beyond "no crash, no sanitizer report, no leak": a definition
  * that parses dumps to JSON that parses again to the same dump, so what
@@ -19,10 +22,32 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host/net.h"
 #include "mgmt/api.h"
 #include "mgmt/config_json.h"
+#include "mgmt/parse.h"
+#include "virtio/console.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One option value as `hover run` parses it, as each option that takes text. */
+static void parse_option_value(const char *v)
+{
+	struct virtio_console_port_config port;
+	struct net_config net;
+	char err[512];
+	unsigned n;
+	u64 size;
+
+	if (net_parse(v, &net, err, sizeof(err)) == 0 && net.nfwd > NET_MAX_HOSTFWD)
+		abort();
+	if (virtio_console_parse_port(v, &port, err, sizeof(err)) == 0 &&
+	    (!memchr(port.name, 0, sizeof(port.name)) || !memchr(port.path, 0, sizeof(port.path))))
+		abort();
+	(void)!parse_size(v, &size);
+	if (parse_uint(v, 1, 64, &n) == 0 && (n < 1 || n > 64))
+		abort();
+}
 
 /* Parse a definition; check the dump round trip. 0 if it parsed. */
 static int parse_def(json_t *body)
@@ -33,6 +58,8 @@ static int parse_def(json_t *body)
 
 	if (config_json_parse(body, &def, err, sizeof(err)))
 		return -1;
+	for (size_t i = 0; i < def.nnet; i++)
+		parse_option_value(def.net[i]);
 	dump = config_json_dump(&def);
 	if (!dump || config_json_parse(dump, &again, err, sizeof(err)))
 		abort();
@@ -99,6 +126,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		body = nl + 1;
 		body_len = size - (size_t)(body - text);
+	}
+	for (const char *line = body, *end; line < body + body_len; line = end + 1) {
+		char v[256];
+		size_t n;
+
+		end = memchr(line, '\n', (size_t)(body + body_len - line));
+		if (!end)
+			end = body + body_len;
+		n = (size_t)(end - line) < sizeof(v) - 1 ? (size_t)(end - line) : sizeof(v) - 1;
+		memcpy(v, line, n);
+		v[n] = '\0';
+		parse_option_value(v);
 	}
 	if (api_parse_body(body, body_len, &json, err, sizeof(err)))
 		return 0;
