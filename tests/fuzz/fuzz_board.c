@@ -47,19 +47,19 @@
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 
-#define RAM_SIZE (4 * MiB)
-#define BUF 0x100000ULL
-#define QBASE(dev, q) (0x10000ULL + (u64)(dev) * 0x40000ULL + (u64)(q) * 0x4000ULL)
-#define IOAPIC_BASE 0xFEC00000ULL
-#define LAPIC_BASE 0xFEE00000ULL
-#define ECAM_BASE 0xB0000000ULL
+#define RAM_SIZE      (4 * MiB)
+#define BUF	      0x100000ULL
+#define QBASE(dev, q) (0x10000ULL + (u64)(dev)*0x40000ULL + (u64)(q)*0x4000ULL)
+#define IOAPIC_BASE   0xFEC00000ULL
+#define LAPIC_BASE    0xFEE00000ULL
+#define ECAM_BASE     0xB0000000ULL
 #define PCI_MMIO_BASE 0xC0000000ULL
 #define PCI_MMIO_SIZE 0x10000000ULL
-#define PCI_IO_BASE 0x1000
-#define PCI_IO_SIZE 0x1000
-#define ISA_IRQS 16
-#define NVIRTIO 4
-#define OP_LEN 12
+#define PCI_IO_BASE   0x1000
+#define PCI_IO_SIZE   0x1000
+#define ISA_IRQS      16
+#define NVIRTIO	      4
+#define OP_LEN	      12
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,7 +69,7 @@ struct board {
 	int disk_fd;
 	char disk_path[64];
 	struct net_backend lo; /* a backend that drops what the guest sends */
-	u64 now;               /* the fake clock, ns */
+	u64 now;	       /* the fake clock, ns */
 	/* per input */
 	struct irq_line isa[ISA_IRQS], pci_intx[4];
 	struct pic8259 *pic;
@@ -94,9 +94,18 @@ struct board {
  */
 static struct board *cur;
 
-static u64 now_void(void) { return cur->now; }
-static u64 now_opaque(void *opaque) { return ((struct board *)opaque)->now; }
-static s64 realtime(void *opaque) { return 1700000000LL * 1000000000LL + (s64)now_opaque(opaque); }
+static u64 now_void(void)
+{
+	return cur->now;
+}
+static u64 now_opaque(void *opaque)
+{
+	return ((struct board *)opaque)->now;
+}
+static s64 realtime(void *opaque)
+{
+	return 1700000000LL * 1000000000LL + (s64)now_opaque(opaque);
+}
 
 /* ---- wiring, as machine/pc.c does it ---- */
 
@@ -123,7 +132,10 @@ static void ioapic_deliver(void *opaque, u8 dest, bool logical, u8 mode, u8 vect
 		lapic_deliver(b->lapic, mode, vector, level);
 }
 
-static void lapic_notify(void *opaque) { (void)opaque; }
+static void lapic_notify(void *opaque)
+{
+	(void)opaque;
+}
 
 static void lapic_eoi(void *opaque, u8 vector)
 {
@@ -160,9 +172,18 @@ static void pci_msi(void *opaque, u64 addr, u32 data)
 		       data & (1u << 15));
 }
 
-static void uart_tx(void *opaque, const u8 *buf, size_t len) { (void)opaque, (void)buf, (void)len; }
-static void uart_rx_ready(void *opaque) { (void)opaque; }
-static void power(void *opaque) { (void)opaque; }
+static void uart_tx(void *opaque, const u8 *buf, size_t len)
+{
+	(void)opaque, (void)buf, (void)len;
+}
+static void uart_rx_ready(void *opaque)
+{
+	(void)opaque;
+}
+static void power(void *opaque)
+{
+	(void)opaque;
+}
 
 static int lo_send(struct net_backend *be, const struct iovec *iov, unsigned iovcnt)
 {
@@ -170,7 +191,10 @@ static int lo_send(struct net_backend *be, const struct iovec *iov, unsigned iov
 	return 0;
 }
 
-static void lo_destroy(struct net_backend *be) { (void)be; }
+static void lo_destroy(struct net_backend *be)
+{
+	(void)be;
+}
 
 static const struct net_backend_ops lo_ops = { .send = lo_send, .destroy = lo_destroy };
 
@@ -205,36 +229,59 @@ static int build_legacy(struct board *b)
 
 	for (unsigned i = 0; i < ISA_IRQS; i++)
 		irq_line_init(&b->isa[i], isa_irq_set, b, i);
-	if (pic8259_create(&b->pic, &(struct pic8259_config){ .intr = { .set = pic_intr, .opaque = b } }) ||
+	if (pic8259_create(&b->pic,
+			   &(struct pic8259_config){ .intr = { .set = pic_intr, .opaque = b } }) ||
 	    pic8259_attach(b->pic, vm->pio) ||
-	    ioapic_create(&b->ioapic, &(struct ioapic_config){ .id = 1, .opaque = b,
-								.deliver = ioapic_deliver }) ||
+	    ioapic_create(
+		&b->ioapic,
+		&(struct ioapic_config){ .id = 1, .opaque = b, .deliver = ioapic_deliver }) ||
 	    as_register(vm->mmio, IOAPIC_BASE, 0x1000, &ioapic_mmio_ops, b->ioapic) ||
-	    lapic_create(&b->lapic, &(struct lapic_config){
-		    .apic_id = 0, .bsp = true, .timers = vm->timers, .opaque = b,
-		    .notify = lapic_notify, .eoi_broadcast = lapic_eoi, .send_ipi = lapic_ipi,
-		    .pic_ack = lapic_pic_ack, .now = now_void }) ||
+	    lapic_create(&b->lapic, &(struct lapic_config){ .apic_id = 0,
+							    .bsp = true,
+							    .timers = vm->timers,
+							    .opaque = b,
+							    .notify = lapic_notify,
+							    .eoi_broadcast = lapic_eoi,
+							    .send_ipi = lapic_ipi,
+							    .pic_ack = lapic_pic_ack,
+							    .now = now_void }) ||
 	    /* per-vCPU in the engines; one vCPU here, so its page sits in the bus */
 	    as_register(vm->mmio, LAPIC_BASE, 0x1000, &lapic_mmio_ops, b->lapic))
 		return -1;
 	lapic_setup_virtual_wire(b->lapic);
-	if (pit8254_create(&b->pit, &(struct pit8254_config){
-		    .irq0 = b->isa[0], .timers = vm->timers, .now_ns = now_opaque, .clock_opaque = b }) ||
+	if (pit8254_create(&b->pit, &(struct pit8254_config){ .irq0 = b->isa[0],
+							      .timers = vm->timers,
+							      .now_ns = now_opaque,
+							      .clock_opaque = b }) ||
 	    pit8254_attach(b->pit, vm->pio) ||
-	    rtc_cmos_create(&b->rtc, &(struct rtc_cmos_config){
-		    .irq = b->isa[8], .timers = vm->timers, .ram_below_4g = RAM_SIZE,
-		    .now_ns = now_opaque, .realtime_ns = realtime, .clock_opaque = b }) ||
+	    rtc_cmos_create(&b->rtc, &(struct rtc_cmos_config){ .irq = b->isa[8],
+								.timers = vm->timers,
+								.ram_below_4g = RAM_SIZE,
+								.now_ns = now_opaque,
+								.realtime_ns = realtime,
+								.clock_opaque = b }) ||
 	    rtc_cmos_attach(b->rtc, vm->pio) ||
-	    i8042_create(&b->kbc, &(struct i8042_config){ .irq1 = b->isa[1], .irq12 = b->isa[12],
-							   .reset = power, .opaque = b }) ||
+	    i8042_create(&b->kbc, &(struct i8042_config){ .irq1 = b->isa[1],
+							  .irq12 = b->isa[12],
+							  .reset = power,
+							  .opaque = b }) ||
 	    i8042_attach(b->kbc, vm->pio) ||
-	    uart16550_create(&b->uart, &(struct uart16550_config){
-		    .irq = b->isa[4], .timers = vm->timers, .tx = uart_tx, .rx_ready = uart_rx_ready,
-		    .opaque = b, .now_ns = now_opaque, .clock_opaque = b }) ||
+	    uart16550_create(&b->uart, &(struct uart16550_config){ .irq = b->isa[4],
+								   .timers = vm->timers,
+								   .tx = uart_tx,
+								   .rx_ready = uart_rx_ready,
+								   .opaque = b,
+								   .now_ns = now_opaque,
+								   .clock_opaque = b }) ||
 	    uart16550_attach(b->uart, vm->pio, 0x3f8) ||
-	    acpi_pm_create(&b->pm, &(struct acpi_pm_config){
-		    .sci = b->isa[9], .timers = vm->timers, .opaque = b, .poweroff = power,
-		    .reset = power, .now = now_void }, vm->pio))
+	    acpi_pm_create(&b->pm,
+			   &(struct acpi_pm_config){ .sci = b->isa[9],
+						     .timers = vm->timers,
+						     .opaque = b,
+						     .poweroff = power,
+						     .reset = power,
+						     .now = now_void },
+			   vm->pio))
 		return -1;
 	return 0;
 }
@@ -243,7 +290,9 @@ static int build_pci(struct board *b)
 {
 	static const u8 mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 	static const struct virtio_console_port_config port = {
-		.name = "org.hover.fuzz", .kind = VIRTIO_CONSOLE_FILE, .path = "/dev/null",
+		.name = "org.hover.fuzz",
+		.kind = VIRTIO_CONSOLE_FILE,
+		.path = "/dev/null",
 	};
 	struct virtio_dev *vdev[NVIRTIO];
 	struct block *disk;
@@ -251,12 +300,18 @@ static int build_pci(struct board *b)
 
 	for (unsigned i = 0; i < 4; i++)
 		irq_line_init(&b->pci_intx[i], pci_gsi, b, PCI_HOST_GSI_BASE + i);
-	if (pci_host_create(&b->pci, &(struct pci_host_config){
-		    .pio = b->vm->pio, .mmio = b->vm->mmio, .ecam_base = ECAM_BASE,
-		    .mmio_base = PCI_MMIO_BASE, .mmio_size = PCI_MMIO_SIZE,
-		    .io_base = PCI_IO_BASE, .io_size = PCI_IO_SIZE,
-		    .intx = { b->pci_intx[0], b->pci_intx[1], b->pci_intx[2], b->pci_intx[3] },
-		    .msi = pci_msi, .opaque = b }))
+	if (pci_host_create(&b->pci,
+			    &(struct pci_host_config){ .pio = b->vm->pio,
+						       .mmio = b->vm->mmio,
+						       .ecam_base = ECAM_BASE,
+						       .mmio_base = PCI_MMIO_BASE,
+						       .mmio_size = PCI_MMIO_SIZE,
+						       .io_base = PCI_IO_BASE,
+						       .io_size = PCI_IO_SIZE,
+						       .intx = { b->pci_intx[0], b->pci_intx[1],
+								 b->pci_intx[2], b->pci_intx[3] },
+						       .msi = pci_msi,
+						       .opaque = b }))
 		return -1;
 	if (block_open(&disk, b->disk_path, BLOCK_FMT_RAW, false, err, sizeof(err)))
 		return -1;
@@ -316,19 +371,17 @@ static void destroy_board(struct board *b)
 	as_destroy(b->vm->mmio);
 	as_destroy(b->vm->pio);
 	b->vm->mmio = b->vm->pio = NULL;
-	memset(&b->isa, 0, offsetof(struct board, vpci) + sizeof(b->vpci) - offsetof(struct board, isa));
+	memset(&b->isa, 0,
+	       offsetof(struct board, vpci) + sizeof(b->vpci) - offsetof(struct board, isa));
 }
 
 /* Where MMIO op target a points: 0 IOAPIC, 1 LAPIC, 2 ECAM, then each virtio-pci BAR. */
 static u64 mmio_addr(struct board *b, u8 a, u32 off)
 {
 	switch (a % (3 + 2 * NVIRTIO)) {
-	case 0:
-		return IOAPIC_BASE + (off & 0xfff);
-	case 1:
-		return LAPIC_BASE + (off & 0xfff);
-	case 2:
-		return ECAM_BASE + (off & 0xfffff);
+	case 0: return IOAPIC_BASE + (off & 0xfff);
+	case 1: return LAPIC_BASE + (off & 0xfff);
+	case 2: return ECAM_BASE + (off & 0xfffff);
 	default: {
 		unsigned k = (a % (3 + 2 * NVIRTIO)) - 3;
 		struct pci_dev *d = virtio_pci_dev(b->vpci[k / 2]);
@@ -411,18 +464,10 @@ static size_t run_op(struct board *b, const u8 *op, const u8 *rest, size_t rest_
 	u64 v;
 
 	switch (op[0] % 12) {
-	case 0:
-		as_read(b->vm->pio, off & 0xffff, size, &v);
-		break;
-	case 1:
-		as_write(b->vm->pio, off & 0xffff, size, val | (u64)val << 32);
-		break;
-	case 2:
-		as_read(b->vm->mmio, mmio_addr(b, op[1], off), size, &v);
-		break;
-	case 3:
-		as_write(b->vm->mmio, mmio_addr(b, op[1], off), size, val | (u64)val << 32);
-		break;
+	case 0: as_read(b->vm->pio, off & 0xffff, size, &v); break;
+	case 1: as_write(b->vm->pio, off & 0xffff, size, val | (u64)val << 32); break;
+	case 2: as_read(b->vm->mmio, mmio_addr(b, op[1], off), size, &v); break;
+	case 3: as_write(b->vm->mmio, mmio_addr(b, op[1], off), size, val | (u64)val << 32); break;
 	case 4: {
 		size_t n = op[1] < rest_len ? op[1] : rest_len;
 		u64 at = off & (2 * MiB - 1); /* the queues and the buffers */
@@ -442,9 +487,7 @@ static size_t run_op(struct board *b, const u8 *op, const u8 *rest, size_t rest_
 		else
 			as_write(b->vm->pio, 0xcfc + (op[2] & 3), size, val);
 		break;
-	case 7:
-		virtio_setup(b, op[1] % NVIRTIO, off | (u64)val << 32, op[2] % 8, op[2] & 8);
-		break;
+	case 7: virtio_setup(b, op[1] % NVIRTIO, off | (u64)val << 32, op[2] % 8, op[2] & 8); break;
 	case 8: {
 		size_t n = op[1] < rest_len ? op[1] : rest_len;
 
@@ -455,13 +498,13 @@ static size_t run_op(struct board *b, const u8 *op, const u8 *rest, size_t rest_
 	case 9: {
 		struct pci_dev *d = virtio_pci_dev(b->vpci[op[1] % NVIRTIO]);
 
-		as_write(b->vm->mmio, d->bar[0].addr + VIRTIO_PCI_NOTIFY_OFF +
-			 (u64)op[2] * VIRTIO_PCI_NOTIFY_MULT, 2, op[2]);
+		as_write(b->vm->mmio,
+			 d->bar[0].addr + VIRTIO_PCI_NOTIFY_OFF +
+			     (u64)op[2] * VIRTIO_PCI_NOTIFY_MULT,
+			 2, op[2]);
 		break;
 	}
-	case 10:
-		as_read(b->vm->mmio, mmio_addr(b, op[1], off) - (op[2] & 7), 8, &v);
-		break;
+	case 10: as_read(b->vm->mmio, mmio_addr(b, op[1], off) - (op[2] & 7), 8, &v); break;
 	default:
 		/* the config-space API takes 1, 2 or 4 bytes; ECAM splits 8-byte accesses */
 		size = 1u << (op[3] % 3);

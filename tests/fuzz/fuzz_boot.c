@@ -106,7 +106,8 @@ static void bzimage_paths(struct boot_fuzz *env, const uint8_t *data, size_t siz
 		abort();
 	elf_stream_init(&env->es, &env->ram, BOOT_KERNEL_MIN);
 	if (bzimage_decompress_to(&bz, "fuzz", elf_stream_sink, &env->es, &n, err, sizeof(err)) ==
-	    0 && elf_stream_finish(&env->es, n, &info) == 0 &&
+		0 &&
+	    elf_stream_finish(&env->es, n, &info) == 0 &&
 	    (info.start < BOOT_KERNEL_MIN || info.end > FUZZ_RAM))
 		abort();
 }
@@ -142,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	bzimage_paths(env, copy, size);
-	if (elf_load(&env->ram, copy, size, BOOT_KERNEL_MIN, "fuzz", &info, err, sizeof(err)) == 0 &&
+	if (elf_load(&env->ram, copy, size, BOOT_KERNEL_MIN, "fuzz", &info, err, sizeof(err)) ==
+		0 &&
 	    (info.start < BOOT_KERNEL_MIN || info.end > FUZZ_RAM))
 		abort();
 	stream_elf(env, copy, size);

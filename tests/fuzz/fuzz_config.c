@@ -109,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (nl) {
 		char line[600], buf[512], *seg[4];
-		size_t n = (size_t)(nl - text) < sizeof(line) - 1 ? (size_t)(nl - text) : sizeof(line) - 1;
+		size_t n =
+		    (size_t)(nl - text) < sizeof(line) - 1 ? (size_t)(nl - text) : sizeof(line) - 1;
 		char *sp;
 
 		memcpy(line, text, n);

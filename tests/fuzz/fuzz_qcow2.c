@@ -30,9 +30,9 @@
 #include "host/block.h"
 #include "include/hover/log.h"
 
-#define NREQ 8
+#define NREQ	8
 #define HDR_LEN (4 + 4 * NREQ)
-#define MAX_IO (128 * 1024)
+#define MAX_IO	(128 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -118,19 +118,13 @@ static void do_request(struct qcow2_fuzz *env, struct block *b, const u8 *req)
 		n = 2;
 	}
 	switch (req[0] & 3) {
-	case 0:
-		(void)!block_preadv(b, iov, n, off);
-		break;
+	case 0: (void)!block_preadv(b, iov, n, off); break;
 	case 1:
 		memset(env->buf, req[3], len);
 		(void)!block_pwritev(b, iov, n, off);
 		break;
-	case 2:
-		(void)!block_discard(b, off, len);
-		break;
-	default:
-		(void)!block_flush(b);
-		break;
+	case 2: (void)!block_discard(b, off, len); break;
+	default: (void)!block_flush(b); break;
 	}
 }
 

@@ -36,12 +36,12 @@
 #include "virtio/net.h"
 #include "virtio/rng.h"
 
-#define RAM_SIZE (4 * MiB)
-#define QBASE(q) (0x10000ULL + (u64)(q) * 0x4000ULL) /* desc, avail +0x1000, used +0x2000 */
-#define BUF 0x100000ULL
-#define BUF_SIZE 0x10000ULL
+#define RAM_SIZE  (4 * MiB)
+#define QBASE(q)  (0x10000ULL + (u64)(q)*0x4000ULL) /* desc, avail +0x1000, used +0x2000 */
+#define BUF	  0x100000ULL
+#define BUF_SIZE  0x10000ULL
 #define DISK_SIZE (64 * KiB)
-#define MAX_LOOP 8 /* frames the loopback backend holds for the guest */
+#define MAX_LOOP  8 /* frames the loopback backend holds for the guest */
 
 enum { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG };
 
@@ -109,8 +109,14 @@ static void lo_deliver(struct virtio_fuzz *f)
 
 /* ---- transport stand-in ---- */
 
-static void notify_queue(struct virtio_dev *d, unsigned q) { (void)d, (void)q; }
-static void notify_config(struct virtio_dev *d) { (void)d; }
+static void notify_queue(struct virtio_dev *d, unsigned q)
+{
+	(void)d, (void)q;
+}
+static void notify_config(struct virtio_dev *d)
+{
+	(void)d;
+}
 static const struct virtio_transport_ops tops = { notify_queue, notify_config };
 
 static struct virtio_fuzz *fuzz_env(void)
@@ -143,7 +149,9 @@ static int create_dev(struct virtio_fuzz *f)
 {
 	static const u8 mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 	static const struct virtio_console_port_config port = {
-		.name = "org.hover.fuzz", .kind = VIRTIO_CONSOLE_FILE, .path = "/dev/null",
+		.name = "org.hover.fuzz",
+		.kind = VIRTIO_CONSOLE_FILE,
+		.path = "/dev/null",
 	};
 	struct block *disk;
 	char err[256];
@@ -182,18 +190,12 @@ static int create_dev(struct virtio_fuzz *f)
 static void destroy_dev(struct virtio_fuzz *f)
 {
 	switch (f->kind) {
-	case DEV_BLK:
-		virtio_blk_destroy(f->blk);
-		break;
+	case DEV_BLK: virtio_blk_destroy(f->blk); break;
 	case DEV_NET:
 		virtio_net_destroy(f->net); /* frees the frames still queued for the guest */
 		break;
-	case DEV_CONSOLE:
-		virtio_console_destroy(f->con);
-		break;
-	default:
-		virtio_rng_destroy(f->rng);
-		break;
+	case DEV_CONSOLE: virtio_console_destroy(f->con); break;
+	default: virtio_rng_destroy(f->rng); break;
 	}
 }
 
@@ -220,9 +222,15 @@ static void start(struct virtio_fuzz *f, u64 features)
 	virtio_set_status(d, st | VIRTIO_STATUS_DRIVER_OK);
 }
 
-static u8 *g(struct virtio_fuzz *f, u64 gpa, u64 len) { return ram_ptr(&f->vm->ram, gpa, len); }
+static u8 *g(struct virtio_fuzz *f, u64 gpa, u64 len)
+{
+	return ram_ptr(&f->vm->ram, gpa, len);
+}
 
-static u32 le32(const u8 *p) { return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24; }
+static u32 le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
 
 /* Kick queue q as the transport would; wait for virtio-blk's I/O thread. */
 static void kick(struct virtio_fuzz *f, unsigned q)
@@ -282,9 +290,7 @@ static size_t run_op(struct virtio_fuzz *f, const u8 *op, const u8 *rest, size_t
 		f->avail_idx[q] = idx;
 		break;
 	}
-	case 2:
-		kick(f, q);
-		break;
+	case 2: kick(f, q); break;
 	case 3: {
 		size_t n = op[1] < rest_len ? op[1] : rest_len;
 		u64 at = BUF + (op[2] | (u64)op[3] << 8);
