@@ -4,7 +4,8 @@
 # ASan/UBSan (a meson build dir of its own, -Dfuzzing=libfuzzer), then fuzz
 # each for FUZZ_SECONDS (default 30) starting from its committed seed corpus
 # (tests/fuzz/corpus/NAME) plus what earlier runs found ($OUT/corpus/NAME).
-# FUZZ_TARGETS="qcow2 boot" picks targets. Prints, per target, executions,
+# FUZZ_TARGETS="qcow2 boot" picks targets; tests/fuzz/NAME.dict, if there, is
+# the target's libFuzzer dictionary. Prints, per target, executions,
 # coverage (libFuzzer's cov: and ft:), corpus size and crashes; any crash,
 # sanitizer report or leak fails, its reproducer left in $OUT/crashes/NAME/.
 # A reproducer goes into tests/fuzz/corpus/NAME once fixed, so the ASan tier
@@ -47,11 +48,13 @@ for t in $TARGETS; do
 		[ "$n" -gt "$maxlen" ] && maxlen=$n
 	done
 	[ "$t" = decode ] && maxlen=15
+	dict=""
+	[ -f "$ROOT/tests/fuzz/$t.dict" ] && dict="-dict=$ROOT/tests/fuzz/$t.dict"
 	echo "fuzz_$t: ${SECS}s"
 	touch "$OUT/crashes/$t.stamp"
 	rc=0
 	"$OUT/tests/fuzz/fuzz_$t" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=3072 \
-		-max_len="$maxlen" -print_final_stats=1 -artifact_prefix="$OUT/crashes/$t/" \
+		-max_len="$maxlen" $dict -print_final_stats=1 -artifact_prefix="$OUT/crashes/$t/" \
 		"$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n1)
