@@ -8,10 +8,13 @@
          KiB), written with qemu-io (data, zeroes, compressed), v2 and v3,
          with and without a backing file named "base"; each framed as
          fuzz_qcow2.c reads its input
-  board, virtio: a few hand-written op sequences (see those targets)
+  virtio: a driver's requests to virtio-blk, -net, -console and -rng, as
+         fuzz_virtio.c's ops
+  board: the legacy devices programmed as firmware and Linux do, PCI config
+         space, virtio-pci set up and kicked, as fuzz_board.c's ops
 
 usage: make-corpus.py [TARGET...]   (writes tests/fuzz/corpus/TARGET/)
-The other targets' seeds are small hand-written files, committed as they are.
+The config and decode seeds are small hand-written files, committed as they are.
 """
 import os
 import struct
