@@ -12,8 +12,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-build-asan}
 start=$(date +%s)
 if [ ! -f "$OUT/build.ninja" ]; then
-	meson setup "$OUT" "$ROOT" -Db_sanitize=address,undefined -Db_lundef=false \
-		-Dfuzzing=replay >"$OUT.setup.log" 2>&1 || { cat "$OUT.setup.log"; echo "asan: 0 passed, 1 failed"; exit 1; }
+	log=$(mktemp)
+	if ! meson setup "$OUT" "$ROOT" -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dfuzzing=replay >"$log" 2>&1; then
+		cat "$log"; rm -f "$log"
+		echo "asan: 0 passed, 1 failed"
+		exit 1
+	fi
+	rm -f "$log"
 fi
 # The executables of the unit and fuzz suites, relative to the build dir.
 targets=$(meson introspect "$OUT" --tests | /usr/bin/python3 -c '
