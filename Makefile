@@ -4,11 +4,12 @@
 # fresh Debian 12 machine lacks.
 
 BUILD ?= build
+ASAN_BUILD ?= build-asan
 GUEST ?= $(BUILD)/guest
 MEMORY ?= 512M
 PREFIX ?= /usr/local
 
-.PHONY: install all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
+.PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
 	check-kvm bench-kvm bench-net bench-disk
 
 all: $(BUILD)/build.ninja
@@ -35,7 +36,13 @@ integration: all guest
 	HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q tests/integration
 
 test: all guest
-	scripts/run-tests.sh $(BUILD) $(GUEST)
+	scripts/run-tests.sh $(BUILD) $(GUEST) $(ASAN_BUILD)
+
+# The ASan/UBSan tier alone (also part of `make test`): unit tests and a replay
+# of every fuzz corpus, built with -fsanitize=address,undefined in $(ASAN_BUILD).
+test-asan:
+	@scripts/setup-deps.sh
+	scripts/test-asan.sh $(ASAN_BUILD)
 
 # `make bench`: boot time, the CPU-bound guest programs, disk and network throughput.
 bench: bench-boot bench-cpu bench-disk bench-net
@@ -72,7 +79,7 @@ install: all
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --quiet
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
 
 # The long differential CPU run: 10,000,000 cases of hover's CPU against
 # Unicorn (tests/diff; about 11 minutes with 2 jobs on a 2-core machine).
@@ -80,6 +87,7 @@ clean:
 check-cpu: all
 	$(BUILD)/tests/diff/diffcpu --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 
-# The decoder under libFuzzer with ASan/UBSan for FUZZ_SECONDS (default 120).
+# Every tests/fuzz target under libFuzzer with ASan/UBSan, FUZZ_SECONDS (default 30)
+# each; FUZZ_TARGETS="qcow2 boot" for some (scripts/fuzz.sh).
 fuzz:
 	scripts/fuzz.sh $(BUILD)/fuzz

@@ -511,8 +511,10 @@ int qcow2_refcount_init(struct block *b, u64 rt_offset, u32 rt_clusters, u32 ref
 
 	*err = 0;
 	if (refcount_order < 3 || refcount_order > 6) {
-		snprintf(err, errlen, "%s: qcow2 refcount width %u bits is not supported for writing "
-			 "(use readonly=on, or convert with qemu-img)", b->path, 1u << refcount_order);
+		/* The order, not 1 << order: the field is the file's, any u32 (a shift past 31). */
+		snprintf(err, errlen, "%s: qcow2 refcount_order %u is not supported for writing "
+			 "(hover writes 8- to 64-bit refcounts; use readonly=on, or convert with "
+			 "qemu-img)", b->path, refcount_order);
 		return -ENOTSUP;
 	}
 	if (!rt_clusters || bytes > 64 * MiB || (rt_offset & (q->cluster_size - 1)) ||

@@ -204,12 +204,14 @@ static void *xz_alloc(void *opaque, size_t nmemb, size_t size)
 
 static void xz_free(void *opaque, void *ptr)
 {
-	u8 *p = (u8 *)ptr - XZ_ALLOC_HDR;
 	size_t total;
+	u8 *p;
 
 	(void)opaque;
+	/* liblzma frees NULL too; stepping back from NULL is already undefined */
 	if (!ptr)
 		return;
+	p = (u8 *)ptr - XZ_ALLOC_HDR;
 	memcpy(&total, p, sizeof(total));
 	if (total)
 		munmap(p, total);

@@ -131,6 +131,27 @@ int api_split_path(const char *path, char *buf, size_t buflen, char **seg, int m
 	return n;
 }
 
+int api_parse_body(const char *buf, size_t len, json_t **body, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	size_t i;
+
+	*body = NULL;
+	/* not strchr(), which finds a NUL byte too: a body of NULs is malformed, not blank */
+	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
+	     i++)
+		;
+	if (i == len)
+		return 0;
+	*body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*body) {
+		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", jerr.line,
+			 jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream_ctx *sc = cls;
@@ -242,18 +263,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			.server = s,
 			.fd = -1,
 		};
-		json_error_t jerr;
-		size_t i;
+		char why[256];
 
-		for (i = 0; i < cs->len && strchr(" \t\r\n", cs->buf[i]); i++)
-			;
-		if (i < cs->len) {
-			req.body = json_loadb(cs->buf, cs->len, JSON_REJECT_DUPLICATES, &jerr);
-			if (!req.body) {
-				api_error(&rep, 400, "malformed JSON at line %d, column %d: %s",
-					  jerr.line, jerr.column, jerr.text);
-				goto reply;
-			}
+		if (api_parse_body(cs->buf, cs->len, &req.body, why, sizeof(why))) {
+			api_error(&rep, 400, "%s", why);
+			goto reply;
 		}
 		ci = s->lib.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (ci)

@@ -80,6 +80,14 @@ const char *api_query(const struct api_request *req, const char *key);
  */
 int api_split_path(const char *path, char *buf, size_t buflen, char **seg, int max);
 
+/*
+ * A request body as the handlers get it: NULL for an empty or all-blank body,
+ * else the JSON value (duplicate keys refused). -EINVAL with the parser's
+ * line, column and reason in err. Apart from the server so tests/fuzz can
+ * drive it without a socket.
+ */
+int api_parse_body(const char *buf, size_t len, json_t **body, char *err, size_t errlen) HOVER_WUR;
+
 /* The OpenAPI document, embedded at build time from mgmt/openapi.yaml. */
 extern const char api_openapi_yaml[];
 extern const size_t api_openapi_yaml_len;

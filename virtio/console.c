@@ -160,7 +160,8 @@ static void ctrl_send(struct virtio_console *c, unsigned id, u16 event, u16 valu
 	put32(m->buf, id);
 	put16(m->buf + 4, event);
 	put16(m->buf + 6, value);
-	memcpy(m->buf + CTRL_HDR, name, nlen);
+	if (nlen) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(m->buf + CTRL_HDR, name, nlen);
 	m->len = CTRL_HDR + nlen;
 	ctrl_flush(c);
 }

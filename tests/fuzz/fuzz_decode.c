@@ -32,6 +32,9 @@ static bool capstone_deviation(const struct x86_insn *in)
 	if (in->map == X86_MAP_1B && (in->opcode == 0xe8 || in->opcode == 0xe9 ||
 				      in->opcode == 0xc4 || in->opcode == 0xc5))
 		return true;
+	/* 8F with ModRM.reg != 0: AMD's XOP to Capstone, group 1A's reserved /1-/7 (#UD) to the SDM */
+	if (in->map == X86_MAP_1B && in->opcode == 0x8f && in->has_modrm && (in->reg & 7))
+		return true;
 	/* LOCK'd invalid forms, i64 opcodes and empty slots raise #UD whatever their length */
 	return in->op == x86_op_ud || (in->prefix & X86_PFX_LOCK);
 }
