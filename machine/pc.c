@@ -484,6 +484,8 @@ static int load_kernel(struct pc *pc, char *err, size_t errlen)
 	struct vcpu_regs regs;
 	int ret;
 
+	if (pc->cfg.restore) /* the guest's memory and registers come from the snapshot */
+		return 0;
 	ret = e820_build_pc(&map, &vm->ram);
 	if (ret == 0)
 		ret = e820_add(&map, PC_ACPI_BASE, PC_ACPI_SIZE, E820_ACPI);

@@ -45,6 +45,8 @@ struct pc_config {
 	const char *kernel;
 	const char *initrd;  /* NULL: none */
 	const char *cmdline; /* NULL: empty */
+	/* RAM and vCPUs come from a snapshot (pc_snapshot_restore): the kernel is not loaded. */
+	bool restore;
 	bool debug;
 	int console_in_fd;   /* -1: no console input */
 	int console_out_fd;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "machine/pc.h"
+#include "machine/pc_snapshot.h"
 #include "mgmt/api.h"
 #include "mgmt/api_vm.h"
 #include "mgmt/cmd.h"
@@ -98,9 +99,35 @@ static json_t *metrics_object(struct api_vm *a)
 			 "api", "requests", (json_int_t)api_server_requests(a->srv));
 }
 
-static void vm_action(struct api_vm *a, const char *action, struct api_reply *rep)
+/*
+ * POST /vm/snapshot {"file": PATH, "stop": false}: the whole VM to PATH
+ * (machine/pc_snapshot.c). PATH is relative to the VM's working directory;
+ * the file is made 0600, whole or not at all.
+ */
+static void vm_snapshot(struct api_vm *a, const json_t *body, struct api_reply *rep)
 {
-	if (strcmp(action, "pause") == 0) {
+	json_t *file = json_object_get(body, "file"), *stop = json_object_get(body, "stop");
+	struct pc_snapshot_stats st;
+	char err[1024];
+
+	if (!json_is_string(file) || !json_string_length(file) || (stop && !json_is_boolean(stop)))
+		return api_error(rep, 400, "snapshot needs {\"file\": PATH[, \"stop\": true|false]}");
+	if (pc_snapshot_save(a->pc, json_string_value(file), a->info.machine_args,
+			     a->info.nmachine_args, json_is_true(stop), &st, err, sizeof(err)))
+		return api_error(rep, 500, "%s", err);
+	api_json(rep, 200, json_pack("{s:s,s:s,s:b,s:f,s:f,s:I,s:I}", "action", "snapshot",
+				     "file", json_string_value(file), "stopped", json_is_true(stop),
+				     "pause_ms", st.pause_ns / 1e6, "total_ms", st.total_ns / 1e6,
+				     "ram_bytes", (json_int_t)st.ram_bytes,
+				     "file_bytes", (json_int_t)st.file_bytes));
+}
+
+static void vm_action(struct api_vm *a, const char *action, const json_t *body,
+		      struct api_reply *rep)
+{
+	if (strcmp(action, "snapshot") == 0) {
+		return vm_snapshot(a, body, rep);
+	} else if (strcmp(action, "pause") == 0) {
 		if (pc_paused(a->pc))
 			return api_error(rep, 409, "vm %s is already paused", a->info.name);
 		pc_pause(a->pc);
@@ -125,8 +152,8 @@ static void vm_action(struct api_vm *a, const char *action, struct api_reply *re
 		pc_request_off(a->pc, "powered off through the API");
 		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
 	} else {
-		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off)",
-				 action);
+		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off, "
+				 "snapshot)", action);
 	}
 	api_json(rep, 200, vm_object(a));
 }
@@ -174,7 +201,7 @@ static void handle(void *opaque, const struct api_request *req, struct api_reply
 	}
 	if (!post)
 		return api_error(rep, 405, "%s %s: actions take POST", req->method, req->path);
-	vm_action(a, seg[i], rep);
+	vm_action(a, seg[i], req->body, rep);
 }
 
 static void on_api_fd(void *opaque, int fd, u32 events)

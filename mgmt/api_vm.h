@@ -23,6 +23,9 @@ struct api_vm_info {
 	json_t *config; /* the definition (config_json_dump); borrowed */
 	const char *api_socket;
 	const char *console_socket; /* NULL: none */
+	/* The options that built the machine, kept in snapshots (hover run --restore). */
+	const char *const *machine_args;
+	unsigned nmachine_args;
 };
 
 int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err,

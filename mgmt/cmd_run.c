@@ -18,6 +18,7 @@
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
 #include "machine/pc.h"
+#include "machine/pc_snapshot.h"
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
 #include "mgmt/parse.h"
@@ -34,8 +35,10 @@ struct run_opts {
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
-	/* What --disk and --net said, for the API's view of the VM (GET /vm). */
+	/* What --disk, --net and --console-port said, for GET /vm and for snapshots. */
 	char *disk_arg[PC_MAX_DISKS], *net_arg[PC_MAX_NICS];
+	char *cport_arg[VIRTIO_CONSOLE_MAX_PORTS];
+	const char *restore; /* --restore FILE */
 	/* --- network, console ports, rng --- */
 	struct net_config net[PC_MAX_NICS]; /* --net, in order */
 	unsigned nnets;
@@ -79,6 +82,8 @@ void cmd_run_help(FILE *f)
 		"                     a virtio-console port the guest sees as /dev/vportNpM named\n"
 		"                     NAME, connected to a unix socket hover listens on, or\n"
 		"                     appended to a file (repeatable, up to 8)\n"
+		"  --restore FILE     continue the VM saved in FILE (hover snapshot, or POST\n"
+		"                     /vm/snapshot): its machine options come from the file\n"
 		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
 		"                     host's getrandom)\n"
 		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
@@ -138,7 +143,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
-	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG };
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -154,6 +159,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "net", required_argument, NULL, O_NET },
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
+		{ "restore", required_argument, NULL, O_RESTORE },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
@@ -244,12 +250,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
+		case O_RESTORE: o->restore = optarg; break;
 		case O_CONSOLE_PORT: {
 			char err[256];
 
 			if (o->ncports == VIRTIO_CONSOLE_MAX_PORTS)
 				return usage_error("--console-port %s: too many ports", optarg,
 						   "at most 8");
+			o->cport_arg[o->ncports] = optarg;
 			if (virtio_console_parse_port(optarg, &o->cport[o->ncports++], err,
 						      sizeof(err))) {
 				fprintf(stderr, "hover: --console-port %s: %s\n", optarg, err);
@@ -272,7 +280,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
-	if (!o->kernel)
+	if (!o->kernel && !o->restore)
 		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
 	/*
 	 * No --cmdline at all: a kernel without console= prints nothing and one
@@ -336,19 +344,124 @@ static void format_regs(const struct vm *vm, char *buf, size_t len)
 		 (unsigned long long)r->cr4, (unsigned long long)r->efer);
 }
 
+/*
+ * The options that shape the machine, as `hover run` options, for a
+ * snapshot: a restore parses them again and builds the same board. Paths
+ * are made absolute (a restore may run elsewhere). The strings are the
+ * returned array's; free with free_machine_args().
+ */
+#define MACHINE_ARGS_MAX (16 + 2 * (PC_MAX_DISKS + PC_MAX_NICS + VIRTIO_CONSOLE_MAX_PORTS))
+
+static char *abs_arg(const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	char *path = comma ? strndup(arg, comma - arg) : strdup(arg), real[4096], *out = NULL;
+
+	if (path && realpath(path, real) && asprintf(&out, "%s%s", real, comma ? comma : "") < 0)
+		out = NULL;
+	free(path);
+	return out ? out : strdup(arg);
+}
+
+static unsigned machine_args(const struct run_opts *o, char **a)
+{
+	unsigned n = 0;
+
+#define ARG(opt, val) (a[n++] = strdup(opt), a[n++] = (val))
+	if (o->kernel)
+		ARG("--kernel", abs_arg(o->kernel));
+	if (o->initrd)
+		ARG("--initrd", abs_arg(o->initrd));
+	ARG("--cmdline", strdup(o->cmdline ? o->cmdline : ""));
+	a[n++] = strdup("--memory");
+	if (asprintf(&a[n++], "%lluK", (unsigned long long)(o->memory / 1024)) < 0)
+		a[n - 1] = NULL;
+	a[n++] = strdup("--cpus");
+	if (asprintf(&a[n++], "%u", o->cpus) < 0)
+		a[n - 1] = NULL;
+	for (unsigned i = 0; i < o->ndisks; i++)
+		ARG("--disk", abs_arg(o->disk_arg[i]));
+	for (unsigned i = 0; i < o->nnets; i++)
+		ARG("--net", strdup(o->net_arg[i]));
+	for (unsigned i = 0; i < o->ncports; i++)
+		ARG("--console-port", strdup(o->cport_arg[i]));
+	if (o->no_rng)
+		a[n++] = strdup("--no-rng");
+#undef ARG
+	return n;
+}
+
+static void free_machine_args(char **a, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(a[i]);
+}
+
+/*
+ * --restore FILE: the snapshot's machine options go first, the command
+ * line's after them (engine, name, sockets... and anything that would make
+ * another machine, which the restore then refuses by name).
+ */
+static int restore_argv(int argc, char **argv, struct pc_snapshot **snap, int *argc2,
+			char ***argv2)
+{
+	const char *file = NULL, *const *sargs;
+	char msg[1024];
+	unsigned n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--restore") && i + 1 < argc)
+			file = argv[i + 1];
+		else if (!strncmp(argv[i], "--restore=", 10))
+			file = argv[i] + 10;
+	}
+	*snap = NULL;
+	*argc2 = argc;
+	*argv2 = argv;
+	if (!file)
+		return 0;
+	if (pc_snapshot_open(snap, file, msg, sizeof(msg))) {
+		fprintf(stderr, "hover: --restore %s\n", msg);
+		return EXIT_USAGE;
+	}
+	n = pc_snapshot_args(*snap, &sargs);
+	*argv2 = calloc(argc + n + 1, sizeof(char *));
+	if (!*argv2)
+		return EXIT_HOST_ERROR;
+	(*argv2)[0] = argv[0];
+	for (unsigned i = 0; i < n; i++)
+		(*argv2)[1 + i] = (char *)sargs[i];
+	for (int i = 1; i < argc; i++)
+		(*argv2)[n + i] = argv[i];
+	*argc2 = argc + (int)n;
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	struct run_state rs;
 	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
-	char msg[512];
+	char msg[1024];
 	char regs[512];
-	int ret;
+	char *margs[MACHINE_ARGS_MAX];
+	unsigned nmargs;
+	struct pc_snapshot *snap;
+	char **argv2;
+	int argc2, ret;
 
-	ret = parse_opts(argc, argv, &o);
+	ret = restore_argv(argc, argv, &snap, &argc2, &argv2);
 	if (ret)
+		return ret;
+	ret = parse_opts(argc2, argv2, &o);
+	if (ret) {
+		pc_snapshot_close(snap);
 		return ret < 0 ? 0 : ret;
+	}
+	nmargs = machine_args(&o, margs);
+	o.mgmt.machine_args = (const char *const *)margs;
+	o.mgmt.nmachine_args = nmargs;
 	log_set_level(o.quiet ? LOG_ERROR : o.debug ? LOG_DEBUG : LOG_INFO);
 
 	ret = accel_select(o.accel, &accel, msg, sizeof(msg));
@@ -418,6 +531,7 @@ int cmd_run(int argc, char **argv)
 			.no_rng = o.no_rng,
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
+			.restore = snap != NULL,
 		};
 		struct pc *pc;
 		enum vm_stop why;
@@ -426,6 +540,18 @@ int cmd_run(int argc, char **argv)
 		memset(&rs, 0, sizeof(rs));
 		rs.mgmt = &o.mgmt;
 		ret = pc_create(&pc, &cfg, msg, sizeof(msg));
+		if (ret == 0 && snap) {
+			/* Once: a reboot of the restored guest boots its kernel afresh. */
+			ret = pc_snapshot_restore(pc, snap, msg, sizeof(msg));
+			pc_snapshot_close(snap);
+			snap = NULL;
+			if (ret) {
+				pc_destroy(pc);
+				ret = ret == -ENOMEM ? -ENOMEM : -EINVAL;
+			} else {
+				log_info("restored from the snapshot; the guest continues");
+			}
+		}
 		if (ret == 0 && run_mgmt_attach(&o.mgmt, pc)) {
 			pc_destroy(pc);
 			snprintf(msg, sizeof(msg), "cannot serve the API or console socket");
@@ -478,6 +604,9 @@ int cmd_run(int argc, char **argv)
 		pc_destroy(pc);
 		run_mgmt_close(&o.mgmt);
 		term_restore();
+		free_machine_args(margs, nmargs);
+		if (argv2 != argv)
+			free(argv2);
 		return ret;
 	}
 }

@@ -54,6 +54,7 @@ int run_mgmt_open(struct run_mgmt *m, const struct vm_def *eff, char *err, size_
 			.name = m->name, .accel = eff->accel, .memory = eff->memory,
 			.cpus = eff->cpus, .config = m->config, .api_socket = m->api_sock,
 			.console_socket = m->console_sock,
+			.machine_args = m->machine_args, .nmachine_args = m->nmachine_args,
 		};
 
 		ret = api_vm_create(&m->api, &info, err, errlen);

@@ -18,6 +18,9 @@ struct run_mgmt {
 	struct vm_def def; /* from --config */
 	bool have_def;
 	const char *name, *api_sock, *console_sock;
+	/* The options that built the machine (cmd_run.c), for snapshots through the API. */
+	const char *const *machine_args;
+	unsigned nmachine_args;
 	struct api_vm *api;
 	struct console_sock *csock;
 	json_t *config;
