@@ -14,6 +14,7 @@
 
 #include "host/console_stdio.h"
 #include "host/net.h"
+#include "host/sandbox.h"
 #include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
@@ -30,6 +31,7 @@ struct run_opts {
 	u64 memory;
 	unsigned cpus;
 	bool no_reboot, debug, quiet;
+	bool no_sandbox; /* --no-sandbox: no seccomp filters (debugging) */
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
@@ -59,6 +61,9 @@ void cmd_run_help(FILE *f)
 		"  --no-reboot        exit with status 0 when the guest reboots\n"
 		"  --debug            log unimplemented instructions and unclaimed I/O\n"
 		"  --quiet            print only errors\n"
+		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
+		"                     may make only the system calls it needs, see README\n"
+		"                     \"Security\"; a refused call stops the VM, naming it)\n"
 		"  --disk F[,format=raw|qcow2][,readonly=on]\n"
 		"                     a virtio-blk disk from image F (repeatable; the format\n"
 		"                     is probed if not given)\n"
@@ -128,7 +133,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
-	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG };
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_NO_SANDBOX };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -144,6 +149,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "net", required_argument, NULL, O_NET },
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
+		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
@@ -244,6 +250,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_NO_RNG: o->no_rng = true; break;
+		case O_NO_SANDBOX: o->no_sandbox = true; break;
 		/* --- end network, console ports, rng --- */
 		case O_CONFIG: break; /* loaded above */
 		case O_NAME: o->mgmt.name = optarg; break;
@@ -276,6 +283,39 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	return 0;
+}
+
+/* vm_thread_enter_fn: each thread of the machine puts its own filter on. */
+static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
+{
+	static const enum sandbox_thread kinds[] = {
+		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
+		[VM_THREAD_IO] = SANDBOX_IO,
+	};
+
+	return sandbox_enter(kinds[kind], index, opaque);
+}
+
+/*
+ * Confine the main thread (it keeps what building the machine again on a
+ * reboot takes) and have every thread the machine starts confine itself.
+ * Optional libraries are loaded by then: libmicrohttpd by run_mgmt_open,
+ * libslirp by pc_create in this thread, before the loop's filter goes on.
+ */
+static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
+{
+	int ret;
+
+	*sc = (struct sandbox_config){ .kvm = !strcmp(o->accel, "kvm") };
+	for (unsigned i = 0; i < o->nnets; i++)
+		sc->slirp |= o->net[i].type == NET_USER;
+	ret = sandbox_init();
+	if (ret == 0)
+		ret = sandbox_enter(SANDBOX_MAIN, 0, sc);
+	if (ret)
+		fprintf(stderr, "hover: cannot set up the sandbox (seccomp): %s (--no-sandbox runs "
+			"without it)\n", strerror(-ret));
+	return ret;
 }
 
 struct run_state {
@@ -320,6 +360,7 @@ int cmd_run(int argc, char **argv)
 	struct run_state rs;
 	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
+	struct sandbox_config sandbox;
 	char msg[512];
 	char regs[512];
 	int ret;
@@ -360,6 +401,12 @@ int cmd_run(int argc, char **argv)
 	}
 	/* --- end mgmt --- */
 
+	o.accel = accel->name;
+	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
+		run_mgmt_close(&o.mgmt);
+		return EXIT_HOST_ERROR;
+	}
+
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);
 	atexit(term_restore);
@@ -385,6 +432,8 @@ int cmd_run(int argc, char **argv)
 			.no_rng = o.no_rng,
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
+			.thread_enter = o.no_sandbox ? NULL : thread_enter,
+			.thread_opaque = &sandbox,
 		};
 		struct pc *pc;
 		enum vm_stop why;
