@@ -15,7 +15,8 @@
  *   interest); getrandom (virtio-rng); getpid gettid tgkill rt_sigprocmask
  *   rt_sigreturn sched_yield restart_syscall exit exit_group.
  * The loop adds epoll_wait epoll_pwait accept4 getsockopt setsockopt
- *   getsockname getpeername (accepting console and API clients).
+ *   getsockname getpeername (accepting console and API clients) and
+ *   getrusage (the API's metrics).
  * A vcpu adds, on kvm, rt_sigaction (the kick signal's handler, installed on
  *   the first run); on emu, memfd_create and executable mmap/mprotect (the
  *   translator maps its code buffer on first use, two views of one memfd).
@@ -106,6 +107,7 @@ static const struct sandbox_rule common_rules[] = {
 };
 
 static const struct sandbox_rule loop_rules[] = {
+	ANY(SYS_getrusage),
 	ANY(SYS_epoll_wait),
 	ANY(SYS_epoll_pwait),
 	ANY(SYS_accept4),

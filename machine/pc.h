@@ -55,6 +55,9 @@ struct pc_config {
 	/* Run first in each thread the machine starts (vm.h: vm_thread_enter). May be NULL. */
 	vm_thread_enter_fn *thread_enter;
 	void *thread_opaque;
+	/* hover run --confine-dir: NULL-terminated; every file opened for the guest (disk
+	 * images, their backing files) must lie in one (path_confined). NULL or empty: any. */
+	const char *const *confine_dirs;
 };
 
 /* Build the machine and load the kernel. On failure: -errno and one sentence in err. */

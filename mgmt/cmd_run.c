@@ -15,6 +15,7 @@
 #include "host/console_stdio.h"
 #include "host/net.h"
 #include "host/sandbox.h"
+#include "include/hover/path_confined.h"
 #include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
@@ -25,6 +26,7 @@
 #include "mgmt/run_mgmt.h"
 
 #define MIN_MEMORY (16 * MiB)
+#define RUN_MAX_CONFINE 16
 
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *accel;
@@ -32,6 +34,8 @@ struct run_opts {
 	unsigned cpus;
 	bool no_reboot, debug, quiet;
 	bool no_sandbox; /* --no-sandbox: no seccomp filters (debugging) */
+	const char *confine[RUN_MAX_CONFINE + 1]; /* --confine-dir, NULL-terminated */
+	unsigned nconfine;
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
@@ -61,6 +65,9 @@ void cmd_run_help(FILE *f)
 		"  --no-reboot        exit with status 0 when the guest reboots\n"
 		"  --debug            log unimplemented instructions and unclaimed I/O\n"
 		"  --quiet            print only errors\n"
+		"  --confine-dir DIR  every file the VM opens (kernel, initrd, disks and their\n"
+		"                     backing files) must lie in DIR once links are resolved\n"
+		"                     (repeatable; hoverd passes its --allow-dir directories)\n"
 		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
 		"                     may make only the system calls it needs, see README\n"
 		"                     \"Security\"; a refused call stops the VM, naming it)\n"
@@ -129,11 +136,42 @@ static int parse_disk(const char *arg, struct pc_disk *d)
 	return 0;
 }
 
+static int confine_error(const char *opt, const char *path, const struct run_opts *o)
+{
+	fprintf(stderr, "hover: %s %s: outside the directories this VM may use (", opt, path);
+	for (unsigned i = 0; i < o->nconfine; i++)
+		fprintf(stderr, "%s--confine-dir %s", i ? ", " : "", o->confine[i]);
+	fprintf(stderr, "); move the file there\n");
+	return EXIT_USAGE;
+}
+
+/*
+ * --kernel and --initrd: inside the --confine-dir directories, and regular
+ * files (a FIFO or a device would block or never end). 0, or EXIT_USAGE after
+ * saying why.
+ */
+static int check_file(const char *opt, const char *path, const struct run_opts *o)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* the loader says what is wrong, as for any file it cannot read */
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "hover: %s %s: not a regular file (give the file itself, not a "
+			"pipe, device or directory)\n", opt, path);
+		return EXIT_USAGE;
+	}
+	if (!path_confined(path, o->confine))
+		return confine_error(opt, path, o);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
-	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_NO_SANDBOX };
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_NO_SANDBOX,
+	       O_CONFINE_DIR };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -150,6 +188,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
+		{ "confine-dir", required_argument, NULL, O_CONFINE_DIR },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
@@ -251,6 +290,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 		case O_NO_RNG: o->no_rng = true; break;
 		case O_NO_SANDBOX: o->no_sandbox = true; break;
+		case O_CONFINE_DIR:
+			if (o->nconfine == RUN_MAX_CONFINE)
+				return usage_error("--confine-dir %s: too many directories", optarg,
+						   "at most 16");
+			o->confine[o->nconfine++] = optarg;
+			break;
 		/* --- end network, console ports, rng --- */
 		case O_CONFIG: break; /* loaded above */
 		case O_NAME: o->mgmt.name = optarg; break;
@@ -267,6 +312,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
 	if (!o->kernel)
 		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
+	if (check_file("--kernel", o->kernel, o) || (o->initrd && check_file("--initrd", o->initrd, o)))
+		return EXIT_USAGE;
+	for (unsigned i = 0; i < o->ndisks; i++)
+		if (!path_confined(o->disk[i].path, o->confine))
+			return confine_error("--disk", o->disk[i].path, o);
 	if (o->memory < MIN_MEMORY || (o->memory & 0xfff))
 		return usage_error("--memory: %s", "needs at least 16M, in whole 4K pages",
 				   "try 512M");
@@ -434,6 +484,7 @@ int cmd_run(int argc, char **argv)
 			.tap_opaque = &rs,
 			.thread_enter = o.no_sandbox ? NULL : thread_enter,
 			.thread_opaque = &sandbox,
+			.confine_dirs = o.confine,
 		};
 		struct pc *pc;
 		enum vm_stop why;

@@ -69,8 +69,13 @@ struct hvm {
 	struct ring *ring;
 };
 
+#define HOVERD_MAX_ALLOW 16
+
 struct hoverd {
 	pthread_mutex_t lock;
+	/* --allow-dir, resolved; NULL-terminated (hoverd_paths.c) */
+	char *allow_dir[HOVERD_MAX_ALLOW + 1];
+	unsigned nallow;
 	struct hvm *vms;
 	u64 next_id;
 	char state_dir[PATH_MAX], run_dir[PATH_MAX], sock_path[PATH_MAX], hover_bin[PATH_MAX];
@@ -112,6 +117,17 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm);
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms);
 json_t *hvm_object(struct hvm *vm);
+
+/* ---- path rules (hoverd_paths.c) ---- */
+/* Add a directory clients' files may come from (resolved now). 0 or -errno, err says why. */
+int hoverd_allow_dir_add(struct hoverd *d, const char *dir, char *err, size_t errlen) HOVER_WUR;
+/* One file a client named ("kernel", "initrd", "disk"): 0 if it resolves inside an
+ * allowed directory; else -errno and err names the file and the rule that refused it. */
+int hoverd_path_check(const struct hoverd *d, const char *what, const char *path, char *err,
+		      size_t errlen) HOVER_WUR;
+/* Every file of a definition. */
+int hoverd_def_paths_check(const struct hoverd *d, const struct vm_def *def, char *err,
+			   size_t errlen) HOVER_WUR;
 
 /* ---- API (hoverd_api.c) ---- */
 struct api_request;

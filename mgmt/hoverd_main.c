@@ -53,7 +53,10 @@ static void usage(FILE *f)
 		   "                    else $XDG_RUNTIME_DIR/hover/hoverd.sock)\n"
 		   "  --state-dir DIR   definitions and logs (root: /var/lib/hover,\n"
 		   "                    else ~/.local/share/hover)\n"
-		   "  --hover PATH      the hover binary that runs VMs (default: beside hoverd)\n");
+		   "  --hover PATH      the hover binary that runs VMs (default: beside hoverd)\n"
+		   "  --allow-dir DIR   clients' kernels, initrds and disk images must lie in DIR\n"
+		   "                    (repeatable; symbolic links are resolved first; default:\n"
+		   "                    STATE_DIR/images)\n");
 }
 
 /* At a stop deadline: power off through the VM's API; if it does not answer, SIGKILL. */
@@ -114,6 +117,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "hover", required_argument, NULL, 'b' },
+		{ "allow-dir", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -131,6 +135,12 @@ int main(int argc, char **argv)
 		case 's': snprintf(d.sock_path, sizeof(d.sock_path), "%s", optarg); break;
 		case 'd': snprintf(d.state_dir, sizeof(d.state_dir), "%s", optarg); break;
 		case 'b': snprintf(d.hover_bin, sizeof(d.hover_bin), "%s", optarg); break;
+		case 'a':
+			if (hoverd_allow_dir_add(&d, optarg, err, sizeof(err))) {
+				fprintf(stderr, "hoverd: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -160,6 +170,13 @@ int main(int argc, char **argv)
 	if (store_init(&d, err, sizeof(err))) {
 		fprintf(stderr, "hoverd: %s\n", err);
 		return 1;
+	}
+	if (!d.nallow) {
+		hoverd_pathf(tmp, sizeof(tmp), "%s/images", d.state_dir);
+		if (hoverd_allow_dir_add(&d, tmp, err, sizeof(err))) {
+			fprintf(stderr, "hoverd: %s\n", err);
+			return 1;
+		}
 	}
 	/* A VM socket path must fit in sun_path (108 bytes). */
 	if (strlen(d.run_dir) + sizeof("/vms/") + 64 + sizeof(".console") > HOVERD_SOCK_MAX) {

@@ -46,11 +46,11 @@ static int mkdir_p(const char *path)
 
 int store_init(struct hoverd *d, char *err, size_t errlen)
 {
-	static const char *const sub[] = { "vms", "logs", "run" };
+	static const char *const sub[] = { "vms", "logs", "run", "images" };
 	char p[PATH_MAX + 16];
 	int ret;
 
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		snprintf(p, sizeof(p), "%s/%s", d->state_dir, sub[i]);
 		ret = mkdir_p(p);
 		if (ret) {

@@ -246,8 +246,18 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 		log_start = st.st_size;
 	unlink(con);
 	{
-		char *argv[] = { bin, "run", "--config", def_path, "--name", vmname, "--api-sock", api,
-				 "--console-sock", con, NULL };
+		char *argv[12 + 2 * HOVERD_MAX_ALLOW] = { bin, "run", "--config", def_path, "--name",
+							  vmname, "--api-sock", api, "--console-sock",
+							  con };
+		unsigned argc = 10;
+
+		/* The VM process checks the files it opens (backing files too) against
+		 * the same directories (d->allow_dir is fixed after start-up). */
+		for (unsigned i = 0; i < d->nallow; i++) {
+			argv[argc++] = "--confine-dir";
+			argv[argc++] = d->allow_dir[i];
+		}
+		argv[argc] = NULL;
 
 		pid = fork();
 		if (pid == 0) {

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BOOT_TIMEOUT, BUILD, HOVER
+from conftest import BOOT_TIMEOUT, BUILD, GUEST, HOVER
 from unixhttp import api
 
 HOVERD = os.path.join(BUILD, "hoverd")
@@ -40,7 +40,9 @@ class Daemon:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([HOVERD, "--socket", self.sock, "--state-dir", self.state],
+        # The guest's files, and this test's own directory, are what hoverd serves.
+        self.proc = subprocess.Popen([HOVERD, "--socket", self.sock, "--state-dir", self.state,
+                                      "--allow-dir", GUEST, "--allow-dir", self.dir],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "hoverd.log"), "ab"))
         assert wait_for(lambda: self.proc.poll() is None and os.path.exists(self.sock) and
