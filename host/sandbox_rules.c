@@ -31,7 +31,8 @@
  *   processes), ptrace, mount, setuid and friends, bpf, kill of other
  *   processes, AF_UNIX/netlink/packet sockets, ioctls other than KVM's.
  *
- * The main thread (set-up, reboot) may also do what building the machine takes:
+ * The main thread (set-up, reboot) may do all the narrow threads may (their
+ * filters stack on top of the one they inherit from it) and also what building the machine takes:
  *   open/openat, memfd_create, any mmap/mprotect, any ioctl (KVM set-up,
  *   TUNSETIFF, the terminal), sockets of any family with bind/listen/connect,
  *   clone/clone3 (threads), set_robust_list rseq prctl seccomp (new threads
@@ -230,8 +231,17 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 	size_t n = 0;
 
 	if (kind == SANDBOX_MAIN) {
+		/* Filters stack: the threads the main thread starts inherit its filter
+		 * under their own, so it must allow everything theirs do. */
 		ADD(common_rules);
 		ADD(main_rules);
+		ADD(loop_rules);
+		ADD(vcpu_kvm_rules);
+		ADD(vcpu_emu_rules);
+		if (cfg->kvm)
+			ADD(kvm_rules);
+		if (cfg->slirp)
+			ADD(slirp_rules);
 		return n;
 	}
 	if (cfg->kvm)

@@ -150,6 +150,26 @@ static void test_rules_per_thread(void **state)
 	assert_false(allows(SANDBOX_LOOP, &emu, SYS_openat));
 }
 
+/* Filters stack: a narrow thread inherits the main thread's filter, so the main
+ * rules must allow every call a narrow thread's rules allow. */
+static void test_main_covers_every_thread(void **state)
+{
+	const struct sandbox_config cfgs[] = { { 0 }, { .kvm = true }, { .slirp = true },
+					       { .kvm = true, .slirp = true } };
+	struct sandbox_rule r[256];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++)
+		for (enum sandbox_thread k = SANDBOX_LOOP; k <= SANDBOX_IO; k++) {
+			size_t n = sandbox_rules(k, &cfgs[c], r, 256);
+
+			for (size_t i = 0; i < n; i++)
+				if (!allows(SANDBOX_MAIN, &cfgs[c], r[i].nr))
+					fail_msg("%s: syscall %d not in the main rules",
+						 sandbox_thread_name(k), r[i].nr);
+		}
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -195,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_refused_call_traps),
 		cmocka_unit_test(test_argument_checks),
 		cmocka_unit_test(test_rules_per_thread),
+		cmocka_unit_test(test_main_covers_every_thread),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_sigsys_line),
 	};
