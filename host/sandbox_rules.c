@@ -25,7 +25,7 @@
  *   KVM_IRQ_LINE, KVM_SIGNAL_MSI, register access); ioctl is otherwise refused.
  * With --net user (libslirp, which runs in the loop and, for guest transmits,
  *   in the vcpu threads): socket for AF_INET and AF_INET6 only, connect bind
- *   listen accept4 getsockopt setsockopt getsockname getpeername, and openat
+ *   listen accept accept4 getsockopt setsockopt getsockname getpeername, and openat
  *   read-only (libslirp re-reads /etc/resolv.conf for the DNS forwarder).
  * Never, in a narrow thread: open for writing, exec, clone (no new threads or
  *   processes), ptrace, mount, setuid and friends, bpf, kill of other
@@ -134,6 +134,7 @@ static const struct sandbox_rule slirp_rules[] = {
 	ANY(SYS_connect),
 	ANY(SYS_bind),
 	ANY(SYS_listen),
+	ANY(SYS_accept),
 	ANY(SYS_accept4),
 	ANY(SYS_getsockopt),
 	ANY(SYS_setsockopt),

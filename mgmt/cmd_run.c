@@ -23,6 +23,7 @@
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
 #include "mgmt/parse.h"
+#include "mgmt/run_jail.h"
 #include "mgmt/run_mgmt.h"
 
 #define MIN_MEMORY (16 * MiB)
@@ -36,6 +37,7 @@ struct run_opts {
 	bool no_sandbox; /* --no-sandbox: no seccomp filters (debugging) */
 	const char *confine[RUN_MAX_CONFINE + 1]; /* --confine-dir, NULL-terminated */
 	unsigned nconfine;
+	struct run_jail jail; /* --jail DIR --jail-uid N --jail-gid N (from hoverd) */
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
@@ -68,6 +70,9 @@ void cmd_run_help(FILE *f)
 		"  --confine-dir DIR  every file the VM opens (kernel, initrd, disks and their\n"
 		"                     backing files) must lie in DIR once links are resolved\n"
 		"                     (repeatable; hoverd passes its --allow-dir directories)\n"
+		"  --jail DIR --jail-uid N --jail-gid N\n"
+		"                     (hoverd, as root, passes these) run in a root of its own\n"
+		"                     mounted on DIR holding only the VM's files, as uid/gid N\n"
 		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
 		"                     may make only the system calls it needs, see README\n"
 		"                     \"Security\"; a refused call stops the VM, naming it)\n"
@@ -171,7 +176,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_NO_SANDBOX,
-	       O_CONFINE_DIR };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -189,6 +194,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 		{ "confine-dir", required_argument, NULL, O_CONFINE_DIR },
+		{ "jail", required_argument, NULL, O_JAIL },
+		{ "jail-uid", required_argument, NULL, O_JAIL_UID },
+		{ "jail-gid", required_argument, NULL, O_JAIL_GID },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
@@ -296,6 +304,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 						   "at most 16");
 			o->confine[o->nconfine++] = optarg;
 			break;
+		case O_JAIL: o->jail.root = optarg; break;
+		case O_JAIL_UID:
+		case O_JAIL_GID:
+			if (parse_uint(optarg, 1, 0x7fffffff, c == O_JAIL_UID ? &o->jail.uid : &o->jail.gid))
+				return usage_error("%s: not a uid or gid above 0", optarg, NULL);
+			break;
 		/* --- end network, console ports, rng --- */
 		case O_CONFIG: break; /* loaded above */
 		case O_NAME: o->mgmt.name = optarg; break;
@@ -310,6 +324,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
+	if (o->jail.root && (!o->jail.uid || !o->jail.gid))
+		return usage_error("%s", "--jail needs --jail-uid and --jail-gid", NULL);
 	if (!o->kernel)
 		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
 	if (check_file("--kernel", o->kernel, o) || (o->initrd && check_file("--initrd", o->initrd, o)))
@@ -452,6 +468,21 @@ int cmd_run(int argc, char **argv)
 	/* --- end mgmt --- */
 
 	o.accel = accel->name;
+	if (o.jail.root) {
+		bool slirp = false;
+
+		for (unsigned i = 0; i < o.nnets; i++)
+			slirp |= o.net[i].type == NET_USER;
+		ret = run_jail_enter(&o.jail, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
+				     sizeof(msg));
+		if (ret) {
+			fprintf(stderr, "hover: %s\n", msg);
+			run_mgmt_close(&o.mgmt);
+			return EXIT_HOST_ERROR;
+		}
+		o.confine[0] = NULL; /* the jail holds only allowed files, under other names */
+		log_info("jailed in %s as uid %u", o.jail.root, o.jail.uid);
+	}
 	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
 		run_mgmt_close(&o.mgmt);
 		return EXIT_HOST_ERROR;
