@@ -8,7 +8,7 @@
  *     the engines need (/dev/kvm, /dev/net/tun) where the host has them;
  *  3. pivot_root into it and detach the old root: the host's file system is
  *     gone from this process's view; remount the new root read-only;
- *  4. drop supplementary groups, then gid, then uid (setresuid: real, effective
+ *  4. drop supplementary groups (but /dev/kvm's), then gid, then uid (setresuid: real, effective
  *     and saved), and check the drop cannot be undone;
  *  5. limits: no core dumps (guest memory), at most 1024 open files, files no
  *     bigger than cfg->fsize_limit (the disks' size and the logs' cap).
@@ -134,9 +134,15 @@ static int enter_root(const struct jail_config *cfg, char *err, size_t errlen)
 static int drop(const struct jail_config *cfg, char *err, size_t errlen)
 {
 	char id[32];
+	struct stat kvm;
+	gid_t groups[1];
+	size_t ngroups = 0;
 
+	/* Only the group that may open /dev/kvm (the device is in the jail, if any). */
+	if (stat("/dev/kvm", &kvm) == 0 && kvm.st_gid != 0)
+		groups[ngroups++] = kvm.st_gid;
 	snprintf(id, sizeof(id), "%u", (unsigned)cfg->uid);
-	if (setgroups(0, NULL) < 0)
+	if (setgroups(ngroups, groups) < 0)
 		return fail(err, errlen, "cannot drop the supplementary groups for uid", id);
 	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
 		return fail(err, errlen, "cannot change to gid", id);

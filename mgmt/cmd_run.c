@@ -473,7 +473,7 @@ int cmd_run(int argc, char **argv)
 
 		for (unsigned i = 0; i < o.nnets; i++)
 			slirp |= o.net[i].type == NET_USER;
-		ret = run_jail_enter(&o.jail, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
+		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
 				     sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);

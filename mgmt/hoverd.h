@@ -67,6 +67,7 @@ struct hvm {
 	bool kill_requested;  /* `kill`: a SIGKILL exit is then a stop, not a crash */
 	json_t *last_exit;    /* {"code": N, "signal": N, "message": "..."} or NULL */
 	struct ring *ring;
+	unsigned jail_uid; /* the uid its process runs as (0: not jailed) */
 };
 
 #define HOVERD_MAX_ALLOW 16
@@ -81,6 +82,10 @@ struct hoverd {
 	char state_dir[PATH_MAX], run_dir[PATH_MAX], sock_path[PATH_MAX], hover_bin[PATH_MAX];
 	int epfd, wakefd;
 	u64 host_mem;
+	/* Jails (hoverd_jail.c): on when hoverd runs as root, unless --no-jail. */
+	bool jail;
+	bool cgroups;  /* cgroup v2 usable */
+	unsigned jail_uid_first, jail_uid_last;
 };
 
 /* epoll cookies: id << 2 | kind */
@@ -128,6 +133,25 @@ int hoverd_path_check(const struct hoverd *d, const char *what, const char *path
 /* Every file of a definition. */
 int hoverd_def_paths_check(const struct hoverd *d, const struct vm_def *def, char *err,
 			   size_t errlen) HOVER_WUR;
+
+/* ---- jails (hoverd_jail.c) ---- */
+#define HOVERD_JAIL_UID_FIRST 900000u
+#define HOVERD_JAIL_UID_LAST 965535u
+/* memory.max = guest RAM + this: the VMM (a few MiB), the emu translator's code
+ * buffer (up to 256 MiB, touched as used), page cache of disk I/O (reclaimable). */
+#define HOVERD_JAIL_MEM_OVERHEAD (320ull << 20)
+/* A uid no live VM has (d->lock held); 0 if the range is used up. */
+unsigned hoverd_jail_pick_uid(struct hoverd *d);
+/* The jail's mount point, and the writable disks handed to uid. 0 or -errno, err says why. */
+int hoverd_jail_prepare(struct hoverd *d, const struct vm_def *def, const char *root,
+			unsigned uid, char *err, size_t errlen) HOVER_WUR;
+/* clone3(2) into new mount, PID, IPC (and with newnet, network) namespaces,
+ * into cgroup_fd if >= 0; *pidfd gets the child's pidfd. As fork(2) returns. */
+pid_t hoverd_jail_clone(bool newnet, int cgroup_fd, int *pidfd);
+/* Can hoverd make cgroups (v2, writable)? If not, why. */
+bool hoverd_cgroup_usable(char *why, size_t len);
+/* Make /sys/fs/cgroup/hover/NAME with the VM's limits; its fd (for clone3), or -errno. */
+int hoverd_cgroup_open(const char *name, u64 memory, char *err, size_t errlen);
 
 /* ---- API (hoverd_api.c) ---- */
 struct api_request;

@@ -6,8 +6,10 @@
  * /etc/resolv.conf with --net user (libslirp's DNS forwarder reads it), and
  * the device nodes. libslirp is loaded first, since its file is not in the
  * jail; libmicrohttpd and the API/console sockets already are (run_mgmt_open).
- * The largest file the process may write is its largest disk (qcow2: the
- * virtual size, plus room for metadata) or the console log's cap.
+ * RLIMIT_FSIZE counts every file the process sizes, memfds too: the largest
+ * may be a disk (qcow2: its virtual size, plus room for metadata), guest RAM
+ * (a memfd of that size), or the emu translator's 256 MiB code buffer; plus
+ * room for the console logs (each capped at 16 MiB).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "mgmt/run_jail.h"
 
 #define LOG_ROOM (64ull << 20)
+#define JIT_BUFFER (256ull << 20)
 
 /* The most a disk image may grow to: a raw file its size, qcow2 its virtual size and some. */
 static u64 disk_limit(const char *path)
@@ -48,11 +51,11 @@ static u64 disk_limit(const char *path)
 	return size;
 }
 
-int run_jail_enter(const struct run_jail *j, const char **kernel, const char **initrd,
+int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const char **initrd,
 		   struct pc_disk *disks, unsigned ndisks, bool slirp, char *err, size_t errlen)
 {
 	struct jail_config cfg = { .root = j->root, .uid = j->uid, .gid = j->gid,
-				   .fsize_limit = LOG_ROOM };
+				   .fsize_limit = (ram > JIT_BUFFER ? ram : JIT_BUFFER) + LOG_ROOM };
 	const char *k, *i = NULL, *d[PC_MAX_DISKS];
 	int ret;
 
