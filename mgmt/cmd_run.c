@@ -19,6 +19,7 @@
 #include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
+#include "include/hover/log_cap.h"
 #include "machine/pc.h"
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
@@ -384,6 +385,28 @@ static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
 	return ret;
 }
 
+/*
+ * stdout appended to a file (hoverd's logs/NAME.log): cap it as the guest
+ * writes (include/hover/log_cap.h). Opened before the jail hides the file's
+ * directory. A terminal or a pipe is left alone.
+ */
+static void cap_stdout(struct log_cap *cap, struct console_stdio_session *session)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/fd/1", path, sizeof(path) - 1);
+	int ret;
+
+	if (n <= 0 || path[0] != '/')
+		return;
+	path[n] = '\0';
+	ret = log_cap_init(cap, STDOUT_FILENO, path, LOG_CAP_DEFAULT);
+	if (ret)
+		log_warn("%s: the console log will not be capped: cannot open %s.1: %s", path, path,
+			 strerror(-ret));
+	else
+		session->out_cap = cap;
+}
+
 struct run_state {
 	struct panic_watch panic;
 	struct run_mgmt *mgmt;
@@ -427,6 +450,7 @@ int cmd_run(int argc, char **argv)
 	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
 	struct sandbox_config sandbox;
+	struct log_cap out_cap;
 	char msg[512];
 	char regs[512];
 	int ret;
@@ -468,6 +492,7 @@ int cmd_run(int argc, char **argv)
 	/* --- end mgmt --- */
 
 	o.accel = accel->name;
+	cap_stdout(&out_cap, &console_session);
 	if (o.jail.root) {
 		bool slirp = false;
 

@@ -71,6 +71,8 @@ struct hvm {
 };
 
 #define HOVERD_MAX_ALLOW 16
+/* Fallback directories live in /tmp/hover-UID (hoverd_store.c checks it is ours, 0700). */
+#define HOVERD_TMP_PREFIX "/tmp/hover-"
 
 struct hoverd {
 	pthread_mutex_t lock;

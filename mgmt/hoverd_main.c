@@ -109,9 +109,13 @@ static void default_paths(struct hoverd *d)
 	if (xdg && *xdg)
 		snprintf(d->sock_path, sizeof(d->sock_path), "%s/hover/hoverd.sock", xdg);
 	else
-		snprintf(d->sock_path, sizeof(d->sock_path), "/tmp/hover-%u/hoverd.sock",
+		snprintf(d->sock_path, sizeof(d->sock_path), HOVERD_TMP_PREFIX "%u/hoverd.sock",
 			 (unsigned)geteuid());
-	snprintf(d->state_dir, sizeof(d->state_dir), "%s/.local/share/hover", home ? home : "/tmp");
+	if (home && *home)
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s/.local/share/hover", home);
+	else
+		snprintf(d->state_dir, sizeof(d->state_dir), HOVERD_TMP_PREFIX "%u/state",
+			 (unsigned)geteuid());
 }
 
 int main(int argc, char **argv)

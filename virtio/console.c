@@ -39,6 +39,7 @@
 
 #include "include/hover/evloop.h"
 #include "include/hover/log.h"
+#include "include/hover/log_cap.h"
 
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
 
@@ -73,6 +74,7 @@ struct vcon_port {
 	unsigned id;
 	struct virtio_console_port_config cfg; /* port 0: kind 0, nothing on the host */
 	int listen_fd, conn_fd, file_fd;
+	struct log_cap file_cap; /* file= ports: 16 MiB, then FILE.1 */
 	u32 conn_events; /* what conn_fd is polled for */
 	bool guest_ready;
 	u8 *pending;
@@ -363,6 +365,8 @@ static void port_tx(struct virtio_console *c, struct vcon_port *p)
 			if (write(p->file_fd, buf, len) < 0)
 				log_ratelimited(LOG_WARN, "%s: port %s: writing %s: %s", c->vdev.name,
 						p->cfg.name, p->cfg.path, strerror(errno));
+			else
+				log_cap_wrote(&p->file_cap, len);
 			free(buf);
 		} else if (p->conn_fd >= 0) {
 			p->pending = buf;
@@ -571,6 +575,12 @@ int virtio_console_create(struct virtio_console **out, struct vm *vm, struct evl
 					 p->cfg.name, p->cfg.path, strerror(errno));
 				goto err;
 			}
+			ret = log_cap_init(&p->file_cap, p->file_fd, p->cfg.path, LOG_CAP_DEFAULT);
+			if (ret) {
+				snprintf(err, errlen, "--console-port name=%s: cannot open %s.1: %s",
+					 p->cfg.name, p->cfg.path, strerror(-ret));
+				goto err;
+			}
 			continue;
 		}
 		ret = open_socket(p, err, errlen);
@@ -616,8 +626,10 @@ void virtio_console_destroy(struct virtio_console *c)
 			close(p->listen_fd);
 			unlink(p->cfg.path);
 		}
-		if (p->file_fd >= 0)
+		if (p->file_fd >= 0) {
+			log_cap_fini(&p->file_cap);
 			close(p->file_fd);
+		}
 		free(p->pending);
 	}
 	free(c);
