@@ -496,7 +496,8 @@ static int open_socket(struct vcon_port *p, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	mode_t old_mask;
+	int fd, ret;
 
 	/* A socket left by an earlier run is replaced; anything else is not ours to remove. */
 	if (lstat(p->cfg.path, &st) == 0) {
@@ -511,7 +512,12 @@ static int open_socket(struct vcon_port *p, char *err, size_t errlen)
 	if (fd < 0)
 		goto err;
 	memcpy(a.sun_path, p->cfg.path, strlen(p->cfg.path) + 1);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+	/* Born 0600: only this user may connect. The main thread builds the machine;
+	 * no other thread creates files meanwhile. */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old_mask);
+	if (ret < 0 || listen(fd, 1) < 0) {
 		close(fd);
 		goto err;
 	}

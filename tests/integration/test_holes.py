@@ -43,13 +43,18 @@ def test_directory_as_kernel_is_refused(tmp_path):
 
 def test_api_socket_is_private_from_the_start(guest, tmp_path):
     sock = str(tmp_path / "api.sock")
+    con = str(tmp_path / "con.sock")
+    agent = str(tmp_path / "agent.sock")
     port = str(tmp_path / "port.log")
     child = spawn_hover(["run", "--accel", ACCEL, "--kernel", guest["kernel"], "--initrd",
                          guest["initrd"], "--cmdline", CMDLINE, "--memory", "128M",
-                         "--api-sock", sock, "--console-port", f"name=log,file={port}"])
+                         "--api-sock", sock, "--console-sock", con,
+                         "--console-port", f"name=agent,socket={agent}",
+                         "--console-port", f"name=log,file={port}"])
     try:
         child.expect_exact("hover-guest: shell on the console")
-        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        for s in (sock, con, agent):
+            assert stat.S_IMODE(os.stat(s).st_mode) == 0o600, s
         # the umask was put back: the port file (made later, 0644 asked) is not 0600
         assert stat.S_IMODE(os.stat(port).st_mode) == 0o644 & ~current_umask()
         child.sendcontrol("a")
