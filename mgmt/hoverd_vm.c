@@ -112,6 +112,24 @@ void hvm_free(struct hoverd *d, struct hvm *vm)
 	free(vm);
 }
 
+/* The real uid of a process (a re-adopted VM keeps its jail uid taken). 0 if unknown. */
+static unsigned proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned uid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			break;
+	fclose(f);
+	return uid;
+}
+
 static unsigned long long proc_starttime(pid_t pid)
 {
 	char path[64], buf[1024];
@@ -417,6 +435,7 @@ void hvm_adopt(struct hoverd *d, struct hvm *vm, json_t *run)
 	}
 	vm->pid = (pid_t)pid;
 	vm->starttime = (unsigned long long)st;
+	vm->jail_uid = proc_uid(vm->pid);
 	vm->child = false;
 	vm->started_at = json_real_value(json_object_get(run, "started_at"));
 	vm->state = HVM_RUNNING;
