@@ -4,7 +4,9 @@
 default) beside --no-sandbox, same guest, in one run.
 
 - Boot time: process start to the guest init's first line (as
-  bench/boot_time.py), runs alternating between the two, medians.
+  bench/boot_time.py), runs alternating between the two, medians; and the
+  CPU time (user + system, all threads) the process had used by then, which
+  a loaded machine disturbs less than the wall clock.
 - VMM memory overhead: with the guest idle at its shell, the process's Rss
   minus the Rss of its guest-RAM memfd (as bench/kvm_memory.py does under
   KVM), from /proc/PID/smaps; also shown without the emu translator's code
@@ -24,8 +26,15 @@ FIRST_LINE = b"hover-guest: init started"
 SHELL = b"hover-guest: shell on the console"
 
 
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def boot(argv, until, timeout=120):
-    """Start hover; return (seconds to `until`, the process) — the caller kills it."""
+    """Start hover; return (seconds to `until`, the process) — the caller kills it.
+    The process's CPU seconds at that moment are in p.cpu."""
     start = time.monotonic()
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
@@ -39,7 +48,9 @@ def boot(argv, until, timeout=120):
             break
         buf += chunk
         if until in buf:
-            return time.monotonic() - start, p
+            t = time.monotonic() - start
+            p.cpu = cpu_s(p.pid)
+            return t, p
         buf = buf[-len(until):]
     p.kill()
     p.wait()
@@ -76,11 +87,12 @@ def main():
             "--initrd", os.path.join(a.guest, "initrd.gz"), "--memory", "256M", "--cmdline",
             "console=ttyS0 quiet panic=-1"]
     modes = {"sandbox": [], "--no-sandbox": ["--no-sandbox"]}
-    res = {m: {"boot": [], "over": [], "over_nojit": []} for m in modes}
+    res = {m: {"boot": [], "cpu": [], "over": [], "over_nojit": []} for m in modes}
     for r in range(a.runs):
         for m, extra in modes.items():
             t, _p = boot(base + extra, FIRST_LINE)
             if _p:
+                cpu = _p.cpu
                 _p.kill()
                 _p.wait()
             t2, p = boot(base + extra, SHELL)
@@ -92,16 +104,19 @@ def main():
             p.kill()
             p.wait()
             res[m]["boot"].append(t)
+            res[m]["cpu"].append(cpu)
             res[m]["over"].append(over)
             res[m]["over_nojit"].append(nojit)
-            print(f"run {r + 1} {m:12s} boot {t * 1000:7.0f} ms  overhead {over} KiB "
+            print(f"run {r + 1} {m:12s} boot {t * 1000:7.0f} ms (cpu {cpu * 1000:6.0f} ms)  "
+                  f"overhead {over} KiB "
                   f"({nojit} KiB without the code buffer)", flush=True)
-    print(f"\n{'':14s}{'boot (ms)':>12s}{'overhead (KiB)':>16s}{'without jit':>14s}   medians "
-          f"of {a.runs}")
+    print(f"\n{'':14s}{'boot (ms)':>12s}{'cpu (ms)':>10s}{'overhead (KiB)':>16s}"
+          f"{'without jit':>14s}   medians of {a.runs}")
     for m in modes:
         d = res[m]
         if d["boot"]:
             print(f"{m:14s}{statistics.median(d['boot']) * 1000:12.0f}"
+                  f"{statistics.median(d['cpu']) * 1000:10.0f}"
                   f"{statistics.median(d['over']):16.0f}{statistics.median(d['over_nojit']):14.0f}")
     try:
         out = subprocess.run(["strace", "-f", "-T", "-e", "trace=seccomp", "-o", "/dev/stdout",
