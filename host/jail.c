@@ -5,7 +5,8 @@
  *  1. make every mount private, so nothing done here reaches the host;
  *  2. mount a small tmpfs on cfg->root; bind each file onto an empty file of
  *     that name (read-only unless it is a writable disk), and the device nodes
- *     the engines need (/dev/kvm, /dev/net/tun) where the host has them;
+ *     the engines and libraries need (/dev/kvm, /dev/net/tun, /dev/null,
+ *     /dev/urandom) where the host has them;
  *  3. pivot_root into it and detach the old root: the host's file system is
  *     gone from this process's view; remount the new root read-only;
  *  4. drop supplementary groups (but /dev/kvm's), then gid, then uid (setresuid: real, effective
@@ -76,7 +77,9 @@ static int bind(const char *src, const char *dst, bool writable, char *err, size
 
 static int build_root(const struct jail_config *cfg, char *err, size_t errlen)
 {
-	static const char *const devs[] = { "/dev/kvm", "/dev/net/tun" };
+	/* /dev/urandom: GLib (under libslirp) seeds its generator from it, else from
+	 * getpid/getppid/time, and getppid is no call of a sandboxed VM's. */
+	static const char *const devs[] = { "/dev/kvm", "/dev/net/tun", "/dev/null", "/dev/urandom" };
 	char dst[4200];
 	int ret;
 

@@ -33,8 +33,8 @@ struct jail_config {
 };
 
 /*
- * Build the root (a read-only tmpfs with the files bind-mounted in, /dev/kvm
- * and /dev/net/tun when the host has them), pivot_root into it, drop every
+ * Build the root (a read-only tmpfs with the files bind-mounted in, /dev/kvm,
+ * /dev/net/tun, /dev/null and /dev/urandom when the host has them), pivot_root into it, drop every
  * privilege to uid/gid, and set the limits (no core dumps: they would hold
  * guest memory). 0, or -errno with err naming the step that failed.
  */

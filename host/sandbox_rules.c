@@ -22,14 +22,17 @@
  *   translator maps its code buffer on first use, two views of one memfd).
  * io adds nothing.
  * With kvm, loop, vcpu and io threads may issue KVM ioctls (type 0xAE: KVM_RUN,
- *   KVM_IRQ_LINE, KVM_SIGNAL_MSI, register access); ioctl is otherwise refused.
+ *   KVM_IRQ_LINE, KVM_SIGNAL_MSI, register access); ioctl is otherwise refused
+ *   (but for libslirp's two below).
  * With --net user (libslirp, which runs in the loop and, for guest transmits,
  *   in the vcpu threads): socket for AF_INET and AF_INET6 only, connect bind
- *   listen accept accept4 getsockopt setsockopt getsockname getpeername, and openat
+ *   listen accept accept4 getsockopt setsockopt getsockname getpeername, ioctl
+ *   FIONREAD and FIONBIO (libslirp's UDP path sizes each datagram), and openat
  *   read-only (libslirp re-reads /etc/resolv.conf for the DNS forwarder).
  * Never, in a narrow thread: open for writing, exec, clone (no new threads or
  *   processes), ptrace, mount, setuid and friends, bpf, kill of other
- *   processes, AF_UNIX/netlink/packet sockets, ioctls other than KVM's.
+ *   processes, AF_UNIX/netlink/packet sockets, ioctls other than KVM's (and
+ *   libslirp's FIONREAD/FIONBIO).
  *
  * The main thread (set-up, reboot) may do all the narrow threads may (their
  * filters stack on top of the one they inherit from it) and also what building the machine takes:
@@ -42,6 +45,7 @@
  *   ptrace, mount, setuid and friends, bpf, kill, process_vm_*, keyctl...
  */
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -145,6 +149,8 @@ static const struct sandbox_rule slirp_rules[] = {
 	ANY(SYS_poll),
 	ANY(SYS_ppoll),
 	ARG(SYS_openat, 2, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY),
+	ARG(SYS_ioctl, 1, 0xffffffff, FIONREAD), /* sorecvfrom: a UDP datagram's size */
+	ARG(SYS_ioctl, 1, 0xffffffff, FIONBIO),
 };
 
 static const struct sandbox_rule main_rules[] = {

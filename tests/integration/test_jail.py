@@ -176,3 +176,36 @@ def test_no_jail_runs_as_root():
         assert rc == 0, err
     finally:
         d.stop()
+
+
+@root_only
+def test_jailed_vm_with_user_network(served):
+    """libslirp is loaded before the jail hides its file, and /etc/resolv.conf is in the
+    jail: the guest gets its lease and resolves through 10.0.2.3."""
+    rc, _, err = served.cli("create", write_def(served, definition(
+        served.guest(), "netjail", test="shell", net=["user"])))
+    assert rc == 0, err
+    rc, _, err = served.cli("start", "netjail")
+    assert rc == 0, err
+    c = pexpect.spawn(HOVER, ["--connect", served.sock, "console", "netjail"], encoding="utf-8",
+                      timeout=240)
+    try:
+        c.sendline("")
+        c.expect_exact("# ")
+        c.sendline("hover-net-up; echo net-$?")
+        c.expect(r"net-(\d+)")
+        assert "lease of 10.0.2.15" in c.before, c.before
+        # UDP through libslirp's DNS forwarder (ioctl FIONREAD on its socket)
+        c.sendline("nslookup localhost 10.0.2.3 >/dev/null 2>&1; echo dns-$?")
+        c.expect(r"dns-(\d+)", timeout=60)
+        c.expect_exact("# ")
+        c.sendcontrol("]")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close(force=True)
+    pid = json.loads(served.cli("info", "netjail", "--json")[1])["pid"]
+    assert os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    assert sorted(os.listdir(f"/proc/{pid}/root")) == ["dev", "etc", "initrd", "kernel"]
+    assert "seccomp" not in served.logs("netjail")
+    rc, _, err = served.cli("kill", "netjail")
+    assert rc == 0, err

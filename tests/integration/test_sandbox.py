@@ -91,6 +91,8 @@ def test_every_thread_filtered_and_guest_works(hover, guest, disk, tmp_path):
         # the user network: DHCP through libslirp
         status, out = sh(child, "hover-net-up")
         assert "lease of 10.0.2.15" in out, out
+        # UDP through libslirp (its DNS forwarder): the process must survive the lookup
+        sh(child, "nslookup localhost 10.0.2.3 >/dev/null 2>&1", timeout=60)
         # reboot: the machine is rebuilt in the same, still filtered, process
         child.sendline("reboot -f")
         child.expect_exact("hover-guest: shell on the console")
