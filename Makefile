@@ -6,8 +6,9 @@
 BUILD ?= build
 GUEST ?= $(BUILD)/guest
 MEMORY ?= 512M
+PREFIX ?= /usr/local
 
-.PHONY: all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
+.PHONY: install all deps test unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
 	check-kvm bench-kvm bench-net bench-disk
 
 all: $(BUILD)/build.ninja
@@ -62,6 +63,13 @@ check-kvm: all guest
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)
 	/usr/bin/python3 bench/kvm_memory.py --build $(BUILD) --guest $(GUEST)
+
+# hover and hoverd into $(PREFIX)/bin, bash completion, hoverd's systemd unit;
+# DESTDIR stages the tree for a package.
+install: all
+	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --quiet
 
 clean:
 	rm -rf $(BUILD)

@@ -2,8 +2,25 @@
 /*
  * Block backends: what a disk device (virtio-blk) reads and writes through.
  * One small ops table per image format — raw (host/block_raw.c) and qcow2
- * (host/block_qcow2*.c) — behind block_open(), which probes the format,
+ * (host/block_qcow2*.c) — behind block_open(), which chooses the format,
  * takes the image lock and reports bad input as one sentence.
+ *
+ * What a guest can write must never decide what the host reads (the class
+ * of bug of Cloud Hypervisor's GHSA-jmr4-g2hv-mjj6: a guest writes a qcow2
+ * header naming /etc/shadow as backing file into its raw disk, and the next
+ * probe follows it). So:
+ *  - a writable image is never probed: it is raw unless the user says
+ *    format=qcow2, and one that starts with the qcow2 magic is refused
+ *    rather than guessed at; only a read-only image is probed (the guest
+ *    cannot write it), and callers keep the format for the VM's life;
+ *  - a raw image whose format was not given cannot get the qcow2 magic in
+ *    its first sector from the guest (guard_sector0), so no later probe by
+ *    hover or another tool reads it as qcow2;
+ *  - backing files are followed only with backing=on, read-only, at most
+ *    BLOCK_MAX_CHAIN deep, never the same file twice (device and inode),
+ *    regular files only, and inside `confine` directories when given;
+ *  - every file is checked to be a regular file before anything reads it
+ *    (a FIFO or a device would block or leak).
  *
  * Locking against other processes: an image opened for writing holds an
  * exclusive OFD lock (fcntl F_OFD_SETLK, F_WRLCK) on the whole file; a
@@ -38,25 +55,54 @@ struct block_ops {
 	void (*close)(struct block *b);
 };
 
+enum block_format { BLOCK_FMT_PROBE = 0, BLOCK_FMT_RAW, BLOCK_FMT_QCOW2 };
+
+/* A backing chain longer than this is refused (QEMU has no limit; 16 is plenty). */
+#define BLOCK_MAX_CHAIN 16
+
 struct block {
 	const struct block_ops *ops;
 	char *path;
 	int fd;
 	bool readonly;
+	/* Refuse guest writes that put the qcow2 magic into sector 0 (raw, format not given). */
+	bool guard_sector0;
+	/*
+	 * The first failed flush, kept: once fdatasync has failed, the kernel may
+	 * have dropped dirty pages, and a later fdatasync that succeeds says
+	 * nothing about them. Every later flush fails too (as QEMU's werror).
+	 */
+	int flush_error;
 	u64 size; /* virtual size in bytes */
 	void *priv; /* format state */
 };
 
-enum block_format { BLOCK_FMT_PROBE = 0, BLOCK_FMT_RAW, BLOCK_FMT_QCOW2 };
+struct block_open_opts {
+	enum block_format fmt; /* PROBE: read-only images are probed, writable ones are raw */
+	bool readonly;
+	bool backing; /* follow a qcow2 image's backing file (the user said backing=on) */
+	/* NULL, or a NULL-terminated list of directories every opened file must lie in. */
+	const char *const *confine;
+};
 
 /* "raw", "qcow2" -> format; -EINVAL for anything else. */
 int block_format_parse(const char *name, enum block_format *out) HOVER_WUR;
+const char *block_format_name(enum block_format fmt);
+
+/*
+ * The format block_open() would use for path with this fmt and readonly
+ * (see the rules above); *guard says whether sector 0 needs the guard.
+ * Callers that reopen images (a reboot) resolve once and pass the result,
+ * so a format is chosen once per VM, never re-probed.
+ */
+int block_choose_format(const char *path, enum block_format fmt, bool readonly,
+			enum block_format *out, bool *guard, char *err, size_t errlen) HOVER_WUR;
 
 /*
  * Open an image. On failure: -errno and a sentence naming the file in err
  * ("disk.qcow2: locked by another process (is another hover using it?)").
  */
-int block_open(struct block **out, const char *path, enum block_format fmt, bool readonly,
+int block_open(struct block **out, const char *path, const struct block_open_opts *o,
 	       char *err, size_t errlen) HOVER_WUR;
 void block_close(struct block *b);
 
@@ -64,14 +110,17 @@ static inline int block_preadv(struct block *b, const struct iovec *iov, int n, 
 {
 	return b->ops->preadv(b, iov, n, off);
 }
+int block_guard_sector0(struct block *b, const struct iovec *iov, int n, u64 off);
 static inline int block_pwritev(struct block *b, const struct iovec *iov, int n, u64 off)
 {
-	return b->readonly ? -EROFS : b->ops->pwritev(b, iov, n, off);
+	if (b->readonly)
+		return -EROFS;
+	if (b->guard_sector0 && off < 4 && block_guard_sector0(b, iov, n, off))
+		return -EPERM;
+	return b->ops->pwritev(b, iov, n, off);
 }
-static inline int block_flush(struct block *b)
-{
-	return b->readonly ? 0 : b->ops->flush(b);
-}
+/* Make completed writes durable; a failure is kept and returned by every later flush. */
+int block_flush(struct block *b);
 static inline int block_discard(struct block *b, u64 off, u64 len)
 {
 	if (b->readonly)
@@ -90,7 +139,22 @@ int block_pwrite_full(int fd, const void *buf, size_t len, u64 off);
 int block_preadv_full(int fd, const struct iovec *iov, int n, u64 off);
 int block_pwritev_full(int fd, const struct iovec *iov, int n, u64 off);
 
+/*
+ * What an open carries down a backing chain: the options, and the files
+ * already in the chain (to refuse loops) and its depth.
+ */
+struct block_chain {
+	const struct block_open_opts *opts;
+	unsigned depth; /* 0: the image itself */
+	struct { u64 dev, ino; } seen[BLOCK_MAX_CHAIN + 1];
+};
+
 int block_raw_open(struct block *b, char *err, size_t errlen);
-int block_qcow2_open(struct block *b, char *err, size_t errlen);
+int block_qcow2_open(struct block *b, struct block_chain *chain, char *err, size_t errlen);
+/* Open a backing file of an image at chain->depth (read-only; format PROBE or given). */
+int block_open_backing(struct block **out, const char *path, enum block_format fmt,
+		       struct block_chain *chain, char *err, size_t errlen) HOVER_WUR;
+/* True if path's real location lies inside one of dirs (NULL-terminated). */
+bool block_path_confined(const char *path, const char *const *dirs);
 
 #endif

@@ -3,7 +3,8 @@
  * qcow2 images (the qcow2 specification, QEMU docs/interop/qcow2.txt):
  * versions 2 and 3, any cluster size from 512 bytes to 2 MiB, backing files
  * (a read-only base under a writable overlay, the format named by the
- * 0xE2792ACA header extension or probed), zero clusters (v3), and
+ * 0xE2792ACA header extension or probed; followed only with backing=on,
+ * see host/block.h), zero clusters (v3), and
  * deflate-compressed clusters on read. Writes allocate clusters with
  * copy-on-write from the backing file, a zero or a compressed cluster;
  * metadata lives in host/block_qcow2_meta.c.
@@ -11,6 +12,10 @@
  * Refused with a clear message: encryption, external data files, extended L2
  * entries, zstd compression, the dirty/corrupt bits, and writing an image
  * that has internal snapshots (its clusters may be shared).
+ *
+ * Every header field is range-checked in a form that cannot wrap (an offset
+ * is compared with the room left, never added to a length first): the
+ * header comes from a file a user or a guest may have crafted.
  */
 #include <errno.h>
 #include <limits.h>
@@ -227,9 +232,9 @@ static int write_chunk(struct block *b, u64 v, u64 off, const struct iovec *iov,
 	if (ret)
 		return ret;
 	if (m.kind == QCOW2_COMPRESSED)
-		return qcow2_unref(b, m.host, m.csize);
+		return qcow2_free_later(b, m.host, m.csize);
 	if (m.kind == QCOW2_NORMAL)
-		return qcow2_unref(b, m.host, q->cluster_size);
+		return qcow2_free_later(b, m.host, q->cluster_size);
 	return 0;
 }
 
@@ -262,7 +267,7 @@ static int write_fresh_run(struct block *b, u64 v, const struct iovec *iov, int 
 			break;
 		count++;
 	}
-	ret = qcow2_alloc_run(b, count, &host);
+	ret = qcow2_alloc_run(b, count, &host, &count);
 	if (ret)
 		return ret;
 	k = iov_slice(iov, n, skip, count * cs, part);
@@ -323,7 +328,7 @@ static int qcow2_pwritev(struct block *b, const struct iovec *iov, int n, u64 po
 static int qcow2_flush(struct block *b)
 {
 	/* Metadata is written through, so one fdatasync makes data and mapping durable. */
-	return fdatasync(b->fd) ? -errno : 0;
+	return qcow2_sync(b);
 }
 
 static int qcow2_discard(struct block *b, u64 pos, u64 len)
@@ -348,7 +353,7 @@ static int qcow2_discard(struct block *b, u64 pos, u64 len)
 		}
 		ret = qcow2_set_l2(b, v, entry);
 		if (!ret)
-			ret = qcow2_unref(b, m.host, m.kind == QCOW2_NORMAL ? cs : m.csize);
+			ret = qcow2_free_later(b, m.host, m.kind == QCOW2_NORMAL ? cs : m.csize);
 		if (ret)
 			return ret;
 	}
@@ -361,7 +366,12 @@ static void qcow2_close(struct block *b)
 
 	if (!q)
 		return;
+	if (!b->readonly && q->rt && qcow2_meta_close(b))
+		log_msg(LOG_ERROR, "%s: closing the image: the last metadata updates failed; "
+			"`qemu-img check -r leaks` reclaims what they leaked", b->path);
 	block_close(q->backing);
+	free(q->meta.cl);
+	free(q->free);
 	qcow2_l2_cache_free(&q->l2c);
 	free(q->l1);
 	free(q->rt);
@@ -383,8 +393,8 @@ static const struct block_ops qcow2_ops = {
 
 /* ---- opening ---- */
 
-static int open_backing(struct block *b, const u8 *hdr, u64 name_off, u32 name_len,
-			const char *fmt_name, char *err, size_t errlen)
+static int open_backing(struct block *b, struct block_chain *chain, const u8 *hdr,
+			u64 name_off, u32 name_len, const char *fmt_name, char *err, size_t errlen)
 {
 	struct qcow2 *q = qcow2_of(b);
 	char name[1024], path[PATH_MAX + 1024], sub[768];
@@ -392,12 +402,19 @@ static int open_backing(struct block *b, const u8 *hdr, u64 name_off, u32 name_l
 	const char *slash;
 	int ret;
 
-	if (!name_len || name_len >= sizeof(name) || name_off + name_len > q->cluster_size) {
+	if (!name_len || name_len >= sizeof(name) || name_off > q->cluster_size ||
+	    name_len > q->cluster_size - name_off) {
 		snprintf(err, errlen, "%s: corrupt qcow2 header: bad backing file name", b->path);
 		return -EINVAL;
 	}
 	memcpy(name, hdr + name_off, name_len);
 	name[name_len] = 0;
+	if (strlen(name) != name_len) {
+		snprintf(err, errlen, "%s: corrupt qcow2 header: NUL in the backing file name",
+			 b->path);
+		return -EINVAL;
+	}
+	/* A relative name is relative to the image's directory (qcow2 spec, QEMU). */
 	slash = strrchr(b->path, '/');
 	if (name[0] == '/' || !slash)
 		snprintf(path, sizeof(path), "%s", name);
@@ -408,8 +425,11 @@ static int open_backing(struct block *b, const u8 *hdr, u64 name_off, u32 name_l
 			 path, fmt_name);
 		return -ENOTSUP;
 	}
-	ret = block_open(&q->backing, path, fmt, true, sub, sizeof(sub));
-	if (ret)
+	ret = block_open_backing(&q->backing, path, fmt, chain, sub, sizeof(sub));
+	/* Only the image the user named prefixes its name: 16 levels of it say nothing. */
+	if (ret && chain->depth)
+		snprintf(err, errlen, "%s", sub);
+	else if (ret)
 		snprintf(err, errlen, "%s: backing file: %s", b->path, sub);
 	return ret;
 }
@@ -439,7 +459,7 @@ static int read_extensions(struct block *b, const u8 *hdr, u32 start, char *fmt,
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); ret = -EINVAL; goto out; } while (0)
 
-int block_qcow2_open(struct block *b, char *err, size_t errlen)
+int block_qcow2_open(struct block *b, struct block_chain *chain, char *err, size_t errlen)
 {
 	struct qcow2 *q = calloc(1, sizeof(*q));
 	u8 h[HDR_V3_LEN] = { 0 }, *hdr = NULL;
@@ -497,7 +517,8 @@ int block_qcow2_open(struct block *b, char *err, size_t errlen)
 		BAD("%s: corrupt qcow2 header: size %llu", b->path, (unsigned long long)size);
 	need = (size + (q->cluster_size * q->l2_entries) - 1) / (q->cluster_size * q->l2_entries);
 	if (q->l1_size < need || (u64)q->l1_size * 8 > 32 * MiB ||
-	    (q->l1_offset & (q->cluster_size - 1)) || q->l1_offset + 8ULL * q->l1_size > (u64)st.st_size)
+	    (q->l1_offset & (q->cluster_size - 1)) || !q->l1_offset ||
+	    q->l1_offset > (u64)st.st_size || 8ULL * q->l1_size > (u64)st.st_size - q->l1_offset)
 		BAD("%s: corrupt qcow2 header: L1 table (%u entries at %#llx) does not fit", b->path,
 		    q->l1_size, (unsigned long long)q->l1_offset);
 	if (nb_snap && !b->readonly)
@@ -532,13 +553,15 @@ int block_qcow2_open(struct block *b, char *err, size_t errlen)
 	if (read_extensions(b, hdr, hdr_len, fmt, sizeof(fmt)))
 		BAD("%s: corrupt qcow2 header extensions", b->path);
 	if (bk_off) {
-		ret = open_backing(b, hdr, bk_off, bk_len, fmt, err, errlen);
+		ret = open_backing(b, chain, hdr, bk_off, bk_len, fmt, err, errlen);
 		if (ret)
 			goto out;
 	}
 	if (!b->readonly) {
 		ret = qcow2_refcount_init(b, qcow2_be64(h + 48), qcow2_be32(h + 56), refcount_order,
 					  err, errlen);
+		if (!ret)
+			ret = qcow2_meta_build(b, err, errlen);
 		if (ret)
 			goto out;
 		/* Autoclear bits name features we do not maintain: clear them (spec). */

@@ -28,6 +28,23 @@ struct qcow2_l2_cache {
 	u64 hits, misses;
 };
 
+/* Fresh clusters get their refcounts in pools of up to this much (one fdatasync each). */
+#define QCOW2_POOL_BYTES (64 * MiB)
+#define QCOW2_POOL_MAX_CLUSTERS 65536
+/* Frees waiting for a flush; past this many, hover flushes by itself. */
+#define QCOW2_MAX_PENDING_FREES 4096
+
+/*
+ * Where the image's metadata lives (header, L1, refcount table, refcount
+ * blocks, L2 tables), as sorted cluster indices: a data cluster found there
+ * is corruption, and writing guest data over it is refused (QEMU's
+ * "overlap checks"). Only kept for writable images.
+ */
+struct qcow2_meta_index {
+	u64 *cl;
+	u64 n, cap;
+};
+
 struct qcow2 {
 	u32 version;
 	u32 cluster_bits;
@@ -48,6 +65,16 @@ struct qcow2 {
 	u8 *zbuf; /* compressed input: two clusters */
 	u8 *zero; /* one cluster of zeroes, never written */
 	struct qcow2_l2_cache l2c;
+	struct qcow2_meta_index meta;
+	/*
+	 * Crash safety (block_qcow2_meta.c): clusters [pool_next, pool_end) have
+	 * a durable refcount of 1 and no user yet, so an L2 entry never points
+	 * at a cluster whose refcount could be lost; clusters a write or discard
+	 * dropped wait in free[] until the next flush made that drop durable.
+	 */
+	u64 pool_next, pool_end, pool_grow;
+	struct { u64 host, len; } *free;
+	unsigned nfree, free_cap;
 };
 
 /* What a guest cluster maps to. */
@@ -68,8 +95,21 @@ int qcow2_lookup(struct block *b, u64 vaddr, struct qcow2_map *m) HOVER_WUR;
 int qcow2_set_l2(struct block *b, u64 vaddr, u64 entry) HOVER_WUR;
 /* A new cluster with refcount 1 (appended at the end of the file). */
 int qcow2_alloc_cluster(struct block *b, u64 *host) HOVER_WUR;
-/* Drop one reference to every host cluster in [host, host+len). */
+/* Drop one reference to every host cluster in [host, host+len), now. */
 int qcow2_unref(struct block *b, u64 host, u64 len) HOVER_WUR;
+/* The same, after the next flush (the L2 change that dropped them must be durable first). */
+int qcow2_free_later(struct block *b, u64 host, u64 len) HOVER_WUR;
+/* fdatasync, then the frees that waited for it. */
+int qcow2_sync(struct block *b) HOVER_WUR;
+/* On close of a writable image: sync, give the unused pool back, sync. */
+int qcow2_meta_close(struct block *b);
+
+/* The metadata index: build it at open (-EINVAL: two metadata structures share a cluster). */
+int qcow2_meta_build(struct block *b, char *err, size_t errlen) HOVER_WUR;
+/* Record [off, off+len) as metadata (new tables go at the end: the index stays sorted). */
+void qcow2_meta_add(struct qcow2 *q, u64 off, u64 len);
+/* True if any cluster of [off, off+len) holds metadata. */
+bool qcow2_meta_overlap(const struct qcow2 *q, u64 off, u64 len);
 /* Load the refcount table and check it (writable images only). */
 int qcow2_refcount_init(struct block *b, u64 rt_offset, u32 rt_clusters, u32 refcount_order,
 			char *err, size_t errlen) HOVER_WUR;
@@ -88,11 +128,11 @@ void qcow2_l2_cache_update(struct qcow2_l2_cache *c, u64 off, u64 byte, const u8
 			   bool written);
 
 /*
- * Allocate n (at most one L2 table's worth) host clusters in one run at the
- * end of the file, refcount 1 each, written in as few writes as the refcount
- * blocks allow; *host is the first. A failure leaks the run at worst.
+ * Allocate up to n (at most one L2 table's worth) host clusters in one run,
+ * refcount 1 each and durable (block_qcow2_meta.c); *host is the first,
+ * *got how many (at least 1). A failure leaks clusters at worst.
  */
-int qcow2_alloc_run(struct block *b, u64 n, u64 *host) HOVER_WUR;
+int qcow2_alloc_run(struct block *b, u64 n, u64 *host, u64 *got) HOVER_WUR;
 /*
  * Point n consecutive guest clusters from vaddr (all in one L2 table) at
  * consecutive host clusters from host, with flags (QCOW2_OFLAG_COPIED) added:

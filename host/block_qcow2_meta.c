@@ -4,17 +4,26 @@
  * two-level L1/L2 lookups, refcount blocks, and cluster allocation.
  *
  * Metadata is written through at once, in an order that keeps the image
- * consistent after a crash at any point: a new cluster's refcount is
- * written before anything points at it, so the worst outcome is a leaked
- * cluster (which `qemu-img check -r leaks` repairs), never a cluster in use
- * with refcount 0. Allocation appends at the end of the file; freed
- * clusters are punched out of the file and not reused.
+ * consistent after a crash of hover or of the host at any point:
+ *  - a new cluster's refcount is durable before anything points at it:
+ *    clusters are handed out from a pool whose refcounts were written and
+ *    fdatasync'ed when it was made (one sync per pool, pools grow to 64 MiB);
+ *  - a cluster that a write or discard stops using is freed only after the
+ *    next flush made the L2 change durable (qcow2_free_later);
+ *  - a new refcount table is durable before the header names it.
+ * Fresh clusters are appended past every byte the file ever held, so they
+ * read as zeroes after a crash whatever reached the disk; that is why a new
+ * L2 table or refcount block needs no sync of its own. The worst outcome of
+ * a crash is leaked clusters (`qemu-img check -r leaks` repairs them; hover
+ * re-counts those past the end of the file itself), never a cluster in use
+ * with refcount 0. Freed clusters are punched out of the file, not reused.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/block_qcow2.h"
 #include "include/hover/log.h"
@@ -80,6 +89,8 @@ int qcow2_lookup(struct block *b, u64 vaddr, struct qcow2_map *m)
 		m->csize = (nsec + 1) * 512 - (off & 511);
 		if (m->csize > 2 * q->cluster_size || off >= q->end)
 			return corrupt(b, "compressed cluster descriptor", e);
+		if (qcow2_meta_overlap(q, off, m->csize))
+			return corrupt(b, "compressed cluster overlaps the image's metadata", e);
 		return 0;
 	}
 	m->host = e & QCOW2_OFFSET_MASK;
@@ -89,6 +100,8 @@ int qcow2_lookup(struct block *b, u64 vaddr, struct qcow2_map *m)
 		m->kind = QCOW2_NORMAL;
 	if (m->host && ((m->host & (q->cluster_size - 1)) || m->host >= q->end))
 		return corrupt(b, "data cluster offset", e);
+	if (m->kind == QCOW2_NORMAL && qcow2_meta_overlap(q, m->host, q->cluster_size))
+		return corrupt(b, "data cluster overlaps the image's metadata", e);
 	return 0;
 }
 
@@ -126,6 +139,7 @@ static int write_l2(struct block *b, u64 vaddr, const u8 *raw, u64 n)
 		ret = alloc_zeroed(b, &l2);
 		if (ret)
 			return ret;
+		qcow2_meta_add(q, l2, q->cluster_size);
 		ret = write_be64(b, q->l1_offset + 8 * i1, l2 | QCOW2_OFLAG_COPIED);
 		if (ret)
 			return ret;
@@ -241,6 +255,9 @@ static int grow_table(struct block *b, u64 min_entries, int depth)
 	if (!ret)
 		ret = block_pwrite_full(b->fd, raw, n * 8, off);
 	free(raw);
+	/* The new table is durable before the header names it (power loss). */
+	if (!ret && fdatasync(b->fd))
+		ret = -errno;
 	if (!ret) {
 		qcow2_put_be64(hdr, off);
 		hdr[8] = nclus >> 24, hdr[9] = nclus >> 16, hdr[10] = nclus >> 8, hdr[11] = nclus;
@@ -251,7 +268,8 @@ static int grow_table(struct block *b, u64 min_entries, int depth)
 		q->rt_entries = old_n;
 		return ret;
 	}
-	return qcow2_unref(b, old_off, old_n * 8);
+	qcow2_meta_add(q, off, nclus * q->cluster_size);
+	return qcow2_free_later(b, old_off, old_n * 8);
 }
 
 static int set_refcount(struct block *b, u64 host, u64 v, int depth)
@@ -284,6 +302,7 @@ static int set_refcount(struct block *b, u64 host, u64 v, int depth)
 		if (ret)
 			return ret;
 		q->rt[bi] = rb;
+		qcow2_meta_add(q, rb, q->cluster_size);
 		ret = set_refcount(b, rb, 1, depth + 1);
 		if (ret)
 			return ret;
@@ -294,26 +313,28 @@ static int set_refcount(struct block *b, u64 host, u64 v, int depth)
 
 int qcow2_alloc_cluster(struct block *b, u64 *host)
 {
-	return qcow2_alloc_run(b, 1, host);
+	u64 got;
+
+	return qcow2_alloc_run(b, 1, host, &got);
 }
 
-int qcow2_alloc_run(struct block *b, u64 n, u64 *host)
+/*
+ * Set the refcounts of the n clusters from h (at the end of the file, already
+ * reserved) to v, in as few writes as the refcount blocks allow. Refcount
+ * blocks made on the way go after the reserved run.
+ */
+static int refcount_run(struct block *b, u64 h, u64 n, u8 v)
 {
 	struct qcow2 *q = qcow2_of(b);
 	unsigned width = q->refcount_bits / 8;
-	u64 h = q->end, i = 0;
-	u8 *ones;
+	u64 i = 0;
+	u8 *vals = calloc(n, width);
 	int ret = 0;
 
-	if (!n || n > q->l2_entries)
-		return -EINVAL;
-	/* The run is reserved first: refcount blocks made on the way go after it. */
-	q->end += n * q->cluster_size;
-	ones = calloc(n, width);
-	if (!ones)
+	if (!vals)
 		return -ENOMEM;
 	for (u64 k = 0; k < n; k++)
-		ones[k * width + width - 1] = 1; /* big-endian 1 */
+		vals[k * width + width - 1] = v; /* big-endian */
 	while (i < n && !ret) {
 		u64 c = h + i * q->cluster_size, idx = (c >> q->cluster_bits) % q->rc_per_block;
 		u64 more = q->rc_per_block - idx - 1, bi, bo;
@@ -321,7 +342,7 @@ int qcow2_alloc_run(struct block *b, u64 n, u64 *host)
 		if (more > n - i - 1)
 			more = n - i - 1;
 		/* The first of each refcount block's share finds (or makes) the block... */
-		ret = set_refcount(b, c, 1, 0);
+		ret = set_refcount(b, c, v, 0);
 		if (ret || !more) {
 			i++;
 			continue;
@@ -331,14 +352,127 @@ int qcow2_alloc_run(struct block *b, u64 n, u64 *host)
 			ret = -EIO;
 			break;
 		}
-		ret = block_pwrite_full(b->fd, ones, more * width, q->rt[bi] + bo + width);
+		ret = block_pwrite_full(b->fd, vals, more * width, q->rt[bi] + bo + width);
 		i += 1 + more;
 	}
-	free(ones);
+	free(vals);
+	return ret;
+}
+
+/* Give the pool's unused clusters back (refcount 0): nothing points at them. */
+static int pool_release(struct block *b)
+{
+	struct qcow2 *q = qcow2_of(b);
+	u64 n = (q->pool_end - q->pool_next) >> q->cluster_bits;
+	int ret = n ? refcount_run(b, q->pool_next, n, 0) : 0;
+
+	q->pool_next = q->pool_end = 0;
+	return ret;
+}
+
+/*
+ * A new pool of at least n clusters at the end of the file, their refcounts
+ * 1 and durable (fdatasync) before any of them is handed out.
+ */
+static int pool_refill(struct block *b, u64 n)
+{
+	struct qcow2 *q = qcow2_of(b);
+	u64 max = QCOW2_POOL_BYTES >> q->cluster_bits, h;
+	int ret;
+
+	ret = pool_release(b);
 	if (ret)
 		return ret;
-	*host = h;
+	if (max > QCOW2_POOL_MAX_CLUSTERS)
+		max = QCOW2_POOL_MAX_CLUSTERS;
+	q->pool_grow = q->pool_grow ? q->pool_grow * 2 : 16;
+	if (q->pool_grow > max)
+		q->pool_grow = max;
+	if (n < q->pool_grow)
+		n = q->pool_grow;
+	h = q->end;
+	q->end += n * q->cluster_size;
+	ret = refcount_run(b, h, n, 1);
+	if (!ret && fdatasync(b->fd))
+		ret = -errno;
+	if (ret)
+		return ret; /* a failure leaks the run at worst */
+	q->pool_next = h;
+	q->pool_end = h + n * q->cluster_size;
 	return 0;
+}
+
+int qcow2_alloc_run(struct block *b, u64 n, u64 *host, u64 *got)
+{
+	struct qcow2 *q = qcow2_of(b);
+	u64 left = (q->pool_end - q->pool_next) >> q->cluster_bits;
+	int ret;
+
+	if (!n || n > q->l2_entries)
+		return -EINVAL;
+	if (!left) {
+		ret = pool_refill(b, n);
+		if (ret)
+			return ret;
+		left = (q->pool_end - q->pool_next) >> q->cluster_bits;
+	}
+	/* The rest of the pool first, even if short: a new pool would leave it a hole. */
+	*got = n < left ? n : left;
+	*host = q->pool_next;
+	q->pool_next += *got * q->cluster_size;
+	return 0;
+}
+
+int qcow2_free_later(struct block *b, u64 host, u64 len)
+{
+	struct qcow2 *q = qcow2_of(b);
+
+	if (q->nfree == q->free_cap) {
+		unsigned cap = q->free_cap ? q->free_cap * 2 : 64;
+		void *p = realloc(q->free, cap * sizeof(*q->free));
+
+		if (!p)
+			return -ENOMEM;
+		q->free = p;
+		q->free_cap = cap;
+	}
+	q->free[q->nfree].host = host;
+	q->free[q->nfree].len = len;
+	q->nfree++;
+	/* A guest that never flushes must not grow this without bound. */
+	return q->nfree >= QCOW2_MAX_PENDING_FREES ? qcow2_sync(b) : 0;
+}
+
+int qcow2_sync(struct block *b)
+{
+	struct qcow2 *q = qcow2_of(b);
+	int ret = 0;
+
+	if (fdatasync(b->fd))
+		return -errno;
+	/* The L2 entries that dropped these clusters are durable now. */
+	for (unsigned i = 0; i < q->nfree && !ret; i++)
+		ret = qcow2_unref(b, q->free[i].host, q->free[i].len);
+	q->nfree = 0;
+	return ret;
+}
+
+int qcow2_meta_close(struct block *b)
+{
+	struct qcow2 *q = qcow2_of(b);
+	/* A pool at the very end of the file: the file ends where its used part does. */
+	bool trim = q->pool_end && q->pool_end == q->end && q->pool_next < q->pool_end;
+	u64 cut = q->pool_next;
+	int ret = qcow2_sync(b), r2 = pool_release(b);
+
+	if (!ret && !r2 && trim && cut >= q->file_size && !ftruncate(b->fd, cut))
+		q->end = cut;
+
+	if (!ret && r2)
+		ret = r2;
+	if (!r2 && fdatasync(b->fd) && !ret)
+		ret = -errno;
+	return ret;
 }
 
 int qcow2_unref(struct block *b, u64 host, u64 len)
@@ -382,7 +516,7 @@ int qcow2_refcount_init(struct block *b, u64 rt_offset, u32 rt_clusters, u32 ref
 		return -ENOTSUP;
 	}
 	if (!rt_clusters || bytes > 64 * MiB || (rt_offset & (q->cluster_size - 1)) ||
-	    rt_offset + bytes > q->end) {
+	    !rt_offset || rt_offset > q->end || bytes > q->end - rt_offset) {
 		snprintf(err, errlen, "%s: corrupt qcow2 header: bad refcount table (offset %#llx, "
 			 "%u clusters)", b->path, (unsigned long long)rt_offset, rt_clusters);
 		return -EINVAL;

@@ -35,12 +35,7 @@ struct acpi_pm {
 	u16 ports[5]; /* PM1a_EVT, PM1a_CNT, PM_TMR, GPE0, reset */
 	unsigned nregistered;
 
-	/* Register state (plain data). */
-	u16 pm1_sts, pm1_en, pm1_cnt;
-	u16 gpe_sts, gpe_en;
-	u64 tmr_base_ns; /* clock time at which the PM timer read 0 */
-	u64 tmr_epoch;   /* timer value >> 31 when TMR_STS was last brought up to date */
-	bool sci_level;
+	struct acpi_pm_state s;
 
 	struct timer tmr_timer;
 };
@@ -52,7 +47,7 @@ static u64 now_ns(const struct acpi_pm *pm)
 
 static u64 timer_ticks(const struct acpi_pm *pm, u64 now)
 {
-	u64 ns = now > pm->tmr_base_ns ? now - pm->tmr_base_ns : 0;
+	u64 ns = now > pm->s.tmr_base_ns ? now - pm->s.tmr_base_ns : 0;
 
 	return (u64)((unsigned __int128)ns * X86_PM_TIMER_HZ / 1000000000ULL);
 }
@@ -64,10 +59,10 @@ u32 acpi_pm_timer_read(const struct acpi_pm *pm)
 
 static void update_sci(struct acpi_pm *pm)
 {
-	bool level = (pm->pm1_sts & pm->pm1_en & PM1_EN_MASK) || (pm->gpe_sts & pm->gpe_en);
+	bool level = (pm->s.pm1_sts & pm->s.pm1_en & PM1_EN_MASK) || (pm->s.gpe_sts & pm->s.gpe_en);
 
-	if (level != pm->sci_level) {
-		pm->sci_level = level;
+	if (level != pm->s.sci_level) {
+		pm->s.sci_level = level;
 		irq_set_level(&pm->cfg.sci, level);
 	}
 }
@@ -78,14 +73,14 @@ static void tmr_sync(struct acpi_pm *pm)
 	u64 now = now_ns(pm), epoch = timer_ticks(pm, now) >> PM_TMR_STS_SHIFT;
 	unsigned __int128 next_ns;
 
-	if (epoch != pm->tmr_epoch) {
-		pm->tmr_epoch = epoch;
-		pm->pm1_sts |= ACPI_PM1_TMR;
+	if (epoch != pm->s.tmr_epoch) {
+		pm->s.tmr_epoch = epoch;
+		pm->s.pm1_sts |= ACPI_PM1_TMR;
 	}
-	if (pm->pm1_en & ACPI_PM1_TMR) {
+	if (pm->s.pm1_en & ACPI_PM1_TMR) {
 		next_ns = ((unsigned __int128)(epoch + 1) << PM_TMR_STS_SHIFT) * 1000000000ULL;
 		timer_mod(&pm->tmr_timer,
-			  pm->tmr_base_ns + (u64)((next_ns + X86_PM_TIMER_HZ - 1) / X86_PM_TIMER_HZ));
+			  pm->s.tmr_base_ns + (u64)((next_ns + X86_PM_TIMER_HZ - 1) / X86_PM_TIMER_HZ));
 	} else {
 		timer_del(&pm->tmr_timer);
 	}
@@ -113,7 +108,7 @@ static u64 evt_read(void *opaque, u64 offset, unsigned size)
 	u32 regs;
 
 	tmr_sync(pm);
-	regs = pm->pm1_sts | ((u32)pm->pm1_en << 16);
+	regs = pm->s.pm1_sts | ((u32)pm->s.pm1_en << 16);
 	return (regs >> (8 * offset)) & (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
 }
 
@@ -127,11 +122,11 @@ static void evt_write(void *opaque, u64 offset, unsigned size, u64 val)
 		u16 b = lane(val, i);
 
 		if (off < 2)
-			pm->pm1_sts &= ~(b << (8 * off));
+			pm->s.pm1_sts &= ~(b << (8 * off));
 		else
-			pm->pm1_en = (pm->pm1_en & ~(0xFF << (8 * (off - 2)))) | (b << (8 * (off - 2)));
+			pm->s.pm1_en = (pm->s.pm1_en & ~(0xFF << (8 * (off - 2)))) | (b << (8 * (off - 2)));
 	}
-	pm->pm1_en &= PM1_EN_MASK;
+	pm->s.pm1_en &= PM1_EN_MASK;
 	tmr_sync(pm); /* TMR_EN may have changed */
 	update_sci(pm);
 }
@@ -142,13 +137,13 @@ static u64 cnt_read(void *opaque, u64 offset, unsigned size)
 {
 	struct acpi_pm *pm = opaque;
 
-	return (u64)(pm->pm1_cnt >> (8 * offset)) & ((1u << (8 * size)) - 1);
+	return (u64)(pm->s.pm1_cnt >> (8 * offset)) & ((1u << (8 * size)) - 1);
 }
 
 static void cnt_write(void *opaque, u64 offset, unsigned size, u64 val)
 {
 	struct acpi_pm *pm = opaque;
-	u16 v = pm->pm1_cnt;
+	u16 v = pm->s.pm1_cnt;
 	bool slp_en = false;
 	unsigned typ;
 
@@ -159,7 +154,7 @@ static void cnt_write(void *opaque, u64 offset, unsigned size, u64 val)
 	}
 	slp_en = v & ACPI_PM1_CNT_SLP_EN;
 	/* SCI_EN is hard-wired to 1 (no SMI, no legacy mode); GBL_RLS and SLP_EN are write-only. */
-	pm->pm1_cnt = (v & (PM1_CNT_BM_RLD | PM1_CNT_SLP_TYP_MASK)) | ACPI_PM1_CNT_SCI_EN;
+	pm->s.pm1_cnt = (v & (PM1_CNT_BM_RLD | PM1_CNT_SLP_TYP_MASK)) | ACPI_PM1_CNT_SCI_EN;
 	if (!slp_en)
 		return;
 	typ = (v & PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT;
@@ -190,7 +185,7 @@ static void ignore_write(void *opaque, u64 offset, unsigned size, u64 val)
 static u64 gpe_read(void *opaque, u64 offset, unsigned size)
 {
 	struct acpi_pm *pm = opaque;
-	u32 regs = pm->gpe_sts | ((u32)pm->gpe_en << 16);
+	u32 regs = pm->s.gpe_sts | ((u32)pm->s.gpe_en << 16);
 
 	return (regs >> (8 * offset)) & (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
 }
@@ -204,9 +199,9 @@ static void gpe_write(void *opaque, u64 offset, unsigned size, u64 val)
 		u16 b = lane(val, i);
 
 		if (off < 2)
-			pm->gpe_sts &= ~(b << (8 * off));
+			pm->s.gpe_sts &= ~(b << (8 * off));
 		else
-			pm->gpe_en = (pm->gpe_en & ~(0xFF << (8 * (off - 2)))) | (b << (8 * (off - 2)));
+			pm->s.gpe_en = (pm->s.gpe_en & ~(0xFF << (8 * (off - 2)))) | (b << (8 * (off - 2)));
 	}
 	update_sci(pm);
 }
@@ -234,25 +229,25 @@ static const struct io_ops reset_ops = { .read = reset_read, .write = reset_writ
 
 bool acpi_pm_power_button(struct acpi_pm *pm)
 {
-	pm->pm1_sts |= ACPI_PM1_PWRBTN;
+	pm->s.pm1_sts |= ACPI_PM1_PWRBTN;
 	update_sci(pm);
-	return pm->pm1_en & ACPI_PM1_PWRBTN;
+	return pm->s.pm1_en & ACPI_PM1_PWRBTN;
 }
 
 void acpi_pm_gpe_set(struct acpi_pm *pm, unsigned gpe)
 {
 	if (gpe >= 8 * ACPI_GPE0_LEN / 2)
 		return;
-	pm->gpe_sts |= 1u << gpe;
+	pm->s.gpe_sts |= 1u << gpe;
 	update_sci(pm);
 }
 
 void acpi_pm_reset(struct acpi_pm *pm)
 {
-	pm->pm1_sts = pm->pm1_en = 0;
-	pm->pm1_cnt = ACPI_PM1_CNT_SCI_EN;
-	pm->gpe_sts = pm->gpe_en = 0;
-	pm->tmr_epoch = timer_ticks(pm, now_ns(pm)) >> PM_TMR_STS_SHIFT;
+	pm->s.pm1_sts = pm->s.pm1_en = 0;
+	pm->s.pm1_cnt = ACPI_PM1_CNT_SCI_EN;
+	pm->s.gpe_sts = pm->s.gpe_en = 0;
+	pm->s.tmr_epoch = timer_ticks(pm, now_ns(pm)) >> PM_TMR_STS_SHIFT;
 	timer_del(&pm->tmr_timer);
 	update_sci(pm);
 }
@@ -280,7 +275,7 @@ int acpi_pm_create(struct acpi_pm **out, const struct acpi_pm_config *cfg, struc
 	for (unsigned i = 0; i < 5; i++)
 		pm->ports[i] = ports[i];
 	timer_init(&pm->tmr_timer, cfg->timers, tmr_expired, pm);
-	pm->tmr_base_ns = now_ns(pm);
+	pm->s.tmr_base_ns = now_ns(pm);
 	acpi_pm_reset(pm);
 	for (unsigned i = 0; pio && i < 5; i++) {
 		ret = as_register(pio, ports[i], lens[i], ops[i], pm);
@@ -309,3 +304,48 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 	timer_del(&pm->tmr_timer);
 	free(pm);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The PM timer runs from tmr_base_ns, saved relative to the clock so the
+ * guest reads on from the value it last saw; the TMR_STS timer is derived
+ * and re-armed. The SCI level is restored, not driven (the interrupt
+ * controllers hold their own input levels).
+ */
+static int pm_save(void *dev, struct state_writer *w)
+{
+	struct acpi_pm *pm = dev;
+
+	state_put_u16(w, pm->s.pm1_sts);
+	state_put_u16(w, pm->s.pm1_en);
+	state_put_u16(w, pm->s.pm1_cnt);
+	state_put_u16(w, pm->s.gpe_sts);
+	state_put_u16(w, pm->s.gpe_en);
+	state_put_time(w, pm->s.tmr_base_ns, now_ns(pm));
+	state_put_u64(w, pm->s.tmr_epoch);
+	state_put_bool(w, pm->s.sci_level);
+	return 0;
+}
+
+static int pm_load(void *dev, struct state_reader *r)
+{
+	struct acpi_pm *pm = dev;
+
+	pm->s.pm1_sts = state_get_u16(r);
+	pm->s.pm1_en = state_get_u16(r);
+	pm->s.pm1_cnt = state_get_u16(r);
+	pm->s.gpe_sts = state_get_u16(r);
+	pm->s.gpe_en = state_get_u16(r);
+	pm->s.tmr_base_ns = state_get_time(r, now_ns(pm));
+	pm->s.tmr_epoch = state_get_u64(r);
+	pm->s.sci_level = state_get_bool(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	tmr_sync(pm);
+	return 0;
+}
+
+const struct dev_state_ops acpi_pm_state_ops = {
+	.section = "acpi_pm", .version = 1, .save = pm_save, .load = pm_load,
+};

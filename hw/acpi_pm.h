@@ -15,6 +15,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -56,6 +57,15 @@ struct acpi_pm_config {
 	u64 (*now)(void);
 };
 
+/* Guest-visible state; plain data so it can be saved and restored. */
+struct acpi_pm_state {
+	u16 pm1_sts, pm1_en, pm1_cnt;
+	u16 gpe_sts, gpe_en;
+	u64 tmr_base_ns; /* clock time at which the PM timer read 0 */
+	u64 tmr_epoch;   /* timer value >> 31 when TMR_STS was last brought up to date */
+	bool sci_level;
+};
+
 struct acpi_pm;
 struct addrspace;
 
@@ -75,5 +85,8 @@ bool acpi_pm_power_button(struct acpi_pm *pm);
 void acpi_pm_gpe_set(struct acpi_pm *pm, unsigned gpe);
 /* The PM timer's current value (32 bits at X86_PM_TIMER_HZ). */
 u32 acpi_pm_timer_read(const struct acpi_pm *pm);
+
+/* Section "acpi_pm": PM1/GPE0 status, enable and control, the PM timer's phase. */
+extern const struct dev_state_ops acpi_pm_state_ops;
 
 #endif

@@ -581,3 +581,93 @@ void i8042_destroy(struct i8042 *k)
 	}
 	free(k);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+static void queue_save(struct state_writer *w, const struct i8042_queue *q)
+{
+	state_put_bytes(w, q->data, sizeof(q->data));
+	state_put_bytes(w, q->aux, sizeof(q->aux));
+	state_put_u8(w, q->head);
+	state_put_u8(w, q->count);
+}
+
+static void queue_load(struct state_reader *r, struct i8042_queue *q)
+{
+	state_get_bytes(r, q->data, sizeof(q->data));
+	state_get_bytes(r, q->aux, sizeof(q->aux));
+	q->head = state_get_u8(r);
+	q->count = state_get_u8(r);
+	if (q->head >= I8042_QUEUE_SIZE || q->count > I8042_QUEUE_SIZE)
+		state_reader_fail(r, "queue head %u count %u (at most %u)", q->head, q->count,
+				  I8042_QUEUE_SIZE);
+}
+
+/* IRQ levels are restored, not driven: they are the interrupt controllers' state. */
+static int kbc_save(void *dev, struct state_writer *w)
+{
+	const struct i8042_state *s = &((struct i8042 *)dev)->s;
+
+	state_put_u8(w, s->ctr);
+	state_put_bytes(w, s->ram, sizeof(s->ram));
+	state_put_u8(w, s->outport);
+	state_put_u8(w, s->port92);
+	state_put_u8(w, s->pending_cmd);
+	state_put_bool(w, s->last_was_cmd);
+	state_put_u8(w, s->ob);
+	state_put_bool(w, s->ob_full);
+	state_put_bool(w, s->ob_aux);
+	state_put_bool(w, s->irq1_level);
+	state_put_bool(w, s->irq12_level);
+	queue_save(w, &s->ctrl_q);
+	queue_save(w, &s->kbd_q);
+	queue_save(w, &s->aux_q);
+	state_put_u8(w, s->kbd_pending);
+	state_put_u8(w, s->kbd_set);
+	state_put_u8(w, s->kbd_leds);
+	state_put_u8(w, s->kbd_last);
+	state_put_bool(w, s->kbd_scanning);
+	state_put_u8(w, s->aux_pending);
+	state_put_u8(w, s->aux_rate);
+	state_put_u8(w, s->aux_res);
+	state_put_bool(w, s->aux_enabled);
+	state_put_bool(w, s->aux_remote);
+	state_put_bool(w, s->aux_scale21);
+	return 0;
+}
+
+static int kbc_load(void *dev, struct state_reader *r)
+{
+	struct i8042_state *s = &((struct i8042 *)dev)->s;
+
+	s->ctr = state_get_u8(r);
+	state_get_bytes(r, s->ram, sizeof(s->ram));
+	s->outport = state_get_u8(r);
+	s->port92 = state_get_u8(r);
+	s->pending_cmd = state_get_u8(r);
+	s->last_was_cmd = state_get_bool(r);
+	s->ob = state_get_u8(r);
+	s->ob_full = state_get_bool(r);
+	s->ob_aux = state_get_bool(r);
+	s->irq1_level = state_get_bool(r);
+	s->irq12_level = state_get_bool(r);
+	queue_load(r, &s->ctrl_q);
+	queue_load(r, &s->kbd_q);
+	queue_load(r, &s->aux_q);
+	s->kbd_pending = state_get_u8(r);
+	s->kbd_set = state_get_u8(r);
+	s->kbd_leds = state_get_u8(r);
+	s->kbd_last = state_get_u8(r);
+	s->kbd_scanning = state_get_bool(r);
+	s->aux_pending = state_get_u8(r);
+	s->aux_rate = state_get_u8(r);
+	s->aux_res = state_get_u8(r);
+	s->aux_enabled = state_get_bool(r);
+	s->aux_remote = state_get_bool(r);
+	s->aux_scale21 = state_get_bool(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops i8042_state_ops = {
+	.section = "i8042", .version = 1, .save = kbc_save, .load = kbc_load,
+};

@@ -11,6 +11,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 #define I8042_DATA_PORT 0x60
@@ -71,5 +72,8 @@ bool i8042_a20_enabled(const struct i8042 *k);
 extern const struct io_ops i8042_data_io_ops; /* 0x60 */
 extern const struct io_ops i8042_cmd_io_ops;  /* 0x64 */
 extern const struct io_ops i8042_port92_io_ops;
+
+/* Section "i8042": controller RAM, output buffer and queues, keyboard and mouse state. */
+extern const struct dev_state_ops i8042_state_ops;
 
 #endif

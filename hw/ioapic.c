@@ -37,19 +37,16 @@
 
 struct ioapic {
 	struct ioapic_config cfg;
-	u32 ioregsel;
-	u32 id; /* register value, ID in [27:24] */
-	u64 rte[IOAPIC_NUM_PINS];
-	u32 irr; /* pin levels (asserted = 1) */
+	struct ioapic_state s;
 };
 
 static void deliver(struct ioapic *io, unsigned pin)
 {
-	u64 e = io->rte[pin];
+	u64 e = io->s.rte[pin];
 	bool level = e & RTE_LEVEL;
 
 	if (level)
-		io->rte[pin] |= RTE_REMOTE_IRR;
+		io->s.rte[pin] |= RTE_REMOTE_IRR;
 	if (io->cfg.deliver)
 		io->cfg.deliver(io->cfg.opaque, (u8)(e >> RTE_DEST_SHIFT), e & RTE_DEST_LOGICAL,
 				(e >> RTE_DM_SHIFT) & 7, e & RTE_VECTOR, level);
@@ -58,9 +55,9 @@ static void deliver(struct ioapic *io, unsigned pin)
 /* Level-triggered pin: send if asserted, unmasked and not already in service. */
 static void service_level(struct ioapic *io, unsigned pin)
 {
-	u64 e = io->rte[pin];
+	u64 e = io->s.rte[pin];
 
-	if ((e & RTE_LEVEL) && !(e & (RTE_MASKED | RTE_REMOTE_IRR)) && (io->irr & (1u << pin)))
+	if ((e & RTE_LEVEL) && !(e & (RTE_MASKED | RTE_REMOTE_IRR)) && (io->s.irr & (1u << pin)))
 		deliver(io, pin);
 }
 
@@ -75,25 +72,25 @@ void ioapic_set_irq(void *opaque, unsigned pin, int level)
 		return;
 	}
 	bit = 1u << pin;
-	was = io->irr & bit;
+	was = io->s.irr & bit;
 	if (level)
-		io->irr |= bit;
+		io->s.irr |= bit;
 	else
-		io->irr &= ~bit;
-	if (io->rte[pin] & RTE_LEVEL)
+		io->s.irr &= ~bit;
+	if (io->s.rte[pin] & RTE_LEVEL)
 		service_level(io, pin);
-	else if (level && !was && !(io->rte[pin] & RTE_MASKED))
+	else if (level && !was && !(io->s.rte[pin] & RTE_MASKED))
 		deliver(io, pin);
 }
 
 void ioapic_eoi(struct ioapic *io, u8 vector)
 {
 	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
-		u64 e = io->rte[pin];
+		u64 e = io->s.rte[pin];
 
 		if ((e & RTE_VECTOR) != vector || !(e & RTE_REMOTE_IRR))
 			continue;
-		io->rte[pin] &= ~RTE_REMOTE_IRR;
+		io->s.rte[pin] &= ~RTE_REMOTE_IRR;
 		service_level(io, pin);
 	}
 }
@@ -104,16 +101,16 @@ static u32 reg_read(struct ioapic *io, u32 reg)
 
 	switch (reg) {
 	case REG_ID:
-		return io->id;
+		return io->s.id;
 	case REG_VER:
 		return IOAPIC_VERSION | ((IOAPIC_NUM_PINS - 1) << 16);
 	case REG_ARB:
-		return io->id; /* arbitration ID is loaded from the ID */
+		return io->s.id; /* arbitration ID is loaded from the ID */
 	}
 	if (reg < REG_REDTBL || reg >= REG_REDTBL + 2 * IOAPIC_NUM_PINS)
 		return 0;
 	pin = (reg - REG_REDTBL) / 2;
-	return (reg & 1) ? (u32)(io->rte[pin] >> 32) : (u32)io->rte[pin];
+	return (reg & 1) ? (u32)(io->s.rte[pin] >> 32) : (u32)io->s.rte[pin];
 }
 
 static void reg_write(struct ioapic *io, u32 reg, u32 val)
@@ -122,13 +119,13 @@ static void reg_write(struct ioapic *io, u32 reg, u32 val)
 	u64 e, ro;
 
 	if (reg == REG_ID) {
-		io->id = val & 0x0F000000u;
+		io->s.id = val & 0x0F000000u;
 		return;
 	}
 	if (reg < REG_REDTBL || reg >= REG_REDTBL + 2 * IOAPIC_NUM_PINS)
 		return; /* version, arbitration and unimplemented registers are read-only */
 	pin = (reg - REG_REDTBL) / 2;
-	e = io->rte[pin];
+	e = io->s.rte[pin];
 	ro = e & ~RTE_WRITABLE;
 	if (reg & 1)
 		e = (e & 0xFFFFFFFFULL) | ((u64)val << 32);
@@ -138,7 +135,7 @@ static void reg_write(struct ioapic *io, u32 reg, u32 val)
 	/* An edge-triggered pin has no Remote IRR. */
 	if (!(e & RTE_LEVEL))
 		e &= ~RTE_REMOTE_IRR;
-	io->rte[pin] = e;
+	io->s.rte[pin] = e;
 	/* Unmasking (or switching to level) a pin that is asserted delivers it now. */
 	service_level(io, pin);
 }
@@ -149,9 +146,9 @@ static u64 mmio_read(void *opaque, u64 offset, unsigned size)
 
 	switch (offset) {
 	case 0x00:
-		return io->ioregsel;
+		return io->s.ioregsel;
 	case 0x10:
-		return reg_read(io, io->ioregsel);
+		return reg_read(io, io->s.ioregsel);
 	default:
 		return 0;
 	}
@@ -163,10 +160,10 @@ static void mmio_write(void *opaque, u64 offset, unsigned size, u64 val)
 
 	switch (offset) {
 	case 0x00:
-		io->ioregsel = val & 0xFF;
+		io->s.ioregsel = val & 0xFF;
 		break;
 	case 0x10:
-		reg_write(io, io->ioregsel, (u32)val);
+		reg_write(io, io->s.ioregsel, (u32)val);
 		break;
 	default:
 		log_ratelimited(LOG_DEBUG, "ioapic: write to offset %#llx ignored",
@@ -184,10 +181,10 @@ const struct io_ops ioapic_mmio_ops = {
 
 void ioapic_reset(struct ioapic *io)
 {
-	io->ioregsel = 0;
-	io->id = (u32)(io->cfg.id & 0xF) << 24;
+	io->s.ioregsel = 0;
+	io->s.id = (u32)(io->cfg.id & 0xF) << 24;
 	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++)
-		io->rte[pin] = RTE_MASKED;
+		io->s.rte[pin] = RTE_MASKED;
 }
 
 int ioapic_create(struct ioapic **out, const struct ioapic_config *cfg)
@@ -209,3 +206,37 @@ void ioapic_destroy(struct ioapic *io)
 {
 	free(io);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * Pin levels (irr) and Remote IRR are saved as they are: a level-triggered
+ * pin in service stays in service until the guest's EOI, as it would have.
+ */
+static int ioapic_save(void *dev, struct state_writer *w)
+{
+	struct ioapic *io = dev;
+
+	state_put_u32(w, io->s.ioregsel);
+	state_put_u32(w, io->s.id);
+	for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++)
+		state_put_u64(w, io->s.rte[i]);
+	state_put_u32(w, io->s.irr);
+	return 0;
+}
+
+static int ioapic_load(void *dev, struct state_reader *r)
+{
+	struct ioapic *io = dev;
+
+	io->s.ioregsel = state_get_u32(r);
+	io->s.id = state_get_u32(r);
+	for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++)
+		io->s.rte[i] = state_get_u64(r);
+	io->s.irr = state_get_u32(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops ioapic_state_ops = {
+	.section = "ioapic", .version = 1, .save = ioapic_save, .load = ioapic_load,
+};

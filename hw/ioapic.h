@@ -15,6 +15,7 @@
 #define HOVER_HW_IOAPIC_H
 
 #include "include/hover/addrspace.h"
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 #define IOAPIC_DEFAULT_BASE 0xFEC00000ULL
@@ -35,6 +36,14 @@ struct ioapic_config {
 			bool level_triggered);
 };
 
+/* Guest-visible state; plain data so it can be saved and restored. */
+struct ioapic_state {
+	u32 ioregsel;
+	u32 id; /* register value, ID in [27:24] */
+	u64 rte[IOAPIC_NUM_PINS];
+	u32 irr; /* pin levels (asserted = 1) */
+};
+
 struct ioapic;
 
 int ioapic_create(struct ioapic **out, const struct ioapic_config *cfg) HOVER_WUR;
@@ -47,5 +56,8 @@ extern const struct io_ops ioapic_mmio_ops;
 void ioapic_set_irq(void *opaque, unsigned pin, int level);
 /* A local APIC's EOI broadcast for a level-triggered vector. */
 void ioapic_eoi(struct ioapic *io, u8 vector);
+
+/* Section "ioapic": IOREGSEL, ID, the redirection table, pin levels. */
+extern const struct dev_state_ops ioapic_state_ops;
 
 #endif

@@ -19,6 +19,7 @@
  * itself late (host stall) skips the missed periods instead of bursting.
  */
 #include "hw/lapic.h"
+#include "hw/lapic_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ enum {
 
 /* LVT entries in register order, 0x320 + 0x10 * index. */
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_COUNT };
+_Static_assert(LVT_COUNT == LAPIC_LVT_COUNT, "lapic.h counts the LVT entries too");
 
 #define LAPIC_VERSION 0x14
 #define LAPIC_VERSION_REG (LAPIC_VERSION | ((LVT_COUNT - 1) << 16))
@@ -94,28 +96,6 @@ static const u32 lvt_writable[LVT_COUNT] = {
 	[LVT_ERROR] = LVT_VECTOR | LVT_MASKED,
 };
 
-struct lapic {
-	struct lapic_config cfg;
-
-	/* Architectural state (plain data: saved and restored as is). */
-	u64 apic_base;
-	u32 id; /* the ID register: APIC ID in bits 31:24 */
-	u32 tpr, ldr, dfr, svr;
-	u32 irr[8], isr[8], tmr[8];
-	u32 esr, esr_pending; /* ESR as last latched; errors since the last ESR write */
-	u32 icr_lo, icr_hi;
-	u32 lvt[LVT_COUNT];
-	u32 timer_initial, timer_dcr;
-	bool timer_running;
-	u64 timer_start_ns; /* start of the current count-down period */
-	u8 lint_level[2];   /* input pin levels as driven */
-	bool extint_pending; /* ExtINT message (IOAPIC pin in ExtINT mode) */
-	bool nmi_pending, init_pending, sipi_pending;
-	u8 sipi_vector;
-
-	struct timer timer;
-};
-
 static u64 now_ns(const struct lapic *l)
 {
 	return l->cfg.now ? l->cfg.now() : clock_ns();
@@ -129,12 +109,12 @@ static void notify(struct lapic *l)
 
 static bool hw_enabled(const struct lapic *l)
 {
-	return l->apic_base & LAPIC_BASE_ENABLE;
+	return l->s.apic_base & LAPIC_BASE_ENABLE;
 }
 
 static bool sw_enabled(const struct lapic *l)
 {
-	return l->svr & SVR_ENABLE;
+	return l->s.svr & SVR_ENABLE;
 }
 
 /* 256-bit registers (IRR/ISR/TMR) as eight 32-bit words, as the APIC page lays them out. */
@@ -153,8 +133,8 @@ static int vec_highest(const u32 *r)
 /* SDM 10.8.3.1: PPR is TPR, or ISRV's class if that is higher. */
 static u8 ppr(const struct lapic *l)
 {
-	int isrv = vec_highest(l->isr);
-	u8 tpr = l->tpr & 0xFF;
+	int isrv = vec_highest(l->s.isr);
+	u8 tpr = l->s.tpr & 0xFF;
 
 	if (isrv < 0 || (tpr >> 4) >= (isrv >> 4))
 		return tpr;
@@ -164,8 +144,8 @@ static u8 ppr(const struct lapic *l)
 /* SDM 10.6.2.4 (P6 family): the arbitration priority. */
 u8 lapic_arb_priority(const struct lapic *l)
 {
-	int irrv = vec_highest(l->irr), isrv = vec_highest(l->isr);
-	u8 tpr = l->tpr & 0xFF;
+	int irrv = vec_highest(l->s.irr), isrv = vec_highest(l->s.isr);
+	u8 tpr = l->s.tpr & 0xFF;
 	u8 irrc = irrv < 0 ? 0 : irrv >> 4, isrc = isrv < 0 ? 0 : isrv >> 4;
 	u8 m;
 
@@ -181,14 +161,14 @@ u8 lapic_arb_priority(const struct lapic *l)
 
 static bool lint_asserted(const struct lapic *l, unsigned pin)
 {
-	return (l->lint_level[pin] != 0) != ((l->lvt[LVT_LINT0 + pin] & LVT_POLARITY) != 0);
+	return (l->s.lint_level[pin] != 0) != ((l->s.lvt[LVT_LINT0 + pin] & LVT_POLARITY) != 0);
 }
 
 static bool extint_active(const struct lapic *l)
 {
-	u32 lvt = l->lvt[LVT_LINT0];
+	u32 lvt = l->s.lvt[LVT_LINT0];
 
-	if (l->extint_pending)
+	if (l->s.extint_pending)
 		return true;
 	return !(lvt & LVT_MASKED) && ((lvt >> LVT_DM_SHIFT) & 7) == LAPIC_DM_EXTINT &&
 	       lint_asserted(l, 0);
@@ -199,13 +179,13 @@ static void accept(struct lapic *l, u8 vector, bool level);
 
 static void raise_error(struct lapic *l, u32 bits)
 {
-	u32 lvt = l->lvt[LVT_ERROR];
+	u32 lvt = l->s.lvt[LVT_ERROR];
 
-	l->esr_pending |= bits;
+	l->s.esr_pending |= bits;
 	/* Delivered directly: an illegal error vector must not recurse into another error. */
 	if (!(lvt & LVT_MASKED) && (lvt & LVT_VECTOR) >= 16) {
-		vec_set(l->irr, lvt & LVT_VECTOR);
-		vec_clear(l->tmr, lvt & LVT_VECTOR);
+		vec_set(l->s.irr, lvt & LVT_VECTOR);
+		vec_clear(l->s.tmr, lvt & LVT_VECTOR);
 		notify(l);
 	}
 }
@@ -219,18 +199,18 @@ static void accept(struct lapic *l, u8 vector, bool level)
 		raise_error(l, ESR_RECV_ILLEGAL_VECTOR);
 		return;
 	}
-	vec_set(l->irr, vector);
+	vec_set(l->s.irr, vector);
 	if (level)
-		vec_set(l->tmr, vector);
+		vec_set(l->s.tmr, vector);
 	else
-		vec_clear(l->tmr, vector);
+		vec_clear(l->s.tmr, vector);
 	notify(l);
 }
 
 /* Deliver a local (LVT) interrupt: LINT pins, timer, thermal, perf. */
 static void lvt_fire(struct lapic *l, unsigned idx)
 {
-	u32 lvt = l->lvt[idx];
+	u32 lvt = l->s.lvt[idx];
 	unsigned dm = (lvt >> LVT_DM_SHIFT) & 7;
 
 	if (lvt & LVT_MASKED)
@@ -242,7 +222,7 @@ static void lvt_fire(struct lapic *l, unsigned idx)
 		accept(l, lvt & LVT_VECTOR, (idx == LVT_LINT0 || idx == LVT_LINT1) && (lvt & LVT_LEVEL));
 		break;
 	case LAPIC_DM_NMI:
-		l->nmi_pending = true;
+		l->s.nmi_pending = true;
 		notify(l);
 		break;
 	case LAPIC_DM_EXTINT:
@@ -268,17 +248,17 @@ void lapic_deliver(struct lapic *l, u8 delivery_mode, u8 vector, bool level_trig
 		accept(l, vector, level_triggered);
 		return;
 	case LAPIC_DM_NMI:
-		l->nmi_pending = true;
+		l->s.nmi_pending = true;
 		break;
 	case LAPIC_DM_INIT:
-		l->init_pending = true;
+		l->s.init_pending = true;
 		break;
 	case LAPIC_DM_STARTUP:
-		l->sipi_pending = true;
-		l->sipi_vector = vector;
+		l->s.sipi_pending = true;
+		l->s.sipi_vector = vector;
 		break;
 	case LAPIC_DM_EXTINT:
-		l->extint_pending = true;
+		l->s.extint_pending = true;
 		break;
 	default:
 		log_ratelimited(LOG_DEBUG, "lapic %u: delivery mode %u ignored", l->cfg.apic_id,
@@ -299,16 +279,16 @@ void lapic_set_lint(struct lapic *l, unsigned pin, int level)
 	}
 	if (!hw_enabled(l)) {
 		/* APIC bypassed: LINT0 is the CPU's INTR pin, LINT1 its NMI pin. */
-		if (pin == 1 && level && !l->lint_level[1])
-			l->nmi_pending = true;
-		l->lint_level[pin] = level != 0;
+		if (pin == 1 && level && !l->s.lint_level[1])
+			l->s.nmi_pending = true;
+		l->s.lint_level[pin] = level != 0;
 		notify(l);
 		return;
 	}
 	was = lint_asserted(l, pin);
-	l->lint_level[pin] = level != 0;
+	l->s.lint_level[pin] = level != 0;
 	now = lint_asserted(l, pin);
-	lvt = l->lvt[LVT_LINT0 + pin];
+	lvt = l->s.lvt[LVT_LINT0 + pin];
 	if (!now)
 		return;
 	/* Level-triggered fixed LINT keeps asserting; everything else is edge-sensitive. */
@@ -321,10 +301,10 @@ bool lapic_has_intr(const struct lapic *l)
 	int v;
 
 	if (!hw_enabled(l))
-		return l->lint_level[0] != 0;
+		return l->s.lint_level[0] != 0;
 	if (extint_active(l))
 		return true;
-	v = vec_highest(l->irr);
+	v = vec_highest(l->s.irr);
 	return v >= 0 && (v & 0xF0) > (ppr(l) & 0xF0);
 }
 
@@ -334,33 +314,33 @@ int lapic_ack(void *opaque)
 	int v;
 
 	if (!hw_enabled(l)) {
-		if (l->lint_level[0] && l->cfg.pic_ack)
+		if (l->s.lint_level[0] && l->cfg.pic_ack)
 			return l->cfg.pic_ack(l->cfg.opaque);
 		return -1;
 	}
 	if (extint_active(l)) {
-		l->extint_pending = false;
+		l->s.extint_pending = false;
 		/* ExtINT bypasses the APIC's priority logic: the 8259 supplies the vector. */
 		v = l->cfg.pic_ack ? l->cfg.pic_ack(l->cfg.opaque) : -1;
 		if (v >= 0)
 			return v;
 	}
-	v = vec_highest(l->irr);
+	v = vec_highest(l->s.irr);
 	if (v < 0 || (v & 0xF0) <= (ppr(l) & 0xF0))
 		return -1;
-	vec_clear(l->irr, v);
-	vec_set(l->isr, v);
+	vec_clear(l->s.irr, v);
+	vec_set(l->s.isr, v);
 	return v;
 }
 
 static void eoi(struct lapic *l)
 {
-	int v = vec_highest(l->isr);
+	int v = vec_highest(l->s.isr);
 
 	if (v < 0)
 		return;
-	vec_clear(l->isr, v);
-	if (vec_test(l->tmr, v) && l->cfg.eoi_broadcast)
+	vec_clear(l->s.isr, v);
+	if (vec_test(l->s.tmr, v) && l->cfg.eoi_broadcast)
 		l->cfg.eoi_broadcast(l->cfg.opaque, v);
 	/* A lower-priority interrupt may be deliverable now. */
 	notify(l);
@@ -368,25 +348,25 @@ static void eoi(struct lapic *l)
 
 bool lapic_take_init(struct lapic *l)
 {
-	bool r = l->init_pending;
+	bool r = l->s.init_pending;
 
-	l->init_pending = false;
+	l->s.init_pending = false;
 	return r;
 }
 
 int lapic_take_sipi(struct lapic *l)
 {
-	if (!l->sipi_pending)
+	if (!l->s.sipi_pending)
 		return -1;
-	l->sipi_pending = false;
-	return l->sipi_vector;
+	l->s.sipi_pending = false;
+	return l->s.sipi_vector;
 }
 
 bool lapic_take_nmi(struct lapic *l)
 {
-	bool r = l->nmi_pending;
+	bool r = l->s.nmi_pending;
 
-	l->nmi_pending = false;
+	l->s.nmi_pending = false;
 	return r;
 }
 
@@ -394,7 +374,7 @@ bool lapic_take_nmi(struct lapic *l)
 
 static unsigned timer_divisor(const struct lapic *l)
 {
-	unsigned v = ((l->timer_dcr >> 1) & 4) | (l->timer_dcr & 3);
+	unsigned v = ((l->s.timer_dcr >> 1) & 4) | (l->s.timer_dcr & 3);
 
 	return v == 7 ? 1 : 2u << v;
 }
@@ -413,28 +393,28 @@ static u64 counts_to_ns(u64 counts, unsigned div)
 
 static bool timer_periodic(const struct lapic *l)
 {
-	return l->lvt[LVT_TIMER] & LVT_TIMER_PERIODIC;
+	return l->s.lvt[LVT_TIMER] & LVT_TIMER_PERIODIC;
 }
 
 static u32 timer_current(const struct lapic *l, u64 now)
 {
 	u64 counts;
 
-	if (!l->timer_running || !l->timer_initial)
+	if (!l->s.timer_running || !l->s.timer_initial)
 		return 0;
-	counts = now > l->timer_start_ns ? ns_to_counts(now - l->timer_start_ns, timer_divisor(l)) : 0;
+	counts = now > l->s.timer_start_ns ? ns_to_counts(now - l->s.timer_start_ns, timer_divisor(l)) : 0;
 	if (timer_periodic(l))
-		return l->timer_initial - (u32)(counts % l->timer_initial);
-	return counts >= l->timer_initial ? 0 : l->timer_initial - (u32)counts;
+		return l->s.timer_initial - (u32)(counts % l->s.timer_initial);
+	return counts >= l->s.timer_initial ? 0 : l->s.timer_initial - (u32)counts;
 }
 
 static void timer_arm(struct lapic *l)
 {
-	u64 period = counts_to_ns(l->timer_initial, timer_divisor(l));
+	u64 period = counts_to_ns(l->s.timer_initial, timer_divisor(l));
 
 	if (timer_periodic(l) && period < LAPIC_MIN_PERIOD_NS)
 		period = LAPIC_MIN_PERIOD_NS;
-	timer_mod(&l->timer, l->timer_start_ns + period);
+	timer_mod(&l->timer, l->s.timer_start_ns + period);
 }
 
 static void timer_expired(void *opaque)
@@ -442,34 +422,47 @@ static void timer_expired(void *opaque)
 	struct lapic *l = opaque;
 	u64 now = now_ns(l), period, n;
 
-	if (!l->timer_running)
+	if (!l->s.timer_running)
 		return;
-	period = counts_to_ns(l->timer_initial, timer_divisor(l));
+	period = counts_to_ns(l->s.timer_initial, timer_divisor(l));
 	if (timer_periodic(l)) {
 		/* Realign to the period grid, skipping periods a host stall swallowed. */
-		n = now > l->timer_start_ns ? (now - l->timer_start_ns) / period : 0;
-		l->timer_start_ns += n * period;
+		n = now > l->s.timer_start_ns ? (now - l->s.timer_start_ns) / period : 0;
+		l->s.timer_start_ns += n * period;
 		timer_arm(l);
 	} else {
-		if (now < l->timer_start_ns + period) { /* early: the divisor changed under us */
+		if (now < l->s.timer_start_ns + period) { /* early: the divisor changed under us */
 			timer_arm(l);
 			return;
 		}
-		l->timer_running = false;
+		l->s.timer_running = false;
 	}
 	lvt_fire(l, LVT_TIMER);
 }
 
+u64 lapic_now(const struct lapic *l)
+{
+	return now_ns(l);
+}
+
+void lapic_timer_restart(struct lapic *l)
+{
+	if (l->s.timer_running && l->s.timer_initial)
+		timer_arm(l);
+	else
+		timer_del(&l->timer);
+}
+
 static void timer_load(struct lapic *l, u32 initial)
 {
-	l->timer_initial = initial;
+	l->s.timer_initial = initial;
 	if (!initial) {
-		l->timer_running = false;
+		l->s.timer_running = false;
 		timer_del(&l->timer);
 		return;
 	}
-	l->timer_running = true;
-	l->timer_start_ns = now_ns(l);
+	l->s.timer_running = true;
+	l->s.timer_start_ns = now_ns(l);
 	timer_arm(l);
 }
 
@@ -479,10 +472,10 @@ static void timer_set_dcr(struct lapic *l, u32 dcr)
 	u64 now = now_ns(l);
 	u32 cur = timer_current(l, now);
 
-	l->timer_dcr = dcr & 0xB;
-	if (!l->timer_running || !cur)
+	l->s.timer_dcr = dcr & 0xB;
+	if (!l->s.timer_running || !cur)
 		return;
-	l->timer_start_ns = now - counts_to_ns(l->timer_initial - cur, timer_divisor(l));
+	l->s.timer_start_ns = now - counts_to_ns(l->s.timer_initial - cur, timer_divisor(l));
 	timer_arm(l);
 }
 
@@ -490,10 +483,10 @@ static void timer_set_dcr(struct lapic *l, u32 dcr)
 
 static void send_ipi(struct lapic *l)
 {
-	u32 lo = l->icr_lo;
+	u32 lo = l->s.icr_lo;
 	struct lapic_ipi ipi = {
-		.src_id = l->id >> 24,
-		.dest = l->icr_hi >> 24,
+		.src_id = l->s.id >> 24,
+		.dest = l->s.icr_hi >> 24,
 		.logical = lo & ICR_DEST_LOGICAL,
 		.delivery_mode = (lo >> LVT_DM_SHIFT) & 7,
 		.vector = lo & 0xFF,
@@ -532,21 +525,21 @@ static void send_ipi(struct lapic *l)
 
 u32 lapic_id(const struct lapic *l)
 {
-	return l->id >> 24;
+	return l->s.id >> 24;
 }
 
 /* SDM 10.6.2: physical (8-bit ID) and logical (flat or cluster LDR) destinations. */
 bool lapic_match_dest(const struct lapic *l, u8 dest, bool logical)
 {
-	u8 ldr = l->ldr >> 24;
+	u8 ldr = l->s.ldr >> 24;
 
 	if (!hw_enabled(l))
 		return false;
 	if (dest == 0xFF)
 		return true;
 	if (!logical)
-		return dest == (l->id >> 24);
-	switch (l->dfr >> 28) {
+		return dest == (l->s.id >> 24);
+	switch (l->s.dfr >> 28) {
 	case 0xF: /* flat */
 		return (ldr & dest) != 0;
 	case 0x0: /* cluster: [7:4] cluster, [3:0] members */
@@ -559,18 +552,18 @@ bool lapic_match_dest(const struct lapic *l, u8 dest, bool logical)
 bool lapic_ipi_match(const struct lapic *l, const struct lapic_ipi *ipi)
 {
 	if (ipi->all_but_self)
-		return hw_enabled(l) && (l->id >> 24) != ipi->src_id;
+		return hw_enabled(l) && (l->s.id >> 24) != ipi->src_id;
 	return lapic_match_dest(l, ipi->dest, ipi->logical);
 }
 
 u8 lapic_get_cr8(const struct lapic *l)
 {
-	return (l->tpr >> 4) & 0xF;
+	return (l->s.tpr >> 4) & 0xF;
 }
 
 void lapic_set_cr8(struct lapic *l, u8 cr8)
 {
-	l->tpr = (cr8 & 0xF) << 4;
+	l->s.tpr = (cr8 & 0xF) << 4;
 	notify(l);
 }
 
@@ -584,44 +577,44 @@ static u64 mmio_read(void *opaque, u64 offset, unsigned size)
 	if (offset & 0xF)
 		return 0;
 	if (offset >= REG_ISR && offset < REG_ISR + 0x80)
-		return l->isr[(offset - REG_ISR) >> 4];
+		return l->s.isr[(offset - REG_ISR) >> 4];
 	if (offset >= REG_TMR && offset < REG_TMR + 0x80)
-		return l->tmr[(offset - REG_TMR) >> 4];
+		return l->s.tmr[(offset - REG_TMR) >> 4];
 	if (offset >= REG_IRR && offset < REG_IRR + 0x80)
-		return l->irr[(offset - REG_IRR) >> 4];
+		return l->s.irr[(offset - REG_IRR) >> 4];
 	if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR) {
 		idx = (offset - REG_LVT_TIMER) >> 4;
-		return l->lvt[idx];
+		return l->s.lvt[idx];
 	}
 	switch (offset) {
 	case REG_ID:
-		return l->id;
+		return l->s.id;
 	case REG_VERSION:
 		return LAPIC_VERSION_REG;
 	case REG_TPR:
-		return l->tpr;
+		return l->s.tpr;
 	case REG_APR:
 		return lapic_arb_priority(l);
 	case REG_PPR:
 		return ppr(l);
 	case REG_LDR:
-		return l->ldr;
+		return l->s.ldr;
 	case REG_DFR:
-		return l->dfr;
+		return l->s.dfr;
 	case REG_SVR:
-		return l->svr;
+		return l->s.svr;
 	case REG_ESR:
-		return l->esr;
+		return l->s.esr;
 	case REG_ICR_LO:
-		return l->icr_lo; /* delivery status always idle: messages are sent at once */
+		return l->s.icr_lo; /* delivery status always idle: messages are sent at once */
 	case REG_ICR_HI:
-		return l->icr_hi;
+		return l->s.icr_hi;
 	case REG_TIMER_ICR:
-		return l->timer_initial;
+		return l->s.timer_initial;
 	case REG_TIMER_CCR:
 		return timer_current(l, now_ns(l));
 	case REG_TIMER_DCR:
-		return l->timer_dcr;
+		return l->s.timer_dcr;
 	default: /* EOI, RRD and reserved registers read as 0 */
 		return 0;
 	}
@@ -632,7 +625,7 @@ static void write_lvt(struct lapic *l, unsigned idx, u32 val)
 	val &= lvt_writable[idx];
 	if (!sw_enabled(l))
 		val |= LVT_MASKED; /* SDM 10.4.7.2: masks cannot be cleared while disabled */
-	l->lvt[idx] = val;
+	l->s.lvt[idx] = val;
 	if (idx == LVT_LINT0 || idx == LVT_LINT1)
 		notify(l); /* an unmasked ExtINT may be waiting */
 }
@@ -650,39 +643,39 @@ static void mmio_write(void *opaque, u64 offset, unsigned size, u64 val64)
 	}
 	switch (offset) {
 	case REG_ID:
-		l->id = val & 0xFF000000u;
+		l->s.id = val & 0xFF000000u;
 		break;
 	case REG_TPR:
-		l->tpr = val & 0xFF;
+		l->s.tpr = val & 0xFF;
 		notify(l);
 		break;
 	case REG_EOI:
 		eoi(l);
 		break;
 	case REG_LDR:
-		l->ldr = val & 0xFF000000u;
+		l->s.ldr = val & 0xFF000000u;
 		break;
 	case REG_DFR:
-		l->dfr = (val & 0xF0000000u) | 0x0FFFFFFFu;
+		l->s.dfr = (val & 0xF0000000u) | 0x0FFFFFFFu;
 		break;
 	case REG_SVR:
-		l->svr = val & SVR_WRITABLE;
+		l->s.svr = val & SVR_WRITABLE;
 		if (!sw_enabled(l))
 			for (unsigned i = 0; i < LVT_COUNT; i++)
-				l->lvt[i] |= LVT_MASKED;
+				l->s.lvt[i] |= LVT_MASKED;
 		notify(l);
 		break;
 	case REG_ESR:
 		/* A write latches the errors collected since the last write (SDM 10.5.3). */
-		l->esr = l->esr_pending;
-		l->esr_pending = 0;
+		l->s.esr = l->s.esr_pending;
+		l->s.esr_pending = 0;
 		break;
 	case REG_ICR_LO:
-		l->icr_lo = val & ICR_LO_WRITABLE;
+		l->s.icr_lo = val & ICR_LO_WRITABLE;
 		send_ipi(l);
 		break;
 	case REG_ICR_HI:
-		l->icr_hi = val & 0xFF000000u;
+		l->s.icr_hi = val & 0xFF000000u;
 		break;
 	case REG_TIMER_ICR:
 		timer_load(l, val);
@@ -717,7 +710,7 @@ u64 lapic_get_base(void *opaque)
 {
 	const struct lapic *l = opaque;
 
-	return l->apic_base;
+	return l->s.apic_base;
 }
 
 void lapic_set_base(void *opaque, u64 val)
@@ -725,8 +718,8 @@ void lapic_set_base(void *opaque, u64 val)
 	struct lapic *l = opaque;
 	bool was = hw_enabled(l);
 
-	l->apic_base = (val & (LAPIC_BASE_ADDR_MASK | LAPIC_BASE_ENABLE)) |
-		       (l->apic_base & LAPIC_BASE_BSP);
+	l->s.apic_base = (val & (LAPIC_BASE_ADDR_MASK | LAPIC_BASE_ENABLE)) |
+		       (l->s.apic_base & LAPIC_BASE_BSP);
 	/* SDM 10.4.3: a globally disabled APIC loses its state (back to power-up). */
 	if (was && !hw_enabled(l))
 		lapic_init_reset(l);
@@ -736,38 +729,38 @@ void lapic_set_base(void *opaque, u64 val)
 void lapic_init_reset(struct lapic *l)
 {
 	timer_del(&l->timer);
-	l->tpr = 0;
-	l->ldr = 0;
-	l->dfr = 0xFFFFFFFFu;
-	l->svr = 0xFF;
-	memset(l->irr, 0, sizeof(l->irr));
-	memset(l->isr, 0, sizeof(l->isr));
-	memset(l->tmr, 0, sizeof(l->tmr));
-	l->esr = l->esr_pending = 0;
-	l->icr_lo = l->icr_hi = 0;
+	l->s.tpr = 0;
+	l->s.ldr = 0;
+	l->s.dfr = 0xFFFFFFFFu;
+	l->s.svr = 0xFF;
+	memset(l->s.irr, 0, sizeof(l->s.irr));
+	memset(l->s.isr, 0, sizeof(l->s.isr));
+	memset(l->s.tmr, 0, sizeof(l->s.tmr));
+	l->s.esr = l->s.esr_pending = 0;
+	l->s.icr_lo = l->s.icr_hi = 0;
 	for (unsigned i = 0; i < LVT_COUNT; i++)
-		l->lvt[i] = LVT_MASKED;
-	l->timer_initial = 0;
-	l->timer_dcr = 0;
-	l->timer_running = false;
-	l->timer_start_ns = 0;
-	l->extint_pending = false;
-	l->nmi_pending = l->init_pending = l->sipi_pending = false;
-	l->sipi_vector = 0;
+		l->s.lvt[i] = LVT_MASKED;
+	l->s.timer_initial = 0;
+	l->s.timer_dcr = 0;
+	l->s.timer_running = false;
+	l->s.timer_start_ns = 0;
+	l->s.extint_pending = false;
+	l->s.nmi_pending = l->s.init_pending = l->s.sipi_pending = false;
+	l->s.sipi_vector = 0;
 }
 
 void lapic_reset(struct lapic *l)
 {
-	l->apic_base = LAPIC_DEFAULT_BASE | LAPIC_BASE_ENABLE | (l->cfg.bsp ? LAPIC_BASE_BSP : 0);
-	l->id = l->cfg.apic_id << 24;
+	l->s.apic_base = LAPIC_DEFAULT_BASE | LAPIC_BASE_ENABLE | (l->cfg.bsp ? LAPIC_BASE_BSP : 0);
+	l->s.id = l->cfg.apic_id << 24;
 	lapic_init_reset(l);
 }
 
 void lapic_setup_virtual_wire(struct lapic *l)
 {
-	l->svr = SVR_ENABLE | 0xFF;
-	l->lvt[LVT_LINT0] = LAPIC_DM_EXTINT << LVT_DM_SHIFT;
-	l->lvt[LVT_LINT1] = LAPIC_DM_NMI << LVT_DM_SHIFT;
+	l->s.svr = SVR_ENABLE | 0xFF;
+	l->s.lvt[LVT_LINT0] = LAPIC_DM_EXTINT << LVT_DM_SHIFT;
+	l->s.lvt[LVT_LINT1] = LAPIC_DM_NMI << LVT_DM_SHIFT;
 	notify(l);
 }
 

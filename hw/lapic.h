@@ -20,6 +20,7 @@
 #define HOVER_HW_LAPIC_H
 
 #include "include/hover/addrspace.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -72,6 +73,27 @@ struct lapic_config {
 	int (*pic_ack)(void *opaque);
 	/* Time source for the timer; NULL means clock_ns(). Tests use a fake clock. */
 	u64 (*now)(void);
+};
+
+/* LVT entries: timer, thermal, performance counters, LINT0, LINT1, error. */
+#define LAPIC_LVT_COUNT 6
+
+/* Architectural state (SDM table 10-1 and the pending events); plain data, saved as is. */
+struct lapic_state {
+	u64 apic_base;
+	u32 id; /* the ID register: APIC ID in bits 31:24 */
+	u32 tpr, ldr, dfr, svr;
+	u32 irr[8], isr[8], tmr[8];
+	u32 esr, esr_pending; /* ESR as last latched; errors since the last ESR write */
+	u32 icr_lo, icr_hi;
+	u32 lvt[LAPIC_LVT_COUNT];
+	u32 timer_initial, timer_dcr;
+	bool timer_running;
+	u64 timer_start_ns; /* start of the current count-down period */
+	u8 lint_level[2];   /* input pin levels as driven */
+	bool extint_pending; /* ExtINT message (IOAPIC pin in ExtINT mode) */
+	bool nmi_pending, init_pending, sipi_pending;
+	u8 sipi_vector;
 };
 
 struct lapic;
@@ -130,5 +152,11 @@ u8 lapic_arb_priority(const struct lapic *l);
 /* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 u8 lapic_get_cr8(const struct lapic *l);
 void lapic_set_cr8(struct lapic *l, u8 cr8);
+
+/*
+ * Section "lapic", one instance per vCPU (by index): the APIC page registers,
+ * pending INIT/SIPI/NMI/ExtINT, the timer (hw/lapic_state.c).
+ */
+extern const struct dev_state_ops lapic_state_ops;
 
 #endif

@@ -272,3 +272,86 @@ static void msix_bar_write(void *opaque, u64 off, unsigned size, u64 val)
 const struct io_ops pci_msix_bar_ops = {
 	.read = msix_bar_read, .write = msix_bar_write, .min_access = 4, .max_access = 8,
 };
+
+/* ---- state (include/hover/state.h) ---- */
+
+void pci_dev_save(const struct pci_dev *d, struct state_writer *w)
+{
+	state_put_u8(w, d->devfn);
+	state_put_bytes(w, d->cfg, sizeof(d->cfg));
+	state_put_u8(w, (u8)d->msix.nvec);
+	for (unsigned v = 0; v < d->msix.nvec; v++)
+		for (unsigned i = 0; i < 4; i++)
+			state_put_u32(w, d->msix.table[v][i]);
+	state_put_u64(w, d->msix.pba);
+	state_put_bool(w, d->intx_level);
+}
+
+/* Bytes that say which function this is: a section for another one must not load. */
+static bool same_function(const u8 *a, const u8 *b)
+{
+	static const u8 id[] = { PCI_VENDOR_ID, PCI_VENDOR_ID + 1, PCI_DEVICE_ID, PCI_DEVICE_ID + 1,
+				 PCI_REVISION_ID, PCI_CLASS_PROG, PCI_CLASS_DEVICE,
+				 PCI_CLASS_DEVICE + 1, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_ID + 1 };
+
+	for (unsigned i = 0; i < sizeof(id); i++)
+		if (a[id[i]] != b[id[i]])
+			return false;
+	return true;
+}
+
+/*
+ * Only what the guest could have written is taken from the saved config
+ * space (the writable mask, the BAR addresses); read-only bytes stay the
+ * device's own, so a stream cannot turn a function into another. The BARs
+ * are then mapped where the guest had put them.
+ */
+void pci_dev_load(struct pci_dev *d, struct state_reader *r)
+{
+	u8 cfg[PCI_CFG_SPACE_SIZE], devfn = state_get_u8(r), nvec;
+	u32 table[PCI_MSIX_MAX][4];
+	u64 pba;
+	bool intx;
+
+	state_get_bytes(r, cfg, sizeof(cfg));
+	nvec = state_get_u8(r);
+	if (nvec > PCI_MSIX_MAX) {
+		state_reader_fail(r, "%u MSI-X vectors (at most %u)", nvec, PCI_MSIX_MAX);
+		return;
+	}
+	for (unsigned v = 0; v < nvec; v++)
+		for (unsigned i = 0; i < 4; i++)
+			table[v][i] = state_get_u32(r);
+	pba = state_get_u64(r);
+	intx = state_get_bool(r);
+	if (state_reader_error(r))
+		return;
+	if (devfn != d->devfn || !same_function(cfg, d->cfg) || nvec != d->msix.nvec) {
+		state_reader_fail(r, "PCI function %02x.%u %04x:%04x with %u MSI-X vectors saved, "
+				  "this one is %02x.%u %04x:%04x with %u", devfn >> 3, devfn & 7,
+				  get16(cfg + PCI_VENDOR_ID), get16(cfg + PCI_DEVICE_ID), nvec,
+				  d->devfn >> 3, d->devfn & 7, get16(d->cfg + PCI_VENDOR_ID),
+				  get16(d->cfg + PCI_DEVICE_ID), d->msix.nvec);
+		return;
+	}
+	for (unsigned i = 0; i < PCI_CFG_SPACE_SIZE; i++)
+		d->cfg[i] = (d->cfg[i] & ~d->wmask[i]) | (cfg[i] & d->wmask[i]);
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		const struct pci_bar *b = &d->bar[i];
+		u8 *reg = d->cfg + PCI_BAR0 + 4 * i;
+		u32 low = get32(reg) & (b->type == PCI_BAR_IO ? 0x3 : 0xf);
+
+		if (b->type == PCI_BAR_NONE)
+			continue;
+		put32(reg, (get32(cfg + PCI_BAR0 + 4 * i) & ~(u32)(b->size - 1)) | low);
+		if (b->type == PCI_BAR_MEM64)
+			put32(reg + 4, get32(cfg + PCI_BAR0 + 4 * i + 4));
+	}
+	memcpy(d->msix.table, table, sizeof(table[0]) * nvec);
+	d->msix.pba = nvec == 64 ? pba : pba & ((1ULL << nvec) - 1);
+	/* The line's level lives in the host's state; only the device's view is set here. */
+	d->intx_level = intx;
+	put16(d->cfg + PCI_STATUS, intx ? get16(d->cfg + PCI_STATUS) | PCI_STATUS_INTERRUPT
+					: get16(d->cfg + PCI_STATUS) & ~PCI_STATUS_INTERRUPT);
+	pci_host_update_bars(d);
+}

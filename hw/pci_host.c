@@ -23,13 +23,18 @@
 #define CF8_ENABLE 0x80000000u
 #define ECAM_BUS0_SIZE (1ULL << 20)
 
+/* The bridge's guest-visible state besides its own function's config space. */
+struct pci_host_state {
+	u32 cf8;           /* the mechanism #1 address latch */
+	u32 intx_slots[4]; /* per shared input: bitmap of slots asserting it */
+};
+
 struct pci_host {
 	struct pci_host_config cfg;
 	struct pci_dev bridge;
 	struct pci_dev *slot[PCI_MAX_SLOTS];
-	u32 cf8;
-	u32 intx_slots[4]; /* per shared input: bitmap of slots asserting it */
-	u64 mmio_next;
+	struct pci_host_state s;
+	u64 mmio_next; /* where pci_host_add assigns the next BARs */
 	u32 io_next;
 };
 
@@ -71,7 +76,7 @@ static u64 cf8_read(void *opaque, u64 off, unsigned size)
 
 	if (off != 0 || size != 4)
 		return (1ULL << (8 * size)) - 1;
-	return h->cf8;
+	return h->s.cf8;
 }
 
 static void cf8_write(void *opaque, u64 off, unsigned size, u64 val)
@@ -80,13 +85,13 @@ static void cf8_write(void *opaque, u64 off, unsigned size, u64 val)
 
 	/* Only a dword write to 0xCF8 is a config address (3.2.2.3.2). */
 	if (off == 0 && size == 4)
-		h->cf8 = (u32)val & 0x80fffffcu;
+		h->s.cf8 = (u32)val & 0x80fffffcu;
 }
 
 static u64 cfc_read(void *opaque, u64 off, unsigned size)
 {
 	struct pci_host *h = opaque;
-	u32 a = h->cf8;
+	u32 a = h->s.cf8;
 
 	if (!(a & CF8_ENABLE))
 		return (1ULL << (8 * size)) - 1;
@@ -96,7 +101,7 @@ static u64 cfc_read(void *opaque, u64 off, unsigned size)
 static void cfc_write(void *opaque, u64 off, unsigned size, u64 val)
 {
 	struct pci_host *h = opaque;
-	u32 a = h->cf8;
+	u32 a = h->s.cf8;
 
 	if (a & CF8_ENABLE)
 		pci_host_cfg_write(h, (a >> 16) & 0xff, (a >> 8) & 0xff, (a & 0xfc) + off, size, val);
@@ -198,13 +203,13 @@ void pci_host_intx(struct pci_dev *d, int level)
 		return;
 	slot = d->devfn >> 3;
 	idx = pci_host_slot_gsi(slot, d->cfg[PCI_INTERRUPT_PIN] - 1) - PCI_HOST_GSI_BASE;
-	before = h->intx_slots[idx];
+	before = h->s.intx_slots[idx];
 	if (level && !disabled)
-		h->intx_slots[idx] |= 1u << slot;
+		h->s.intx_slots[idx] |= 1u << slot;
 	else
-		h->intx_slots[idx] &= ~(1u << slot);
-	if (!before != !h->intx_slots[idx])
-		irq_set_level(&h->cfg.intx[idx], h->intx_slots[idx] != 0);
+		h->s.intx_slots[idx] &= ~(1u << slot);
+	if (!before != !h->s.intx_slots[idx])
+		irq_set_level(&h->cfg.intx[idx], h->s.intx_slots[idx] != 0);
 }
 
 void pci_host_msi(struct pci_dev *d, u64 addr, u32 data)
@@ -315,6 +320,21 @@ err:
 	return ret;
 }
 
+void pci_host_remove(struct pci_dev *d)
+{
+	struct pci_host *h = d->host;
+
+	if (!h)
+		return;
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+		if (d->bar[i].mapped)
+			as_unregister(d->bar[i].type == PCI_BAR_IO ? h->cfg.pio : h->cfg.mmio,
+				      d->bar[i].addr);
+	pci_host_intx(d, 0);
+	h->slot[d->devfn >> 3] = NULL;
+	d->host = NULL;
+}
+
 void pci_host_destroy(struct pci_host *h)
 {
 	if (!h)
@@ -336,3 +356,36 @@ void pci_host_destroy(struct pci_host *h)
 	as_unregister(h->cfg.pio, 0xCF8);
 	free(h);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The bridge's own state: the 0xCF8 address latch, its config space, and
+ * which slots assert each shared INTx input (the wired-OR the IOAPIC sees).
+ * The functions behind it are saved by their owners (pci_dev_save).
+ */
+static int host_save(void *dev, struct state_writer *w)
+{
+	struct pci_host *h = dev;
+
+	state_put_u32(w, h->s.cf8);
+	pci_dev_save(&h->bridge, w);
+	for (unsigned i = 0; i < 4; i++)
+		state_put_u32(w, h->s.intx_slots[i]);
+	return 0;
+}
+
+static int host_load(void *dev, struct state_reader *r)
+{
+	struct pci_host *h = dev;
+
+	h->s.cf8 = state_get_u32(r) & 0x80fffffcu;
+	pci_dev_load(&h->bridge, r);
+	for (unsigned i = 0; i < 4; i++)
+		h->s.intx_slots[i] = state_get_u32(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops pci_host_state_ops = {
+	.section = "pci-host", .version = 1, .save = host_save, .load = host_load,
+};

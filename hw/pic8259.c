@@ -383,3 +383,77 @@ void pic8259_destroy(struct pic8259 *p)
 	}
 	free(p);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+static void chip_save(struct state_writer *w, const struct pic8259_chip *c)
+{
+	state_put_u8(w, c->irr);
+	state_put_u8(w, c->isr);
+	state_put_u8(w, c->imr);
+	state_put_u8(w, c->pins);
+	state_put_u8(w, c->elcr);
+	state_put_u8(w, c->icw1);
+	state_put_u8(w, c->icw3);
+	state_put_u8(w, c->vector_base);
+	state_put_u8(w, c->init_step);
+	state_put_u8(w, c->priority_add);
+	state_put_bool(w, c->auto_eoi);
+	state_put_bool(w, c->rotate_on_aeoi);
+	state_put_bool(w, c->sfnm);
+	state_put_bool(w, c->special_mask);
+	state_put_bool(w, c->read_isr);
+	state_put_bool(w, c->poll);
+}
+
+/* elcr_mask is wiring (which lines can be level-triggered), kept from create. */
+static void chip_load(struct state_reader *r, struct pic8259_chip *c)
+{
+	c->irr = state_get_u8(r);
+	c->isr = state_get_u8(r);
+	c->imr = state_get_u8(r);
+	c->pins = state_get_u8(r);
+	c->elcr = state_get_u8(r) & c->elcr_mask;
+	c->icw1 = state_get_u8(r);
+	c->icw3 = state_get_u8(r);
+	c->vector_base = state_get_u8(r);
+	c->init_step = state_get_u8(r);
+	c->priority_add = state_get_u8(r);
+	c->auto_eoi = state_get_bool(r);
+	c->rotate_on_aeoi = state_get_bool(r);
+	c->sfnm = state_get_bool(r);
+	c->special_mask = state_get_bool(r);
+	c->read_isr = state_get_bool(r);
+	c->poll = state_get_bool(r);
+	if (c->init_step == 1 || c->init_step > 4 || c->priority_add > 7)
+		state_reader_fail(r, "init step %u, lowest priority IR%u (0, 2-4 and 0-7 expected)",
+				  c->init_step, c->priority_add);
+}
+
+/*
+ * The INTR level is restored, not driven: the local APIC's LINT0 level is
+ * its own saved state.
+ */
+static int pic_save(void *dev, struct state_writer *w)
+{
+	struct pic8259 *p = dev;
+
+	chip_save(w, &p->s.chip[0]);
+	chip_save(w, &p->s.chip[1]);
+	state_put_bool(w, p->s.intr_level);
+	return 0;
+}
+
+static int pic_load(void *dev, struct state_reader *r)
+{
+	struct pic8259 *p = dev;
+
+	chip_load(r, &p->s.chip[0]);
+	chip_load(r, &p->s.chip[1]);
+	p->s.intr_level = state_get_bool(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops pic8259_state_ops = {
+	.section = "pic8259", .version = 1, .save = pic_save, .load = pic_load,
+};

@@ -9,6 +9,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 #define PIC8259_NR_IRQS 16
@@ -66,5 +67,8 @@ bool pic8259_intr_pending(const struct pic8259 *p);
 extern const struct io_ops pic8259_master_io_ops;
 extern const struct io_ops pic8259_slave_io_ops;
 extern const struct io_ops pic8259_elcr_io_ops;
+
+/* Section "pic8259": both chips (IRR, ISR, IMR, ICW/OCW state, ELCR, input levels). */
+extern const struct dev_state_ops pic8259_state_ops;
 
 #endif

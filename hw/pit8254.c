@@ -437,3 +437,89 @@ void pit8254_destroy(struct pit8254 *p)
 		timer_del(&p->irq_timer);
 	free(p);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+static void channel_save(struct state_writer *w, const struct pit8254_channel *c, u64 t)
+{
+	state_put_u16(w, c->count_reg);
+	state_put_u32(w, c->initial);
+	state_put_u8(w, c->mode);
+	state_put_u8(w, c->rw);
+	state_put_u8(w, c->bcd);
+	state_put_u8(w, c->write_lsb);
+	state_put_bool(w, c->write_msb_next);
+	state_put_bool(w, c->read_msb_next);
+	state_put_bool(w, c->count_latched);
+	state_put_bool(w, c->latch_msb_next);
+	state_put_u16(w, c->latched_count);
+	state_put_bool(w, c->status_latched);
+	state_put_u8(w, c->status);
+	state_put_bool(w, c->loaded);
+	state_put_bool(w, c->gate);
+	state_put_bool(w, c->counting);
+	state_put_bool(w, c->triggered);
+	state_put_time(w, c->load_ns, t);
+	state_put_u64(w, c->base_ticks);
+}
+
+static void channel_load(struct state_reader *r, struct pit8254_channel *c, u64 t)
+{
+	c->count_reg = state_get_u16(r);
+	c->initial = state_get_u32(r);
+	c->mode = state_get_u8(r);
+	c->rw = state_get_u8(r);
+	c->bcd = state_get_u8(r);
+	c->write_lsb = state_get_u8(r);
+	c->write_msb_next = state_get_bool(r);
+	c->read_msb_next = state_get_bool(r);
+	c->count_latched = state_get_bool(r);
+	c->latch_msb_next = state_get_bool(r);
+	c->latched_count = state_get_u16(r);
+	c->status_latched = state_get_bool(r);
+	c->status = state_get_u8(r);
+	c->loaded = state_get_bool(r);
+	c->gate = state_get_bool(r);
+	c->counting = state_get_bool(r);
+	c->triggered = state_get_bool(r);
+	c->load_ns = state_get_time(r, t);
+	c->base_ticks = state_get_u64(r);
+	/* The counting element divides by initial: 0 would be a division by zero. */
+	if (c->initial == 0 || c->initial > 65536 || c->mode > 7 || c->rw == 0 || c->rw > 3 ||
+	    c->bcd > 1)
+		state_reader_fail(r, "count %u, mode %u, access %u, BCD %u (1-65536, 0-7, 1-3, "
+				  "0-1 expected)", c->initial, c->mode, c->rw, c->bcd);
+}
+
+/*
+ * Times are saved relative to the clock, so a counter mid-count continues
+ * from the same count and the IRQ0 timer is re-armed from it, not saved.
+ */
+static int pit_save(void *dev, struct state_writer *w)
+{
+	struct pit8254 *p = dev;
+	u64 t = now(p);
+
+	for (unsigned i = 0; i < 3; i++)
+		channel_save(w, &p->s.ch[i], t);
+	state_put_u8(w, p->s.port61);
+	return 0;
+}
+
+static int pit_load(void *dev, struct state_reader *r)
+{
+	struct pit8254 *p = dev;
+	u64 t = now(p);
+
+	for (unsigned i = 0; i < 3; i++)
+		channel_load(r, &p->s.ch[i], t);
+	p->s.port61 = state_get_u8(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	arm_irq(p, t);
+	return 0;
+}
+
+const struct dev_state_ops pit8254_state_ops = {
+	.section = "pit8254", .version = 1, .save = pit_save, .load = pit_load,
+};

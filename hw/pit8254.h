@@ -9,6 +9,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -64,5 +65,8 @@ int pit8254_attach(struct pit8254 *p, struct addrspace *pio) HOVER_WUR;
 
 extern const struct io_ops pit8254_io_ops;   /* 4 ports at 0x40 */
 extern const struct io_ops pit8254_port61_ops; /* 1 port at 0x61 */
+
+/* Section "pit8254": the three counters (count start times relative to the clock), port 0x61. */
+extern const struct dev_state_ops pit8254_state_ops;
 
 #endif

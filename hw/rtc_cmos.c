@@ -456,3 +456,50 @@ void rtc_cmos_destroy(struct rtc_cmos *r)
 	}
 	free(r);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The guest's time of day is saved as such (not as an offset from this
+ * host's clock), so a restored guest continues from the time it was saved at,
+ * whatever the clocks of the loading host say; the update and periodic
+ * timers are derived from it and re-armed, not saved.
+ */
+static int rtc_save(void *dev, struct state_writer *w)
+{
+	struct rtc_cmos *r = dev;
+	u64 t = mono(r);
+
+	state_put_bytes(w, r->s.cmos, sizeof(r->s.cmos));
+	state_put_u8(w, r->s.index);
+	state_put_bool(w, r->s.nmi_masked);
+	state_put_bool(w, r->s.irq_level);
+	state_put_u64(w, (u64)guest_ns(r, t));
+	state_put_u64(w, (u64)r->s.last_uf_sec);
+	state_put_time(w, r->s.last_c_read, t);
+	return 0;
+}
+
+static int rtc_load(void *dev, struct state_reader *r)
+{
+	struct rtc_cmos *rtc = dev;
+	u64 t = mono(rtc);
+
+	state_get_bytes(r, rtc->s.cmos, sizeof(rtc->s.cmos));
+	rtc->s.index = state_get_u8(r);
+	rtc->s.nmi_masked = state_get_bool(r);
+	rtc->s.irq_level = state_get_bool(r);
+	rtc->s.epoch_ns = (s64)state_get_u64(r) - (s64)t;
+	rtc->s.last_uf_sec = (s64)state_get_u64(r);
+	rtc->s.last_c_read = state_get_time(r, t);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	if (rtc->s.index >= sizeof(rtc->s.cmos))
+		return state_reader_fail(r, "CMOS index 0x%x (at most 0x7f)", rtc->s.index);
+	arm_timers(rtc);
+	return 0;
+}
+
+const struct dev_state_ops rtc_cmos_state_ops = {
+	.section = "rtc_cmos", .version = 1, .save = rtc_save, .load = rtc_load,
+};

@@ -8,6 +8,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -58,5 +59,8 @@ int rtc_cmos_attach(struct rtc_cmos *r, struct addrspace *pio) HOVER_WUR;
 bool rtc_cmos_nmi_masked(const struct rtc_cmos *r);
 
 extern const struct io_ops rtc_cmos_io_ops;
+
+/* Section "rtc_cmos": CMOS RAM, the guest's time of day, update/periodic phase. */
+extern const struct dev_state_ops rtc_cmos_state_ops;
 
 #endif

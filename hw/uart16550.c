@@ -458,3 +458,81 @@ void uart16550_destroy(struct uart16550 *u)
 		timer_del(&u->timeout_timer);
 	free(u);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The line levels the UART drives are part of the interrupt controllers'
+ * state, so a load restores irq_level without driving the line again.
+ * rx_blocked is flow control towards the host backend, not guest state: a
+ * loaded UART asks the new backend for input as soon as it has room.
+ */
+static int uart_save(void *dev, struct state_writer *w)
+{
+	struct uart16550 *u = dev;
+	const struct uart16550_state *s = &u->s;
+	bool armed = u->cfg.timers && u->timeout_timer.armed;
+
+	state_put_u8(w, s->ier);
+	state_put_u8(w, s->fcr);
+	state_put_u8(w, s->lcr);
+	state_put_u8(w, s->mcr);
+	state_put_u8(w, s->lsr);
+	state_put_u8(w, s->msr);
+	state_put_u8(w, s->scr);
+	state_put_u8(w, s->dll);
+	state_put_u8(w, s->dlm);
+	state_put_bytes(w, s->rx_fifo, sizeof(s->rx_fifo));
+	state_put_u8(w, s->rx_head);
+	state_put_u8(w, s->rx_count);
+	state_put_bool(w, s->thr_ipending);
+	state_put_bool(w, s->timeout_ipending);
+	state_put_bool(w, s->irq_level);
+	state_put_bool(w, armed);
+	state_put_time(w, armed ? u->timeout_timer.deadline_ns : 0, armed ? now(u) : 0);
+	return 0;
+}
+
+static int uart_load(void *dev, struct state_reader *r)
+{
+	struct uart16550 *u = dev;
+	struct uart16550_state *s = &u->s;
+	bool armed;
+	u64 t = now(u), deadline;
+
+	s->ier = state_get_u8(r);
+	s->fcr = state_get_u8(r);
+	s->lcr = state_get_u8(r);
+	s->mcr = state_get_u8(r);
+	s->lsr = state_get_u8(r);
+	s->msr = state_get_u8(r);
+	s->scr = state_get_u8(r);
+	s->dll = state_get_u8(r);
+	s->dlm = state_get_u8(r);
+	state_get_bytes(r, s->rx_fifo, sizeof(s->rx_fifo));
+	s->rx_head = state_get_u8(r);
+	s->rx_count = state_get_u8(r);
+	s->thr_ipending = state_get_bool(r);
+	s->timeout_ipending = state_get_bool(r);
+	s->irq_level = state_get_bool(r);
+	armed = state_get_bool(r);
+	deadline = state_get_time(r, t);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	if (s->rx_head >= UART16550_FIFO_SIZE || s->rx_count > UART16550_FIFO_SIZE)
+		return state_reader_fail(r, "RX FIFO head %u count %u (at most %u)", s->rx_head,
+					 s->rx_count, UART16550_FIFO_SIZE);
+	if (u->cfg.timers) {
+		if (armed)
+			timer_mod(&u->timeout_timer, deadline);
+		else
+			timer_del(&u->timeout_timer);
+	}
+	s->rx_blocked = true;
+	notify_rx_ready(u);
+	return 0;
+}
+
+const struct dev_state_ops uart16550_state_ops = {
+	.section = "uart16550", .version = 1, .save = uart_save, .load = uart_load,
+};

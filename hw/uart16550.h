@@ -14,6 +14,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/timer.h"
 #include "include/hover/types.h"
 
@@ -70,5 +71,7 @@ size_t uart16550_receive(struct uart16550 *u, const u8 *buf, size_t len);
 bool uart16550_can_receive(const struct uart16550 *u);
 
 extern const struct io_ops uart16550_io_ops;
+/* Section "uart16550": registers, RX FIFO, the character-timeout deadline. */
+extern const struct dev_state_ops uart16550_state_ops;
 
 #endif

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The PC board. pc_create() builds the machine in a visible order:
+ * The PC board. pc_create() runs pc_steps[] (below, in this order):
  *
- *   1. the VM (RAM, address spaces, timers, the engine's vCPUs)
- *   2. interrupt controllers: 8259 pair, IOAPIC, one local APIC per vCPU,
- *      and the ISA IRQ fan-out (each ISA line drives both the PIC and the
- *      IOAPIC; ISA IRQ0 lands on GSI2, as the MADT's override says)
+ *   1. the VM (RAM, address spaces, timers, the engine's vCPUs), the event loop
+ *   2. interrupt controllers: 8259 pair, IOAPIC, one local APIC per vCPU, and
+ *      the ISA IRQ lines into the fabric (machine/pc_irq.c)
  *   3. legacy devices: PIT, CMOS RTC, i8042, COM1, port 0x80
- *   3b. PCI: the host bridge (ports 0xCF8/0xCFC, ECAM at PC_PCI_ECAM_BASE),
- *      INTx on IOAPIC GSIs 16-19, MSI to the local APICs; then one
- *      virtio-blk per --disk, in command-line order (slots 1, 2, ...)
- *   4. ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9) and
+ *   4. PCI: the host bridge (ports 0xCF8/0xCFC, ECAM at PC_PCI_ECAM_BASE),
+ *      INTx on GSIs 16-19, MSI to the local APICs; then one virtio-blk per
+ *      --disk, in command-line order (slots 1, 2, ...), one virtio-net per
+ *      --net, the virtio-console, the virtio-rng
+ *   5. ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9) and
  *      the tables in the BIOS area
- *   5. the Linux kernel, loaded per the boot protocol; vCPU 0 starts at its
- *      64-bit entry
+ *   6. the serial console on stdio, then the Linux kernel, loaded per the boot
+ *      protocol; vCPU 0 starts at its 64-bit entry
  *
- * With an engine that brings its own irqchip (KVM) step 2 and the PIT are
- * the engine's and the ISA lines drive its set_irq(); the board only asks the
- * accel_ops capability, never the engine's name.
+ * Every device goes on one list (pc_add) as it is made: pc_destroy() walks
+ * it backwards, pc_save_devices()/pc_load_devices() forwards, one section
+ * per device (its dev_state_ops, include/hover/state.h).
+ *
+ * With an engine that brings its own irqchip (KVM) the interrupt
+ * controllers and the PIT are the engine's: the fabric chosen once in
+ * pc_create() from the accel_ops capability leaves those steps out and
+ * routes the lines to the engine; the board never asks the engine's name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,9 +33,6 @@
 #include "host/console_stdio.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
-#include "hw/ioapic.h"
-#include "hw/lapic.h"
-#include "hw/pic8259.h"
 #include "hw/pit8254.h"
 #include "hw/rtc_cmos.h"
 #include "hw/uart16550.h"
@@ -42,6 +44,7 @@
 #include "machine/boot_linux.h"
 #include "machine/e820.h"
 #include "machine/pc.h"
+#include "machine/pc_int.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 /* --- network, console ports, rng --- */
@@ -51,7 +54,6 @@
 #include "virtio/rng.h"
 /* --- end network, console ports, rng --- */
 
-#define PC_ISA_IRQS 16
 #define PC_COM1_IRQ 4
 #define PC_SCI_IRQ 9
 #define PC_RTC_IRQ 8
@@ -67,182 +69,62 @@
 #define PC_PCI_IO_BASE 0x1000
 #define PC_PCI_IO_SIZE 0x1000
 
-struct pc {
-	struct pc_config cfg;
-	struct vm *vm;
-	struct evloop *loop;
+/* ---- the device list ---- */
 
-	struct pic8259 *pic;
-	struct ioapic *ioapic;
-	struct lapic *lapic[VM_MAX_CPUS];
-	struct pc_cpu {
-		struct pc *pc;
-		struct vcpu *vcpu;
-	} cpu[VM_MAX_CPUS];
-	struct irq_line isa_irq[PC_ISA_IRQS];
-
-	struct pit8254 *pit;
-	struct rtc_cmos *rtc;
-	struct i8042 *kbc;
-	struct uart16550 *com1;
-	struct acpi_pm *pm;
-	struct console_stdio *console;
-
-	/* --- PCI and disks (virtio-blk engineer) --- */
-	struct pci_host *pci;
-	struct irq_line pci_intx[4];
-	struct virtio_blk *blk[PC_MAX_DISKS];
-	struct virtio_pci *blk_pci[PC_MAX_DISKS];
-	/* --- end PCI and disks --- */
-	/* --- network, console ports, rng (net/console/rng engineer) --- */
-	struct virtio_net *nic[PC_MAX_NICS];
-	struct virtio_pci *nic_pci[PC_MAX_NICS];
-	struct virtio_console *vcon;
-	struct virtio_pci *vcon_pci;
-	struct virtio_rng *rng;
-	struct virtio_pci *rng_pci;
-	/* --- end network, console ports, rng --- */
-};
-
-/* ---- interrupt wiring ---- */
-
-/* The IOAPIC takes the first ID after the CPUs'; the register field is 4 bits wide. */
-static u8 pc_ioapic_id(unsigned ncpus)
+int pc_add(struct pc *pc, const struct dev_state_ops *state, void *dev,
+	   void (*destroy)(void *dev))
 {
-	return (u8)(ncpus < 15 ? ncpus : 15);
-}
+	u32 instance = 0;
 
-/* An ISA line goes to the 8259 and to the IOAPIC (IRQ0 → GSI2, per the MADT override). */
-static void isa_irq_set(void *opaque, unsigned irq, int level)
-{
-	struct pc *pc = opaque;
-
-	pic8259_set_irq(pc->pic, irq, level);
-	ioapic_set_irq(pc->ioapic, irq == 0 ? 2 : irq, level);
-}
-
-/* The 8259's INTR pin is wired to LINT0 of the boot CPU's local APIC (virtual wire). */
-static void pic_intr_set(void *opaque, unsigned pin, int level)
-{
-	struct pc *pc = opaque;
-
-	(void)pin;
-	lapic_set_lint(pc->lapic[0], 0, level);
-}
-
-static void ioapic_deliver(void *opaque, u8 dest, bool logical, u8 mode, u8 vector, bool level)
-{
-	struct pc *pc = opaque;
-
-	for (unsigned i = 0; i < pc->vm->ncpus; i++) {
-		if (!lapic_match_dest(pc->lapic[i], dest, logical))
-			continue;
-		lapic_deliver(pc->lapic[i], mode, vector, level);
-		/* Lowest priority: the first match is as good as any with one vCPU. */
-		if (mode == LAPIC_DM_LOWEST)
-			break;
+	if (pc->ndev == PC_MAX_DEVS) {
+		destroy(dev);
+		return -ENOSPC;
 	}
+	for (unsigned i = 0; state && i < pc->ndev; i++)
+		if (pc->dev[i].st.ops == state)
+			instance++;
+	pc->dev[pc->ndev++] = (struct pc_dev){
+		.st = { .ops = state, .dev = dev, .instance = instance }, .destroy = destroy,
+	};
+	return 0;
 }
 
-/* Local APIC callbacks: opaque is the vCPU's struct pc_cpu. */
-static void lapic_notify(void *opaque)
+/* The list's entries that have guest state, in order, for migration/devstate.c. */
+static struct devstate_entry *state_entries(struct pc *pc, size_t *n)
 {
-	struct pc_cpu *c = opaque;
+	struct devstate_entry *e = calloc(pc->ndev ? pc->ndev : 1, sizeof(*e));
 
-	vcpu_kick(c->vcpu);
+	*n = 0;
+	for (unsigned i = 0; e && i < pc->ndev; i++)
+		if (pc->dev[i].st.ops)
+			e[(*n)++] = pc->dev[i].st;
+	return e;
 }
 
-static void lapic_eoi(void *opaque, u8 vector)
+int pc_save_devices(struct pc *pc, struct stream_writer *sw, char *err, size_t errlen)
 {
-	struct pc_cpu *c = opaque;
-
-	ioapic_eoi(c->pc->ioapic, vector);
-}
-
-static int lapic_pic_ack(void *opaque)
-{
-	struct pc_cpu *c = opaque;
-
-	return pic8259_ack(c->pc->pic);
-}
-
-static void lapic_send_ipi(void *opaque, const struct lapic_ipi *ipi)
-{
-	struct pc_cpu *c = opaque;
-	struct pc *pc = c->pc;
-
-	for (unsigned i = 0; i < pc->vm->ncpus; i++)
-		if (lapic_ipi_match(pc->lapic[i], ipi))
-			lapic_deliver(pc->lapic[i], ipi->delivery_mode, ipi->vector, ipi->level_trig);
-}
-
-/*
- * With the engine's in-kernel irqchip, an ISA line drives the engine's GSI:
- * the same ACPI numbering the MADT gives the guest (IRQ0 → GSI2).
- */
-static void isa_irq_set_engine(void *opaque, unsigned irq, int level)
-{
-	struct pc *pc = opaque;
-
-	pc->vm->accel->set_irq(pc->vm, irq == 0 ? 2 : irq, level);
-}
-
-static void wire_engine_irqchip(struct pc *pc)
-{
-	for (unsigned i = 0; i < PC_ISA_IRQS; i++)
-		irq_line_init(&pc->isa_irq[i], isa_irq_set_engine, pc, i);
-}
-
-static int build_irqchips(struct pc *pc)
-{
-	struct vm *vm = pc->vm;
+	size_t n;
+	struct devstate_entry *e = state_entries(pc, &n);
 	int ret;
 
-	ret = pic8259_create(&pc->pic, &(struct pic8259_config){
-		.intr = { .set = pic_intr_set, .opaque = pc },
-	});
-	if (ret)
-		return ret;
-	ret = pic8259_attach(pc->pic, vm->pio);
-	if (ret)
-		return ret;
-	ret = ioapic_create(&pc->ioapic, &(struct ioapic_config){
-		.id = pc_ioapic_id(vm->ncpus), .opaque = pc, .deliver = ioapic_deliver,
-	});
-	if (ret)
-		return ret;
-	ret = as_register(vm->mmio, IOAPIC_DEFAULT_BASE, 0x1000, &ioapic_mmio_ops, pc->ioapic);
-	if (ret)
-		return ret;
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpu[i];
+	if (!e)
+		return -ENOMEM;
+	ret = devstate_save(sw, e, n, err, errlen);
+	free(e);
+	return ret;
+}
 
-		pc->cpu[i] = (struct pc_cpu){ .pc = pc, .vcpu = v };
-		ret = lapic_create(&pc->lapic[i], &(struct lapic_config){
-			.apic_id = i,
-			.bsp = i == 0,
-			.timers = vm->timers,
-			.opaque = &pc->cpu[i],
-			.notify = lapic_notify,
-			.eoi_broadcast = lapic_eoi,
-			.send_ipi = lapic_send_ipi,
-			.pic_ack = lapic_pic_ack,
-		});
-		if (ret)
-			return ret;
-		v->intc = (struct vcpu_intc){
-			.ack = lapic_ack,
-			.mmio_ops = &lapic_mmio_ops,
-			.opaque = pc->lapic[i],
-			.get_base = lapic_get_base,
-			.set_base = lapic_set_base,
-		};
-	}
-	/* Until the guest programs the APIC, the PIC reaches the CPU through LINT0. */
-	lapic_setup_virtual_wire(pc->lapic[0]);
-	for (unsigned i = 0; i < PC_ISA_IRQS; i++)
-		irq_line_init(&pc->isa_irq[i], isa_irq_set, pc, i);
-	return 0;
+int pc_load_devices(struct pc *pc, const void *data, size_t len, char *err, size_t errlen)
+{
+	size_t n;
+	struct devstate_entry *e = state_entries(pc, &n);
+	int ret;
+
+	if (!e)
+		return -ENOMEM;
+	ret = devstate_load(data, len, e, n, err, errlen);
+	free(e);
+	return ret;
 }
 
 /* ---- port 0x80: POST codes, written by firmware and by Linux's io_delay ---- */
@@ -316,122 +198,164 @@ static void console_quit(void *opaque)
 	vm_request_stop(pc->vm, VM_QUIT, "quit from the console");
 }
 
-static int build_legacy(struct pc *pc)
+/* Destroy callbacks for the list (each device's own type). */
+static void destroy_pit(void *dev) { pit8254_destroy(dev); }
+static void destroy_rtc(void *dev) { rtc_cmos_destroy(dev); }
+static void destroy_kbc(void *dev) { i8042_destroy(dev); }
+static void destroy_uart(void *dev) { uart16550_destroy(dev); }
+static void destroy_pm(void *dev) { acpi_pm_destroy(dev); }
+static void destroy_pci_host(void *dev) { pci_host_destroy(dev); }
+static void destroy_virtio_pci(void *dev) { virtio_pci_destroy(dev); }
+static void destroy_blk(void *dev) { virtio_blk_destroy(dev); }
+static void destroy_net(void *dev) { virtio_net_destroy(dev); }
+static void destroy_vcon(void *dev) { virtio_console_destroy(dev); }
+static void destroy_rng(void *dev) { virtio_rng_destroy(dev); }
+static void destroy_console(void *dev) { console_stdio_destroy(dev); }
+
+/* ---- legacy devices ---- */
+
+static int build_pit(struct pc *pc, char *err, size_t errlen)
+{
+	struct pit8254 *pit;
+	int ret = pit8254_create(&pit, &(struct pit8254_config){
+		.irq0 = pc->isa_irq[0], .timers = pc->vm->timers,
+	});
+
+	if (ret == 0)
+		ret = pc_add(pc, &pit8254_state_ops, pit, destroy_pit);
+	return ret ? ret : pit8254_attach(pit, pc->vm->pio);
+}
+
+static int build_rtc(struct pc *pc, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
-	int ret;
-
-	/* An engine with an in-kernel irqchip has its own PIT (ports 0x40-0x43, 0x61). */
-	if (!vm->accel->irqchip_in_kernel) {
-		ret = pit8254_create(&pc->pit, &(struct pit8254_config){
-			.irq0 = pc->isa_irq[0], .timers = vm->timers,
-		});
-		if (ret)
-			return ret;
-		ret = pit8254_attach(pc->pit, vm->pio);
-		if (ret)
-			return ret;
-	}
-	ret = rtc_cmos_create(&pc->rtc, &(struct rtc_cmos_config){
+	struct rtc_cmos *rtc;
+	int ret = rtc_cmos_create(&rtc, &(struct rtc_cmos_config){
 		.irq = pc->isa_irq[PC_RTC_IRQ], .timers = vm->timers,
 		.ram_below_4g = vm->ram.region[0].size,
 		.ram_above_4g = vm->ram.total - vm->ram.region[0].size,
 	});
-	if (ret)
-		return ret;
-	ret = rtc_cmos_attach(pc->rtc, vm->pio);
-	if (ret)
-		return ret;
-	ret = i8042_create(&pc->kbc, &(struct i8042_config){
+
+	if (ret == 0)
+		ret = pc_add(pc, &rtc_cmos_state_ops, rtc, destroy_rtc);
+	return ret ? ret : rtc_cmos_attach(rtc, vm->pio);
+}
+
+static int build_kbc(struct pc *pc, char *err, size_t errlen)
+{
+	struct i8042 *kbc;
+	int ret = i8042_create(&kbc, &(struct i8042_config){
 		.irq1 = pc->isa_irq[PC_KBD_IRQ], .irq12 = pc->isa_irq[PC_MOUSE_IRQ],
 		.reset = on_reset, .opaque = pc,
 	});
-	if (ret)
-		return ret;
-	ret = i8042_attach(pc->kbc, vm->pio);
-	if (ret)
-		return ret;
-	ret = uart16550_create(&pc->com1, &(struct uart16550_config){
-		.irq = pc->isa_irq[PC_COM1_IRQ], .timers = vm->timers,
+
+	if (ret == 0)
+		ret = pc_add(pc, &i8042_state_ops, kbc, destroy_kbc);
+	return ret ? ret : i8042_attach(kbc, pc->vm->pio);
+}
+
+static int build_com1(struct pc *pc, char *err, size_t errlen)
+{
+	int ret = uart16550_create(&pc->com1, &(struct uart16550_config){
+		.irq = pc->isa_irq[PC_COM1_IRQ], .timers = pc->vm->timers,
 		.tx = com1_tx, .rx_ready = com1_rx_ready, .opaque = pc,
 	});
-	if (ret)
-		return ret;
-	ret = uart16550_attach(pc->com1, vm->pio, UART16550_COM1_BASE);
-	if (ret)
-		return ret;
-	return as_register(vm->pio, 0x80, 1, &port80_ops, pc);
+
+	if (ret == 0)
+		ret = pc_add(pc, &uart16550_state_ops, pc->com1, destroy_uart);
+	return ret ? ret : uart16550_attach(pc->com1, pc->vm->pio, UART16550_COM1_BASE);
 }
 
-/* ---- PCI: host bridge, INTx and MSI wiring, virtio-blk disks ---- */
-
-/* A PCI INTx input: IOAPIC pin, or the engine's GSI with an in-kernel irqchip. */
-static void pci_gsi_set(void *opaque, unsigned gsi, int level)
+/* Port 0x80 has no state and lives as long as the address space. */
+static int build_port80(struct pc *pc, char *err, size_t errlen)
 {
-	struct pc *pc = opaque;
-
-	if (pc->vm->accel->irqchip_in_kernel)
-		pc->vm->accel->set_irq(pc->vm, gsi, level);
-	else
-		ioapic_set_irq(pc->ioapic, gsi, level);
+	return as_register(pc->vm->pio, 0x80, 1, &port80_ops, pc);
 }
 
-/*
- * An MSI (Intel SDM vol. 3 10.11): address 0xFEE[dest]xxx with bit 2 the
- * destination mode; data holds the vector, delivery mode and trigger mode.
- */
-static void pc_msi(void *opaque, u64 addr, u32 data)
-{
-	struct pc *pc = opaque;
+/* ---- PCI: the host bridge, then one virtio device per --disk, --net, ... ---- */
 
-	if (pc->vm->accel->irqchip_in_kernel) {
-		if (pc->vm->accel->signal_msi)
-			pc->vm->accel->signal_msi(pc->vm, addr, data);
-		else
-			log_ratelimited(LOG_WARN, "the engine cannot deliver MSIs; interrupt lost");
-		return;
-	}
-	ioapic_deliver(pc, (addr >> 12) & 0xff, addr & 4, (data >> 8) & 7, data & 0xff,
-		       data & (1u << 15));
-}
-
-static int build_pci(struct pc *pc)
+static int build_pci(struct pc *pc, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
+	int ret;
 
 	for (unsigned i = 0; i < 4; i++)
-		irq_line_init(&pc->pci_intx[i], pci_gsi_set, pc, PCI_HOST_GSI_BASE + i);
-	return pci_host_create(&pc->pci, &(struct pci_host_config){
+		irq_line_init(&pc->pci_intx[i], pc->fabric->gsi_set, pc, PCI_HOST_GSI_BASE + i);
+	ret = pci_host_create(&pc->pci, &(struct pci_host_config){
 		.pio = vm->pio, .mmio = vm->mmio, .ecam_base = PC_PCI_ECAM_BASE,
 		.mmio_base = PC_PCI_MMIO_BASE, .mmio_size = PC_PCI_MMIO_SIZE,
 		.io_base = PC_PCI_IO_BASE, .io_size = PC_PCI_IO_SIZE,
 		.intx = { pc->pci_intx[0], pc->pci_intx[1], pc->pci_intx[2], pc->pci_intx[3] },
-		.msi = pc_msi, .opaque = pc,
+		.msi = pc->fabric->msi, .opaque = pc,
 	});
+	return ret ? ret : pc_add(pc, &pci_host_state_ops, pc->pci, destroy_pci_host);
+}
+
+/* A virtio device already on the list gets its PCI transport (the next slot). */
+static int add_virtio_pci(struct pc *pc, struct virtio_dev *vdev)
+{
+	struct virtio_pci *vp;
+	int ret = virtio_pci_create(&vp, pc->pci, vdev);
+
+	return ret ? ret : pc_add(pc, &virtio_pci_state_ops, vp, destroy_virtio_pci);
+}
+
+static int disk_format(const struct pc_disk *d, enum block_format *fmt, char *err,
+		       size_t errlen)
+{
+	*fmt = BLOCK_FMT_PROBE;
+	if (d->format && block_format_parse(d->format, fmt)) {
+		snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
+			 d->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pc_disks_resolve(struct pc_disk *disks, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct pc_disk *d = &disks[i];
+		enum block_format fmt;
+		int ret = disk_format(d, &fmt, err, errlen);
+
+		if (ret || d->format)
+			continue;
+		ret = block_choose_format(d->path, fmt, d->readonly, &fmt, &d->guard_sector0, err,
+					  errlen);
+		if (ret)
+			return ret;
+		d->format = block_format_name(fmt);
+	}
+	return 0;
 }
 
 static int build_disks(struct pc *pc, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
 		const struct pc_disk *d = &pc->cfg.disks[i];
-		enum block_format fmt = BLOCK_FMT_PROBE;
+		struct block_open_opts o = { .readonly = d->readonly, .backing = d->backing };
+		struct virtio_blk *blk;
 		struct block *img;
 		int ret;
 
-		if (d->format && block_format_parse(d->format, &fmt)) {
-			snprintf(err, errlen, "--disk %s: unknown format '%s' (raw or qcow2)", d->path,
-				 d->format);
-			return -EINVAL;
-		}
-		ret = block_open(&img, d->path, fmt, d->readonly, err, errlen);
+		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
-		ret = virtio_blk_create(&pc->blk[i], pc->vm, img, i);
-		if (ret) {
+		/* hover run --confine-dir: the image and its backing chain must lie there */
+		if (pc->cfg.confine_dirs && pc->cfg.confine_dirs[0])
+			o.confine = pc->cfg.confine_dirs;
+		ret = block_open(&img, d->path, &o, err, errlen);
+		if (ret)
+			return ret;
+		img->guard_sector0 |= d->guard_sector0;
+		ret = virtio_blk_create(&blk, pc->vm, img, i);
+		if (ret)
 			block_close(img);
-		} else {
-			ret = virtio_pci_create(&pc->blk_pci[i], pc->pci, virtio_blk_dev(pc->blk[i]));
-		}
+		else
+			ret = pc_add(pc, &virtio_blk_state_ops, blk, destroy_blk);
+		if (ret == 0)
+			ret = add_virtio_pci(pc, virtio_blk_dev(blk));
 		if (ret) {
 			snprintf(err, errlen, "--disk %s: cannot attach the disk: %s", d->path,
 				 strerror(-ret));
@@ -443,66 +367,82 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 
 /* --- network, console ports, rng (net/console/rng engineer) --- */
 
-/*
- * After the disks: one virtio-net per --net (MAC 52:54:00:12:34:56 + index
- * unless mac= says otherwise), the virtio-console if ports were asked for,
- * and the virtio-rng unless --no-rng.
- */
-static int build_virtio_misc(struct pc *pc, char *err, size_t errlen)
+/* One virtio-net per --net (MAC 52:54:00:12:34:56 + index unless mac= says otherwise). */
+static int build_nics(struct pc *pc, char *err, size_t errlen)
 {
-	struct vm *vm = pc->vm;
-	int ret;
-
 	for (unsigned i = 0; i < pc->cfg.nnets && i < PC_MAX_NICS; i++) {
 		const struct net_config *nc = &pc->cfg.nets[i];
 		u8 mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (u8)(0x56 + i) };
 		struct net_backend *be;
+		struct virtio_net *nic;
 		char why[384];
+		int ret;
 
 		if (nc->mac_set)
 			memcpy(mac, nc->mac, 6);
-		ret = net_backend_create(&be, nc, pc->loop, vm->timers, why, sizeof(why));
+		ret = net_backend_create(&be, nc, pc->loop, pc->vm->timers, why, sizeof(why));
 		if (ret) {
 			snprintf(err, errlen, "--net: %s", why);
 			return ret;
 		}
-		ret = virtio_net_create(&pc->nic[i], vm, be, mac, i);
+		ret = virtio_net_create(&nic, pc->vm, be, mac, i);
 		if (ret)
 			net_backend_destroy(be);
 		else
-			ret = virtio_pci_create(&pc->nic_pci[i], pc->pci, virtio_net_dev(pc->nic[i]));
+			ret = pc_add(pc, &virtio_net_state_ops, nic, destroy_net);
+		if (ret == 0)
+			ret = add_virtio_pci(pc, virtio_net_dev(nic));
 		if (ret) {
 			snprintf(err, errlen, "--net: cannot attach network card %u: %s", i,
 				 strerror(-ret));
 			return ret;
 		}
 	}
-	if (pc->cfg.nconsole_ports) {
-		ret = virtio_console_create(&pc->vcon, vm, pc->loop, pc->cfg.console_ports,
-					    pc->cfg.nconsole_ports, err, errlen);
-		if (ret)
-			return ret;
-		ret = virtio_pci_create(&pc->vcon_pci, pc->pci, virtio_console_dev(pc->vcon));
-		if (ret) {
-			snprintf(err, errlen, "--console-port: cannot attach the console device: %s",
-				 strerror(-ret));
-			return ret;
-		}
-	}
-	if (!pc->cfg.no_rng) {
-		ret = virtio_rng_create(&pc->rng, vm);
-		if (ret == 0)
-			ret = virtio_pci_create(&pc->rng_pci, pc->pci, virtio_rng_dev(pc->rng));
-		if (ret) {
-			snprintf(err, errlen, "cannot attach the virtio-rng device: %s", strerror(-ret));
-			return ret;
-		}
-	}
 	return 0;
+}
+
+/* The virtio-console, if ports were asked for. */
+static int build_vcon(struct pc *pc, char *err, size_t errlen)
+{
+	struct virtio_console *vcon;
+	int ret;
+
+	if (!pc->cfg.nconsole_ports)
+		return 0;
+	ret = virtio_console_create(&vcon, pc->vm, pc->loop, pc->cfg.console_ports,
+				    pc->cfg.nconsole_ports, err, errlen);
+	if (ret)
+		return ret;
+	ret = pc_add(pc, &virtio_console_state_ops, vcon, destroy_vcon);
+	if (ret == 0)
+		ret = add_virtio_pci(pc, virtio_console_dev(vcon));
+	if (ret)
+		snprintf(err, errlen, "--console-port: cannot attach the console device: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+/* The virtio-rng, unless --no-rng. */
+static int build_rng(struct pc *pc, char *err, size_t errlen)
+{
+	struct virtio_rng *rng;
+	int ret;
+
+	if (pc->cfg.no_rng)
+		return 0;
+	ret = virtio_rng_create(&rng, pc->vm);
+	if (ret == 0)
+		ret = pc_add(pc, &virtio_rng_state_ops, rng, destroy_rng);
+	if (ret == 0)
+		ret = add_virtio_pci(pc, virtio_rng_dev(rng));
+	if (ret)
+		snprintf(err, errlen, "cannot attach the virtio-rng device: %s", strerror(-ret));
+	return ret;
 }
 /* --- end network, console ports, rng --- */
 
-static int build_acpi(struct pc *pc, u64 *rsdp)
+/* ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9), tables in the BIOS area. */
+static int build_acpi(struct pc *pc, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
 	struct acpi_config acfg;
@@ -512,6 +452,8 @@ static int build_acpi(struct pc *pc, u64 *rsdp)
 		.sci = pc->isa_irq[PC_SCI_IRQ], .timers = vm->timers, .opaque = pc,
 		.poweroff = on_poweroff, .reset = on_reset,
 	}, vm->pio);
+	if (ret == 0)
+		ret = pc_add(pc, &acpi_pm_state_ops, pc->pm, destroy_pm);
 	if (ret)
 		return ret;
 	acpi_config_init(&acfg, vm->ncpus);
@@ -523,10 +465,22 @@ static int build_acpi(struct pc *pc, u64 *rsdp)
 	acfg.pci_mmio_base = PC_PCI_MMIO_BASE;
 	acfg.pci_mmio_size = PC_PCI_MMIO_SIZE;
 	acfg.pci_gsi_base = PCI_HOST_GSI_BASE;
-	return acpi_tables_build(&vm->ram, PC_ACPI_BASE, PC_ACPI_SIZE, &acfg, rsdp);
+	return acpi_tables_build(&vm->ram, PC_ACPI_BASE, PC_ACPI_SIZE, &acfg, &pc->rsdp);
 }
 
-static int load_kernel(struct pc *pc, u64 rsdp, char *err, size_t errlen)
+/* The serial console: stdin/stdout <-> COM1. Host side only: no guest state. */
+static int build_console(struct pc *pc, char *err, size_t errlen)
+{
+	int ret = console_stdio_create(&pc->console, pc->loop, &(struct console_stdio_config){
+		.in_fd = pc->cfg.console_in_fd, .out_fd = pc->cfg.console_out_fd,
+		.deliver = console_deliver, .quit = console_quit, .opaque = pc,
+		.session = pc->cfg.console_session,
+	});
+
+	return ret ? ret : pc_add(pc, NULL, pc->console, destroy_console);
+}
+
+static int load_kernel(struct pc *pc, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
 	struct e820_map map;
@@ -544,17 +498,46 @@ static int load_kernel(struct pc *pc, u64 rsdp, char *err, size_t errlen)
 	}
 	ret = boot_linux_load(&vm->ram, &(struct boot_linux_config){
 		.kernel = pc->cfg.kernel, .initrd = pc->cfg.initrd, .cmdline = pc->cfg.cmdline,
-		.acpi_rsdp = rsdp, .e820 = &map,
+		.acpi_rsdp = pc->rsdp, .e820 = &map,
 	}, &regs, err, errlen);
 	if (ret)
 		return ret;
 	return vm->accel->vcpu_set_regs(vm->vcpu[0], &regs);
 }
 
+/*
+ * The machine, in build order. Devices go on the list (pc->dev) as they are
+ * made; that order is also the save/load order, and destroy runs it
+ * backwards. Steps marked hover_irqchip exist only where the fabric says
+ * hover, not the engine, emulates the interrupt controllers and the PIT.
+ */
+static const struct pc_step {
+	const char *what;
+	int (*build)(struct pc *pc, char *err, size_t errlen);
+	bool hover_irqchip;
+} pc_steps[] = {
+	{ "the 8259 PICs", pc_build_pic, true },
+	{ "the IOAPIC", pc_build_ioapic, true },
+	{ "the local APICs", pc_build_lapics, true },
+	{ "the ISA interrupt lines", pc_build_isa_lines, false },
+	{ "the PIT", build_pit, true },
+	{ "the RTC", build_rtc, false },
+	{ "the i8042", build_kbc, false },
+	{ "COM1", build_com1, false },
+	{ "port 0x80", build_port80, false },
+	{ "the PCI host bridge", build_pci, false },
+	{ "the disks", build_disks, false },
+	{ "the network cards", build_nics, false },
+	{ "the console ports", build_vcon, false },
+	{ "the rng", build_rng, false },
+	{ "ACPI", build_acpi, false },
+	{ "the console", build_console, false },
+	{ "the kernel", load_kernel, false },
+};
+
 int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t errlen)
 {
 	struct pc *pc = calloc(1, sizeof(*pc));
-	u64 rsdp = 0;
 	int ret;
 
 	if (!pc) {
@@ -562,6 +545,8 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 		return -ENOMEM;
 	}
 	pc->cfg = *cfg;
+	/* The one place the engine's capability is asked. */
+	pc->fabric = cfg->accel->irqchip_in_kernel ? &pc_fabric_engine : &pc_fabric_hover;
 	ret = vm_create(&pc->vm, cfg->ram_size, cfg->ncpus, cfg->accel);
 	if (ret) {
 		snprintf(err, errlen, "cannot create the VM with %llu MiB of RAM: %s",
@@ -572,47 +557,28 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 	pc->vm->thread_enter = cfg->thread_enter;
 	pc->vm->thread_opaque = cfg->thread_opaque;
 	ret = evloop_create(&pc->loop, pc->vm);
-	if (ret)
-		goto err_host;
-	pc->vm->loop = pc->loop;
-
-	if (!cfg->accel->irqchip_in_kernel) {
-		ret = build_irqchips(pc);
-		if (ret)
-			goto err_host;
-	} else {
-		wire_engine_irqchip(pc);
+	if (ret) {
+		snprintf(err, errlen, "cannot build the machine: %s", strerror(-ret));
+		goto err;
 	}
-	ret = build_legacy(pc);
-	if (ret)
-		goto err_host;
-	ret = build_pci(pc);
-	if (ret)
-		goto err_host;
-	ret = build_disks(pc, err, errlen);
-	if (ret)
-		goto err;
-	ret = build_virtio_misc(pc, err, errlen);
-	if (ret)
-		goto err;
-	ret = build_acpi(pc, &rsdp);
-	if (ret)
-		goto err_host;
-	ret = console_stdio_create(&pc->console, pc->loop, &(struct console_stdio_config){
-		.in_fd = cfg->console_in_fd, .out_fd = cfg->console_out_fd,
-		.deliver = console_deliver, .quit = console_quit, .opaque = pc,
-		.session = cfg->console_session,
-	});
-	if (ret)
-		goto err_host;
-	ret = load_kernel(pc, rsdp, err, errlen);
-	if (ret)
-		goto err;
+	pc->vm->loop = pc->loop;
+	for (size_t i = 0; i < ARRAY_SIZE(pc_steps); i++) {
+		const struct pc_step *st = &pc_steps[i];
+
+		if (st->hover_irqchip && !pc->fabric->hover_irqchip)
+			continue;
+		err[0] = '\0';
+		ret = st->build(pc, err, errlen);
+		if (ret) {
+			if (!err[0])
+				snprintf(err, errlen, "cannot build the machine (%s): %s", st->what,
+					 strerror(-ret));
+			goto err;
+		}
+	}
 	*out = pc;
 	return 0;
 
-err_host:
-	snprintf(err, errlen, "cannot build the machine: %s", strerror(-ret));
 err:
 	pc_destroy(pc);
 	return ret;
@@ -682,32 +648,12 @@ void pc_destroy(struct pc *pc)
 {
 	if (!pc)
 		return;
-	/* The bridge first: it unmaps the BARs of the devices still alive. */
-	pci_host_destroy(pc->pci);
-	for (unsigned i = 0; i < PC_MAX_DISKS; i++) {
-		virtio_pci_destroy(pc->blk_pci[i]);
-		virtio_blk_destroy(pc->blk[i]);
+	/* Reverse build order: a transport leaves the bus before the bridge goes. */
+	while (pc->ndev) {
+		struct pc_dev *d = &pc->dev[--pc->ndev];
+
+		d->destroy(d->st.dev);
 	}
-	/* --- network, console ports, rng --- */
-	for (unsigned i = 0; i < PC_MAX_NICS; i++) {
-		virtio_pci_destroy(pc->nic_pci[i]);
-		virtio_net_destroy(pc->nic[i]);
-	}
-	virtio_pci_destroy(pc->vcon_pci);
-	virtio_console_destroy(pc->vcon);
-	virtio_pci_destroy(pc->rng_pci);
-	virtio_rng_destroy(pc->rng);
-	/* --- end network, console ports, rng --- */
-	console_stdio_destroy(pc->console);
-	uart16550_destroy(pc->com1);
-	i8042_destroy(pc->kbc);
-	rtc_cmos_destroy(pc->rtc);
-	pit8254_destroy(pc->pit);
-	acpi_pm_destroy(pc->pm);
-	for (unsigned i = 0; i < VM_MAX_CPUS; i++)
-		lapic_destroy(pc->lapic[i]);
-	ioapic_destroy(pc->ioapic);
-	pic8259_destroy(pc->pic);
 	if (pc->vm)
 		pc->vm->loop = NULL;
 	evloop_destroy(pc->loop);

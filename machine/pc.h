@@ -17,15 +17,26 @@ struct console_stdio_session;
 struct net_config;
 struct virtio_console_port_config;
 struct pc;
+struct stream_writer;
 
-/* One --disk: an image file, its format ("raw", "qcow2"; NULL: probe), read-only or not. */
+/*
+ * One --disk: an image file, its format, read-only or not, whether qcow2
+ * backing files may be followed. A format left NULL is chosen by the rules of
+ * host/block.h (a writable image is raw, never probed); pc_disks_resolve()
+ * chooses once, so a reboot reopens every disk in the same format.
+ */
 #define PC_MAX_DISKS 16
 #define PC_MAX_NICS 8
 struct pc_disk {
 	const char *path;
-	const char *format;
+	const char *format; /* "raw", "qcow2"; NULL: not given */
 	bool readonly;
+	bool backing;       /* backing=on */
+	bool guard_sector0; /* set by pc_disks_resolve(): raw, format not given */
 };
+
+/* Choose the format of every disk whose format was not given, once per VM. */
+int pc_disks_resolve(struct pc_disk *disks, unsigned n, char *err, size_t errlen) HOVER_WUR;
 
 struct pc_config {
 	u64 ram_size;
@@ -84,5 +95,17 @@ void pc_request_reset(struct pc *pc, const char *why);
 void pc_request_off(struct pc *pc, const char *why);
 /* Console input from another source than stdin; returns bytes the UART took. */
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
+
+/*
+ * Device state (migration/): every device of the board, in build order, one
+ * section each (migration/stream_write.c). Save with the VM paused and
+ * vm->lock held: devices with I/O in flight are quiesced first. Load into a machine just built
+ * with the same configuration, before it runs; on failure (err says which
+ * section and why) the machine is half loaded and must be destroyed. Guest
+ * RAM and vCPU registers are not part of this.
+ */
+int pc_save_devices(struct pc *pc, struct stream_writer *sw, char *err, size_t errlen) HOVER_WUR;
+int pc_load_devices(struct pc *pc, const void *data, size_t len, char *err,
+		    size_t errlen) HOVER_WUR;
 
 #endif

@@ -29,6 +29,7 @@
 
 #define MIN_MEMORY (16 * MiB)
 #define RUN_MAX_CONFINE 16
+#define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *accel;
@@ -42,6 +43,8 @@ struct run_opts {
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
+	/* What --disk and --net said, for the API's view of the VM (GET /vm). */
+	char *disk_arg[PC_MAX_DISKS], *net_arg[PC_MAX_NICS];
 	/* --- network, console ports, rng --- */
 	struct net_config net[PC_MAX_NICS]; /* --net, in order */
 	unsigned nnets;
@@ -61,7 +64,8 @@ void cmd_run_help(FILE *f)
 		"\n"
 		"  --kernel FILE      the guest kernel (a Linux bzImage, e.g. Debian's vmlinuz)\n"
 		"  --initrd FILE      an initramfs to load with it\n"
-		"  --cmdline TEXT     the kernel command line (e.g. \"console=ttyS0 panic=-1\")\n"
+		"  --cmdline TEXT     the kernel command line (default \"" RUN_DEFAULT_CMDLINE "\":\n"
+		"                     the serial console, and a reboot on panic)\n"
 		"  --memory SIZE      guest RAM: 512M, 2G... (default 512M)\n"
 		"  --cpus N           number of vCPUs (default 1)\n"
 		"  --accel ENGINE     auto (default), kvm or emu (hover's software CPU)\n"
@@ -77,9 +81,11 @@ void cmd_run_help(FILE *f)
 		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
 		"                     may make only the system calls it needs, see README\n"
 		"                     \"Security\"; a refused call stops the VM, naming it)\n"
-		"  --disk F[,format=raw|qcow2][,readonly=on]\n"
-		"                     a virtio-blk disk from image F (repeatable; the format\n"
-		"                     is probed if not given)\n"
+		"  --disk F[,format=raw|qcow2][,readonly=on][,backing=on]\n"
+		"                     a virtio-blk disk from image F (repeatable). Without\n"
+		"                     format=, a writable image is raw (never probed: the guest\n"
+		"                     writes it) and a read-only one is probed; a qcow2 image's\n"
+		"                     backing file is followed only with backing=on\n"
 		"  --net user[,hostfwd=tcp:ADDR:HPORT-:GPORT]...[,restrict=on][,mac=M]\n"
 		"                     a virtio-net card on user-mode NAT (libslirp): DHCP gives\n"
 		"                     the guest 10.0.2.15, the host's 127.0.0.1 is 10.0.2.2, DNS\n"
@@ -113,7 +119,7 @@ static int usage_error(const char *fmt, const char *arg, const char *hint)
 	return EXIT_USAGE;
 }
 
-/* --disk F[,format=raw|qcow2][,readonly=on|off]: 0, or EXIT_USAGE after saying why. */
+/* --disk F[,format=raw|qcow2][,readonly=on|off][,backing=on|off]: 0, or EXIT_USAGE after saying why. */
 static int parse_disk(const char *arg, struct pc_disk *d)
 {
 	const char *comma = strchr(arg, ',');
@@ -132,11 +138,15 @@ static int parse_disk(const char *arg, struct pc_disk *d)
 			d->readonly = true;
 		else if (!strcmp(tok, "readonly=off"))
 			d->readonly = false;
+		else if (!strcmp(tok, "backing=on"))
+			d->backing = true;
+		else if (!strcmp(tok, "backing=off"))
+			d->backing = false;
 		else if (!strncmp(tok, "format=", 7))
 			return usage_error("--disk %s: unknown format", arg, "format=raw or format=qcow2");
 		else
 			return usage_error("--disk %s: unknown option", arg,
-					   "format=raw|qcow2, readonly=on|off");
+					   "format=raw|qcow2, readonly=on|off, backing=on|off");
 	}
 	free(opts);
 	return 0;
@@ -206,7 +216,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	};
 	int c;
 
-	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto", .cmdline = "" };
+	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto" };
 	/* --- mgmt: --config supplies defaults that the other options override --- */
 	{
 		char err[512];
@@ -230,6 +240,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		for (size_t i = 0; i < d->ndisk; i++) {
 			if (o->ndisks == PC_MAX_DISKS)
 				return usage_error("--config: \"disk\": %s", "too many disks", "at most 16");
+			o->disk_arg[o->ndisks] = d->disk[i];
 			if (parse_disk(d->disk[i], &o->disk[o->ndisks++]))
 				return EXIT_USAGE;
 		}
@@ -237,6 +248,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (o->nnets == PC_MAX_NICS)
 				return usage_error("--config: \"net\": %s", "too many network cards",
 						   "at most 8");
+			o->net_arg[o->nnets] = d->net[i];
 			if (net_parse(d->net[i], &o->net[o->nnets++], err, sizeof(err))) {
 				fprintf(stderr, "hover: --config: \"net\" %s: %s\n", d->net[i], err);
 				return EXIT_USAGE;
@@ -268,6 +280,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_DISK:
 			if (o->ndisks == PC_MAX_DISKS)
 				return usage_error("--disk %s: too many disks", optarg, "at most 16");
+			o->disk_arg[o->ndisks] = optarg;
 			if (parse_disk(optarg, &o->disk[o->ndisks++]))
 				return EXIT_USAGE;
 			break;
@@ -278,6 +291,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (o->nnets == PC_MAX_NICS)
 				return usage_error("--net %s: too many network cards", optarg,
 						   "at most 8");
+			o->net_arg[o->nnets] = optarg;
 			if (net_parse(optarg, &o->net[o->nnets++], err, sizeof(err))) {
 				fprintf(stderr, "hover: --net %s: %s\n", optarg, err);
 				return EXIT_USAGE;
@@ -334,6 +348,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	for (unsigned i = 0; i < o->ndisks; i++)
 		if (!path_confined(o->disk[i].path, o->confine))
 			return confine_error("--disk", o->disk[i].path, o);
+	/*
+	 * No --cmdline at all: a kernel without console= prints nothing and one
+	 * without panic= spins after a panic, so a VM would look "running" and
+	 * show empty logs. Give the serial console and a reboot on panic (which
+	 * hover reports as a panic) unless the user said something, even "".
+	 */
+	if (!o->cmdline)
+		o->cmdline = RUN_DEFAULT_CMDLINE;
 	if (o->memory < MIN_MEMORY || (o->memory & 0xfff))
 		return usage_error("--memory: %s", "needs at least 16M, in whole 4K pages",
 				   "try 512M");
@@ -482,6 +504,10 @@ int cmd_run(int argc, char **argv)
 		};
 
 		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o.memory / MiB));
+		for (unsigned i = 0; i < o.ndisks; i++)
+			eff.disk[eff.ndisk++] = o.disk_arg[i];
+		for (unsigned i = 0; i < o.nnets; i++)
+			eff.net[eff.nnet++] = o.net_arg[i];
 		ret = run_mgmt_open(&o.mgmt, &eff, msg, sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);
@@ -491,6 +517,12 @@ int cmd_run(int argc, char **argv)
 	}
 	/* --- end mgmt --- */
 
+	/* Each disk's format is chosen once: a guest reboot must not re-probe. */
+	if (pc_disks_resolve(o.disk, o.ndisks, msg, sizeof(msg))) {
+		fprintf(stderr, "hover: --disk %s\n", msg);
+		run_mgmt_close(&o.mgmt);
+		return EXIT_USAGE;
+	}
 	o.accel = accel->name;
 	cap_stdout(&out_cap, &console_session);
 	if (o.jail.root) {

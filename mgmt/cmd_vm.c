@@ -280,6 +280,44 @@ static int wait_stopped(const char *name, double timeout, bool json)
 	return EXIT_GUEST_FAILED;
 }
 
+/*
+ * hoverd runs elsewhere (another working directory, maybe another root): a
+ * relative path in a definition means the caller's directory, so it is made
+ * absolute here, before the definition leaves. "disk.img,format=raw" keeps
+ * its options. Paths that are already absolute, and non-strings, are left.
+ */
+static json_t *absolute(const char *v)
+{
+	char cwd[4096], *out;
+	json_t *j;
+
+	if (!v[0] || v[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, v) < 0)
+		return NULL;
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
+static void absolute_paths(json_t *def)
+{
+	static const char *const keys[] = { "kernel", "initrd" };
+	json_t *list = json_object_get(def, "disk"), *e, *abs;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(def, keys[i]);
+
+		if (json_is_string(v) && (abs = absolute(json_string_value(v))))
+			json_object_set_new(def, keys[i], abs);
+	}
+	json_array_foreach(list, i, e) {
+		if (json_is_string(e) && (abs = absolute(json_string_value(e))))
+			json_array_set_new(list, i, abs);
+	}
+}
+
 int cmd_vm(int argc, char **argv)
 {
 	const struct vm_cli_spec *spec = vm_cli_spec(argv[0]);
@@ -306,6 +344,7 @@ int cmd_vm(int argc, char **argv)
 				jerr.column);
 			return EXIT_USAGE;
 		}
+		absolute_paths(def);
 		body = json_dumps(def, JSON_COMPACT);
 		json_decref(def);
 		ret = vm_cli_request("POST", "/vms", body, o.json, &v);

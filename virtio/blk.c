@@ -432,7 +432,7 @@ int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk
 	b->thread_running = true;
 	b->disk = disk;
 	snprintf(b->serial, sizeof(b->serial), "hover-disk%u", index);
-	b->vdev.vq[0].max_size = b->vdev.vq[0].size = BLK_QUEUE_SIZE;
+	b->vdev.vq[0].max_size = b->vdev.vq[0].s.size = BLK_QUEUE_SIZE;
 	b->vdev.host_features |= VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 				 VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	if (disk->readonly)
@@ -474,3 +474,33 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	free(b->batch);
 	free(b);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * Everything the guest sees of a disk beyond its contents is in the virtio
+ * core (status, features, the queue's indices): the I/O thread's batch is
+ * host state, emptied by quiescing before the save.
+ */
+static int blk_save(void *dev, struct state_writer *w)
+{
+	virtio_dev_save(&((struct virtio_blk *)dev)->vdev, w);
+	return 0;
+}
+
+static int blk_load(void *dev, struct state_reader *r)
+{
+	virtio_dev_load(&((struct virtio_blk *)dev)->vdev, r);
+	return state_reader_error(r);
+}
+
+/* vm->lock held, VM paused: requests popped or waiting are run and pushed. */
+static void blk_quiesce(void *dev)
+{
+	virtio_blk_drain(dev);
+}
+
+const struct dev_state_ops virtio_blk_state_ops = {
+	.section = "virtio-blk", .version = 1, .save = blk_save, .load = blk_load,
+	.quiesce = blk_quiesce,
+};

@@ -26,4 +26,7 @@ void virtio_blk_drain(struct virtio_blk *b);
 /* Joins the I/O thread and closes the backend too. */
 void virtio_blk_destroy(struct virtio_blk *b);
 
+/* Section "virtio-blk", one per device: the virtio core state (quiesce drains the I/O thread first). */
+extern const struct dev_state_ops virtio_blk_state_ops;
+
 #endif

@@ -561,7 +561,7 @@ int virtio_console_create(struct virtio_console **out, struct vm *vm, struct evl
 		return ret;
 	}
 	for (unsigned q = 0; q < c->vdev.nqueues; q++)
-		c->vdev.vq[q].max_size = c->vdev.vq[q].size = CON_QUEUE_SIZE;
+		c->vdev.vq[q].max_size = c->vdev.vq[q].s.size = CON_QUEUE_SIZE;
 	for (unsigned i = 1; i < c->nports; i++) {
 		struct vcon_port *p = &c->port[i];
 
@@ -640,3 +640,64 @@ void virtio_console_destroy(struct virtio_console *c)
 	}
 	free(c);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * Beyond the virtio core: which ports the guest has declared ready, and the
+ * control messages queued for a driver that has not posted buffers for them
+ * yet. Host connections are the loading side's own; bytes the guest sent
+ * that a client has not read yet are the host's, not the guest's.
+ */
+static int con_save(void *dev, struct state_writer *w)
+{
+	struct virtio_console *c = dev;
+
+	virtio_dev_save(&c->vdev, w);
+	state_put_u8(w, (u8)c->nports);
+	for (unsigned i = 0; i < c->nports; i++)
+		state_put_bool(w, c->port[i].guest_ready);
+	state_put_u8(w, (u8)c->ctrl_len);
+	for (unsigned i = 0; i < c->ctrl_len; i++) {
+		const struct ctrl_msg *m = &c->ctrl[(c->ctrl_head + i) % CTRL_PENDING_MAX];
+
+		state_put_u8(w, (u8)m->len);
+		state_put_bytes(w, m->buf, m->len);
+	}
+	return 0;
+}
+
+static int con_load(void *dev, struct state_reader *r)
+{
+	struct virtio_console *c = dev;
+	unsigned nports, nmsg;
+
+	virtio_dev_load(&c->vdev, r);
+	nports = state_get_u8(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	if (nports != c->nports)
+		return state_reader_fail(r, "%u ports saved, this device has %u", nports, c->nports);
+	for (unsigned i = 0; i < nports; i++)
+		c->port[i].guest_ready = state_get_bool(r);
+	nmsg = state_get_u8(r);
+	if (nmsg > CTRL_PENDING_MAX)
+		return state_reader_fail(r, "%u control messages queued (at most %u)", nmsg,
+					 CTRL_PENDING_MAX);
+	c->ctrl_head = 0;
+	c->ctrl_len = nmsg;
+	for (unsigned i = 0; i < nmsg; i++) {
+		struct ctrl_msg *m = &c->ctrl[i];
+
+		m->len = state_get_u8(r);
+		if (m->len < CTRL_HDR || m->len > sizeof(m->buf))
+			return state_reader_fail(r, "a %zu-byte control message (%d to %zu)",
+						 m->len, CTRL_HDR, sizeof(m->buf));
+		state_get_bytes(r, m->buf, m->len);
+	}
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops virtio_console_state_ops = {
+	.section = "virtio-console", .version = 1, .save = con_save, .load = con_load,
+};

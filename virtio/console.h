@@ -45,4 +45,7 @@ int virtio_console_create(struct virtio_console **out, struct vm *vm, struct evl
 struct virtio_dev *virtio_console_dev(struct virtio_console *c);
 void virtio_console_destroy(struct virtio_console *c);
 
+/* Section "virtio-console", one per device: the virtio core state, ports the guest opened, queued control messages. */
+extern const struct dev_state_ops virtio_console_state_ops;
+
 #endif

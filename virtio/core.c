@@ -79,19 +79,19 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct virtio_
 		vdev->vq[i].vdev = vdev;
 		vdev->vq[i].index = i;
 		vdev->vq[i].max_size = VIRTQ_DEFAULT_SIZE;
-		vdev->vq[i].size = VIRTQ_DEFAULT_SIZE;
+		vdev->vq[i].s.size = VIRTQ_DEFAULT_SIZE;
 	}
 	return 0;
 }
 
 static void virtq_reset(struct virtq *vq)
 {
-	vq->size = vq->max_size;
-	vq->enabled = false;
-	vq->broken = false;
-	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
-	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
-	vq->signalled_valid = false;
+	vq->s.size = vq->max_size;
+	vq->s.enabled = false;
+	vq->s.broken = false;
+	vq->s.desc_gpa = vq->s.avail_gpa = vq->s.used_gpa = 0;
+	vq->s.last_avail = vq->s.used_idx = vq->s.signalled_used = 0;
+	vq->s.signalled_valid = false;
 	vq->no_notify = false;
 	vq->desc = vq->avail = vq->used = NULL;
 }
@@ -166,7 +166,7 @@ void virtio_config_write(struct virtio_dev *vdev, u32 offset, const void *buf, u
 
 void virtio_queue_kick(struct virtio_dev *vdev, unsigned q)
 {
-	if (q >= vdev->nqueues || !vdev->vq[q].enabled || vdev->vq[q].broken)
+	if (q >= vdev->nqueues || !vdev->vq[q].s.enabled || vdev->vq[q].s.broken)
 		return;
 	if (!(vdev->status & VIRTIO_STATUS_DRIVER_OK))
 		return;
@@ -187,28 +187,45 @@ static struct vring_used *used(const struct virtq *vq) { return vq->used; }
 static u16 load16(const u16 *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void store16(u16 *p, u16 v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
-int virtq_enable(struct virtq *vq)
+/*
+ * The host pointers of the rings, from the guest addresses in vq->s: at
+ * queue_enable and when a saved queue is loaded. Same checks either way —
+ * a stream is as untrusted as the guest.
+ */
+static int map_rings(struct virtq *vq)
 {
 	struct guest_ram *ram = &vq->vdev->vm->ram;
-	u64 n = vq->size;
+	u64 n = vq->s.size;
 
-	vq->enabled = false;
-	if (!n || n > vq->max_size || (vq->desc_gpa & 15) || (vq->avail_gpa & 1) ||
-	    (vq->used_gpa & 3))
+	vq->desc = vq->avail = vq->used = NULL;
+	if (!n || n > vq->max_size || (vq->s.desc_gpa & 15) || (vq->s.avail_gpa & 1) ||
+	    (vq->s.used_gpa & 3))
 		return -EINVAL;
-	vq->desc = ram_ptr(ram, vq->desc_gpa, 16 * n);
-	vq->avail = ram_ptr(ram, vq->avail_gpa, 6 + 2 * n);
-	vq->used = ram_ptr(ram, vq->used_gpa, 6 + 8 * n);
+	vq->desc = ram_ptr(ram, vq->s.desc_gpa, 16 * n);
+	vq->avail = ram_ptr(ram, vq->s.avail_gpa, 6 + 2 * n);
+	vq->used = ram_ptr(ram, vq->s.used_gpa, 6 + 8 * n);
 	if (!vq->desc || !vq->avail || !vq->used) {
-		log_ratelimited(LOG_WARN, "%s: queue %u rings are not in guest RAM", vq->vdev->name,
-				vq->index);
 		vq->desc = vq->avail = vq->used = NULL;
 		return -EFAULT;
 	}
-	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
-	vq->signalled_valid = false;
-	vq->broken = false;
-	vq->enabled = true;
+	return 0;
+}
+
+int virtq_enable(struct virtq *vq)
+{
+	int ret;
+
+	vq->s.enabled = false;
+	ret = map_rings(vq);
+	if (ret == -EFAULT)
+		log_ratelimited(LOG_WARN, "%s: queue %u rings are not in guest RAM", vq->vdev->name,
+				vq->index);
+	if (ret)
+		return ret;
+	vq->s.last_avail = vq->s.used_idx = vq->s.signalled_used = 0;
+	vq->s.signalled_valid = false;
+	vq->s.broken = false;
+	vq->s.enabled = true;
 	return 0;
 }
 
@@ -217,16 +234,16 @@ static int broken(struct virtq *vq, const char *why, u64 a, u64 b)
 	log_ratelimited(LOG_WARN, "%s: queue %u: malformed descriptor chain (%s: %#llx %#llx); "
 			"device needs reset", vq->vdev->name, vq->index, why,
 			(unsigned long long)a, (unsigned long long)b);
-	vq->broken = true;
+	vq->s.broken = true;
 	virtio_needs_reset(vq->vdev);
 	return -EINVAL;
 }
 
 bool virtq_has_avail(struct virtq *vq)
 {
-	if (!vq->enabled || vq->broken)
+	if (!vq->s.enabled || vq->s.broken)
 		return false;
-	return load16(&avail(vq)->idx) != vq->last_avail;
+	return load16(&avail(vq)->idx) != vq->s.last_avail;
 }
 
 /* Add one descriptor's buffer to elem; 0 or -EINVAL (via broken()). */
@@ -305,17 +322,17 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	u16 avail_idx, head, i;
 	int ret;
 
-	if (!vq->enabled || vq->broken)
+	if (!vq->s.enabled || vq->s.broken)
 		return 0;
 	avail_idx = load16(&avail(vq)->idx);
-	if (avail_idx == vq->last_avail)
+	if (avail_idx == vq->s.last_avail)
 		return 0;
-	if ((u16)(avail_idx - vq->last_avail) > vq->size)
+	if ((u16)(avail_idx - vq->s.last_avail) > vq->s.size)
 		return broken(vq, "avail index ran ahead by more than the queue size",
-			      avail_idx, vq->last_avail);
-	head = load16(&avail(vq)->ring[vq->last_avail % vq->size]);
-	if (head >= vq->size)
-		return broken(vq, "head index out of range", head, vq->size);
+			      avail_idx, vq->s.last_avail);
+	head = load16(&avail(vq)->ring[vq->s.last_avail % vq->s.size]);
+	if (head >= vq->s.size)
+		return broken(vq, "head index out of range", head, vq->s.size);
 	e->head = head;
 	e->out_num = e->in_num = 0;
 	e->out_len = e->in_len = 0;
@@ -323,7 +340,7 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	for (unsigned seen = 0;; seen++) {
 		struct vring_desc d;
 
-		if (seen >= vq->size)
+		if (seen >= vq->s.size)
 			return broken(vq, "chain loops or exceeds the queue size", head, seen);
 		memcpy(&d, &tbl[i], sizeof(d));
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
@@ -339,33 +356,33 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 			return ret;
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
-		if (d.next >= vq->size)
-			return broken(vq, "next index out of range", d.next, vq->size);
+		if (d.next >= vq->s.size)
+			return broken(vq, "next index out of range", d.next, vq->s.size);
 		i = d.next;
 	}
-	vq->last_avail++;
+	vq->s.last_avail++;
 	/* Ask to be kicked for anything past what we have taken (2.7.10). */
 	if (event_idx(vq) && !vq->no_notify)
-		store16((u16 *)&used(vq)->ring[vq->size], vq->last_avail);
+		store16((u16 *)&used(vq)->ring[vq->s.size], vq->s.last_avail);
 	return 1;
 }
 
 void virtq_unpop(struct virtq *vq)
 {
-	vq->last_avail--;
+	vq->s.last_avail--;
 }
 
 void virtq_push_head(struct virtq *vq, u16 head, u32 len)
 {
 	struct vring_used_elem *ue;
 
-	if (!vq->enabled)
+	if (!vq->s.enabled)
 		return;
-	ue = &used(vq)->ring[vq->used_idx % vq->size];
+	ue = &used(vq)->ring[vq->s.used_idx % vq->s.size];
 	ue->id = head;
 	ue->len = len;
-	vq->used_idx++;
-	store16(&used(vq)->idx, vq->used_idx);
+	vq->s.used_idx++;
+	store16(&used(vq)->idx, vq->s.used_idx);
 }
 
 void virtq_push(struct virtq *vq, const struct virtq_elem *e, u32 len)
@@ -387,17 +404,17 @@ void virtq_notify(struct virtq *vq)
 	struct virtio_dev *vdev = vq->vdev;
 	bool send;
 
-	if (!vq->enabled || !vdev->transport)
+	if (!vq->s.enabled || !vdev->transport)
 		return;
 	/* The used->idx store must be visible before we read the driver's wish. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (event_idx(vq)) {
-		u16 ev = load16(&avail(vq)->ring[vq->size]);
-		u16 old = vq->signalled_used, cur = vq->used_idx;
+		u16 ev = load16(&avail(vq)->ring[vq->s.size]);
+		u16 old = vq->s.signalled_used, cur = vq->s.used_idx;
 
-		send = !vq->signalled_valid || (u16)(cur - ev - 1) < (u16)(cur - old);
-		vq->signalled_used = cur;
-		vq->signalled_valid = true;
+		send = !vq->s.signalled_valid || (u16)(cur - ev - 1) < (u16)(cur - old);
+		vq->s.signalled_used = cur;
+		vq->s.signalled_valid = true;
 	} else {
 		send = !(load16(&avail(vq)->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	}
@@ -408,7 +425,7 @@ void virtq_notify(struct virtq *vq)
 void virtq_disable_notify(struct virtq *vq)
 {
 	vq->no_notify = true;
-	if (!vq->enabled || event_idx(vq))
+	if (!vq->s.enabled || event_idx(vq))
 		return; /* with EVENT_IDX: not moving avail_event is enough */
 	store16(&used(vq)->flags, VIRTQ_USED_F_NO_NOTIFY);
 }
@@ -416,15 +433,15 @@ void virtq_disable_notify(struct virtq *vq)
 bool virtq_enable_notify(struct virtq *vq)
 {
 	vq->no_notify = false;
-	if (!vq->enabled || vq->broken)
+	if (!vq->s.enabled || vq->s.broken)
 		return false;
 	if (event_idx(vq))
-		store16((u16 *)&used(vq)->ring[vq->size], vq->last_avail);
+		store16((u16 *)&used(vq)->ring[vq->s.size], vq->s.last_avail);
 	else
 		store16(&used(vq)->flags, 0);
 	/* Our write must be visible before we look at avail->idx again (2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(&avail(vq)->idx) != vq->last_avail;
+	return load16(&avail(vq)->idx) != vq->s.last_avail;
 }
 
 /* ---- copying to and from a chain ---- */
@@ -465,4 +482,95 @@ size_t virtq_iov_from_buf(const struct virtq_elem *e, size_t off, const void *bu
 		off = 0;
 	}
 	return done;
+}
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The common part of every virtio device's section: status, features, the
+ * config generation, and each queue's struct virtq_state. The host
+ * pointers are not saved: a loaded queue maps its rings again from the
+ * saved guest addresses, checked as at queue_enable.
+ */
+void virtio_dev_save(const struct virtio_dev *vdev, struct state_writer *w)
+{
+	state_put_u8(w, vdev->status);
+	state_put_u64(w, vdev->host_features);
+	state_put_u64(w, vdev->driver_features);
+	state_put_u8(w, vdev->config_generation);
+	state_put_u8(w, (u8)vdev->nqueues);
+	for (unsigned i = 0; i < vdev->nqueues; i++) {
+		const struct virtq_state *q = &vdev->vq[i].s;
+
+		state_put_u16(w, q->size);
+		state_put_bool(w, q->enabled);
+		state_put_bool(w, q->broken);
+		state_put_u64(w, q->desc_gpa);
+		state_put_u64(w, q->avail_gpa);
+		state_put_u64(w, q->used_gpa);
+		state_put_u16(w, q->last_avail);
+		state_put_u16(w, q->used_idx);
+		state_put_u16(w, q->signalled_used);
+		state_put_bool(w, q->signalled_valid);
+	}
+}
+
+void virtio_dev_load(struct virtio_dev *vdev, struct state_reader *r)
+{
+	u64 host_features;
+	unsigned nqueues;
+
+	vdev->status = state_get_u8(r);
+	host_features = state_get_u64(r);
+	vdev->driver_features = state_get_u64(r);
+	vdev->config_generation = state_get_u8(r);
+	nqueues = state_get_u8(r);
+	if (state_reader_error(r))
+		return;
+	/* The driver may go on using what it negotiated: this device must offer all of it. */
+	if (vdev->driver_features & ~vdev->host_features) {
+		state_reader_fail(r, "%s: the driver uses features %#llx this device does not offer "
+				  "(saved with %#llx, offered %#llx)", vdev->name,
+				  (unsigned long long)(vdev->driver_features & ~vdev->host_features),
+				  (unsigned long long)host_features,
+				  (unsigned long long)vdev->host_features);
+		return;
+	}
+	if (nqueues != vdev->nqueues) {
+		state_reader_fail(r, "%s: %u queues saved, this device has %u", vdev->name, nqueues,
+				  vdev->nqueues);
+		return;
+	}
+	for (unsigned i = 0; i < nqueues; i++) {
+		struct virtq *vq = &vdev->vq[i];
+		struct virtq_state *q = &vq->s;
+
+		q->size = state_get_u16(r);
+		q->enabled = state_get_bool(r);
+		q->broken = state_get_bool(r);
+		q->desc_gpa = state_get_u64(r);
+		q->avail_gpa = state_get_u64(r);
+		q->used_gpa = state_get_u64(r);
+		q->last_avail = state_get_u16(r);
+		q->used_idx = state_get_u16(r);
+		q->signalled_used = state_get_u16(r);
+		q->signalled_valid = state_get_bool(r);
+		vq->no_notify = false;
+		vq->desc = vq->avail = vq->used = NULL;
+		if (state_reader_error(r))
+			return;
+		if (q->size > vq->max_size) {
+			state_reader_fail(r, "%s: queue %u has %u entries, more than the %u offered",
+					  vdev->name, i, q->size, vq->max_size);
+			return;
+		}
+		if (q->enabled && map_rings(vq)) {
+			state_reader_fail(r, "%s: queue %u rings (descriptors %#llx, available %#llx, "
+					  "used %#llx, %u entries) are misaligned or not in guest "
+					  "RAM", vdev->name, i, (unsigned long long)q->desc_gpa,
+					  (unsigned long long)q->avail_gpa,
+					  (unsigned long long)q->used_gpa, q->size);
+			return;
+		}
+	}
 }

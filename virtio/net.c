@@ -117,7 +117,7 @@ static int rx_receive(void *opaque, const u8 *frame, size_t len)
 	u8 hdr[NET_HDR_LEN] = { 0 };
 	int r;
 
-	if (!ready(n) || !vq->enabled)
+	if (!ready(n) || !vq->s.enabled)
 		return 0; /* no driver: the frame falls on the floor */
 	if (len > n->max_frame) {
 		log_ratelimited(LOG_WARN, "%s: dropped a %zu-byte frame from the %s backend "
@@ -127,7 +127,7 @@ static int rx_receive(void *opaque, const u8 *frame, size_t len)
 	}
 	for (bool rechecked = false;;) {
 		r = virtq_pop(vq, e);
-		if (r < 0 || vq->broken)
+		if (r < 0 || vq->s.broken)
 			return 0; /* malformed chain: the queue stays off until reset */
 		if (r == 0) {
 			/* Ask for a kick when buffers come, then look once more. */
@@ -309,7 +309,7 @@ int virtio_net_create(struct virtio_net **out, struct vm *vm, struct net_backend
 	if (n->max_frame > NET_FRAME_MAX)
 		n->max_frame = NET_FRAME_MAX;
 	for (unsigned q = 0; q < 2; q++)
-		n->vdev.vq[q].max_size = n->vdev.vq[q].size = NET_QUEUE_SIZE;
+		n->vdev.vq[q].max_size = n->vdev.vq[q].s.size = NET_QUEUE_SIZE;
 	n->vdev.host_features |= VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
 				 VIRTIO_BIT(VIRTIO_NET_F_CSUM) |
 				 VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
@@ -340,3 +340,40 @@ void virtio_net_destroy(struct virtio_net *n)
 	free(n->txbuf);
 	free(n);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The MAC and link status are configuration, the frames in the backend are
+ * the network's: the virtio core's state is what the guest has. Quiescing
+ * signals used receive buffers still unsignalled, so none waits for an
+ * interrupt the loading side would not know it owes.
+ */
+static int net_save(void *dev, struct state_writer *w)
+{
+	virtio_dev_save(&((struct virtio_net *)dev)->vdev, w);
+	return 0;
+}
+
+static int net_load(void *dev, struct state_reader *r)
+{
+	struct virtio_net *n = dev;
+
+	virtio_dev_load(&n->vdev, r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	/* As at DRIVER_OK: the new backend may deliver what it holds. */
+	if (ready(n))
+		net_backend_rx_ready(n->be);
+	return 0;
+}
+
+static void net_quiesce(void *dev)
+{
+	rx_flush(dev);
+}
+
+const struct dev_state_ops virtio_net_state_ops = {
+	.section = "virtio-net", .version = 1, .save = net_save, .load = net_load,
+	.quiesce = net_quiesce,
+};

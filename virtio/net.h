@@ -20,4 +20,7 @@ struct virtio_dev *virtio_net_dev(struct virtio_net *n);
 /* Closes the backend too. */
 void virtio_net_destroy(struct virtio_net *n);
 
+/* Section "virtio-net", one per device: the virtio core state (quiesce signals unsignalled receive buffers). */
+extern const struct dev_state_ops virtio_net_state_ops;
+
 #endif

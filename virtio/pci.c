@@ -48,14 +48,19 @@
 #define CC_Q_USED 0x30
 #define CC_LEN 0x38
 
-struct virtio_pci {
-	struct pci_dev pci;
-	struct virtio_dev *vdev;
+/* The transport's registers, as the guest programmed them (plain data, saved as is). */
+struct virtio_pci_state {
 	u32 dfselect, gfselect;
 	u16 queue_sel;
 	u16 msix_config;
 	u16 queue_msix[VIRTIO_MAX_QUEUES];
 	u8 isr;
+};
+
+struct virtio_pci {
+	struct pci_dev pci; /* config space, BARs, MSI-X: saved with pci_dev_save */
+	struct virtio_dev *vdev;
+	struct virtio_pci_state s;
 };
 
 static void put16(u8 *p, u16 v) { p[0] = v; p[1] = v >> 8; }
@@ -71,7 +76,7 @@ static void raise(struct virtio_pci *vp, u16 vector, u8 isr_bit)
 			pci_msix_notify(&vp->pci, vector);
 		return;
 	}
-	vp->isr |= isr_bit;
+	vp->s.isr |= isr_bit;
 	pci_set_irq(&vp->pci, 1);
 }
 
@@ -79,14 +84,14 @@ static void notify_queue(struct virtio_dev *vdev, unsigned q)
 {
 	struct virtio_pci *vp = vdev->transport_data;
 
-	raise(vp, vp->queue_msix[q], 1);
+	raise(vp, vp->s.queue_msix[q], 1);
 }
 
 static void notify_config(struct virtio_dev *vdev)
 {
 	struct virtio_pci *vp = vdev->transport_data;
 
-	raise(vp, vp->msix_config, 2);
+	raise(vp, vp->s.msix_config, 2);
 }
 
 static const struct virtio_transport_ops transport_ops = {
@@ -96,12 +101,12 @@ static const struct virtio_transport_ops transport_ops = {
 
 static void transport_reset(struct virtio_pci *vp)
 {
-	vp->dfselect = vp->gfselect = 0;
-	vp->queue_sel = 0;
-	vp->msix_config = VIRTIO_PCI_NO_VECTOR;
+	vp->s.dfselect = vp->s.gfselect = 0;
+	vp->s.queue_sel = 0;
+	vp->s.msix_config = VIRTIO_PCI_NO_VECTOR;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		vp->queue_msix[i] = VIRTIO_PCI_NO_VECTOR;
-	vp->isr = 0;
+		vp->s.queue_msix[i] = VIRTIO_PCI_NO_VECTOR;
+	vp->s.isr = 0;
 	pci_set_irq(&vp->pci, 0);
 }
 
@@ -109,7 +114,7 @@ static void transport_reset(struct virtio_pci *vp)
 
 static struct virtq *selected(struct virtio_pci *vp)
 {
-	return vp->queue_sel < vp->vdev->nqueues ? &vp->vdev->vq[vp->queue_sel] : NULL;
+	return vp->s.queue_sel < vp->vdev->nqueues ? &vp->vdev->vq[vp->s.queue_sel] : NULL;
 }
 
 static u64 common_read(struct virtio_pci *vp, u64 off, unsigned size)
@@ -121,25 +126,25 @@ static u64 common_read(struct virtio_pci *vp, u64 off, unsigned size)
 
 	if (off >= CC_LEN || size > CC_LEN - off)
 		return 0;
-	put32(img + CC_DFSELECT, vp->dfselect);
-	if (vp->dfselect < 2)
-		put32(img + CC_DF, vdev->host_features >> (32 * vp->dfselect));
-	put32(img + CC_GFSELECT, vp->gfselect);
-	if (vp->gfselect < 2)
-		put32(img + CC_GF, vdev->driver_features >> (32 * vp->gfselect));
-	put16(img + CC_MSIX_CONFIG, vp->msix_config);
+	put32(img + CC_DFSELECT, vp->s.dfselect);
+	if (vp->s.dfselect < 2)
+		put32(img + CC_DF, vdev->host_features >> (32 * vp->s.dfselect));
+	put32(img + CC_GFSELECT, vp->s.gfselect);
+	if (vp->s.gfselect < 2)
+		put32(img + CC_GF, vdev->driver_features >> (32 * vp->s.gfselect));
+	put16(img + CC_MSIX_CONFIG, vp->s.msix_config);
 	put16(img + CC_NUM_QUEUES, vdev->nqueues);
 	img[CC_STATUS] = vdev->status;
 	img[CC_CFG_GENERATION] = vdev->config_generation;
-	put16(img + CC_Q_SELECT, vp->queue_sel);
+	put16(img + CC_Q_SELECT, vp->s.queue_sel);
 	if (vq) {
-		put16(img + CC_Q_SIZE, vq->size);
-		put16(img + CC_Q_MSIX, vp->queue_msix[vp->queue_sel]);
-		put16(img + CC_Q_ENABLE, vq->enabled);
-		put16(img + CC_Q_NOFF, vp->queue_sel);
-		put64(img + CC_Q_DESC, vq->desc_gpa);
-		put64(img + CC_Q_AVAIL, vq->avail_gpa);
-		put64(img + CC_Q_USED, vq->used_gpa);
+		put16(img + CC_Q_SIZE, vq->s.size);
+		put16(img + CC_Q_MSIX, vp->s.queue_msix[vp->s.queue_sel]);
+		put16(img + CC_Q_ENABLE, vq->s.enabled);
+		put16(img + CC_Q_NOFF, vp->s.queue_sel);
+		put64(img + CC_Q_DESC, vq->s.desc_gpa);
+		put64(img + CC_Q_AVAIL, vq->s.avail_gpa);
+		put64(img + CC_Q_USED, vq->s.used_gpa);
 	}
 	for (unsigned i = 0; i < size; i++)
 		v |= (u64)img[off + i] << (8 * i);
@@ -170,21 +175,21 @@ static void common_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 
 	switch (off) {
 	case CC_DFSELECT:
-		vp->dfselect = val;
+		vp->s.dfselect = val;
 		return;
 	case CC_GFSELECT:
-		vp->gfselect = val;
+		vp->s.gfselect = val;
 		return;
 	case CC_GF:
 		if (vdev->status & VIRTIO_STATUS_FEATURES_OK)
 			return; /* features are fixed once accepted */
-		if (vp->gfselect == 0)
+		if (vp->s.gfselect == 0)
 			vdev->driver_features = (vdev->driver_features & ~0xffffffffULL) | (u32)val;
-		else if (vp->gfselect == 1)
+		else if (vp->s.gfselect == 1)
 			vdev->driver_features = (vdev->driver_features & 0xffffffffULL) | val << 32;
 		return;
 	case CC_MSIX_CONFIG:
-		vp->msix_config = checked_vector(vp, val);
+		vp->s.msix_config = checked_vector(vp, val);
 		return;
 	case CC_STATUS:
 		virtio_set_status(vdev, val);
@@ -192,29 +197,29 @@ static void common_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 			transport_reset(vp);
 		return;
 	case CC_Q_SELECT:
-		vp->queue_sel = val;
+		vp->s.queue_sel = val;
 		return;
 	}
 	if (!vq)
 		return;
 	if (off == CC_Q_MSIX) {
-		vp->queue_msix[vp->queue_sel] = checked_vector(vp, val);
+		vp->s.queue_msix[vp->s.queue_sel] = checked_vector(vp, val);
 		return;
 	}
-	if (vq->enabled)
+	if (vq->s.enabled)
 		return; /* size, addresses and enable are fixed while the queue runs */
 	if (off == CC_Q_SIZE) {
-		vq->size = val;
+		vq->s.size = val;
 	} else if (off == CC_Q_ENABLE) {
 		if (val == 1 && virtq_enable(vq))
 			log_ratelimited(LOG_WARN, "%s: queue %u: bad size %u or ring addresses; "
-					"not enabled", vdev->name, vq->index, vq->size);
+					"not enabled", vdev->name, vq->index, vq->s.size);
 	} else if (off >= CC_Q_DESC && off < CC_Q_DESC + 8) {
-		addr_write(&vq->desc_gpa, off - CC_Q_DESC, size, val);
+		addr_write(&vq->s.desc_gpa, off - CC_Q_DESC, size, val);
 	} else if (off >= CC_Q_AVAIL && off < CC_Q_AVAIL + 8) {
-		addr_write(&vq->avail_gpa, off - CC_Q_AVAIL, size, val);
+		addr_write(&vq->s.avail_gpa, off - CC_Q_AVAIL, size, val);
 	} else if (off >= CC_Q_USED && off < CC_Q_USED + 8) {
-		addr_write(&vq->used_gpa, off - CC_Q_USED, size, val);
+		addr_write(&vq->s.used_gpa, off - CC_Q_USED, size, val);
 	}
 }
 
@@ -232,8 +237,8 @@ static u64 bar0_read(void *opaque, u64 off, unsigned size)
 		if (off != VIRTIO_PCI_ISR_OFF)
 			return 0;
 		/* Reading the ISR acknowledges it and deasserts INTx (4.1.4.5.1). */
-		v = vp->isr;
-		vp->isr = 0;
+		v = vp->s.isr;
+		vp->s.isr = 0;
 		pci_set_irq(&vp->pci, 0);
 		return v;
 	}
@@ -355,6 +360,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		return;
 	if (vp->vdev->ops->stop)
 		vp->vdev->ops->stop(vp->vdev);
+	pci_host_remove(&vp->pci);
 	vp->vdev->transport = NULL;
 	vp->vdev->transport_data = NULL;
 	free(vp);
@@ -364,3 +370,53 @@ struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 {
 	return &vp->pci;
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/*
+ * The transport's own section: the PCI function (config space, BARs, MSI-X
+ * table and PBA, INTx), the feature and queue selectors, the config and
+ * per-queue MSI-X vectors, and the ISR. The device behind it saves status,
+ * features and queues in its own section (virtio_dev_save).
+ */
+static int vp_save(void *dev, struct state_writer *w)
+{
+	struct virtio_pci *vp = dev;
+
+	pci_dev_save(&vp->pci, w);
+	state_put_u32(w, vp->s.dfselect);
+	state_put_u32(w, vp->s.gfselect);
+	state_put_u16(w, vp->s.queue_sel);
+	state_put_u16(w, vp->s.msix_config);
+	state_put_u8(w, (u8)vp->vdev->nqueues);
+	for (unsigned i = 0; i < vp->vdev->nqueues; i++)
+		state_put_u16(w, vp->s.queue_msix[i]);
+	state_put_u8(w, vp->s.isr);
+	return 0;
+}
+
+static int vp_load(void *dev, struct state_reader *r)
+{
+	struct virtio_pci *vp = dev;
+	unsigned nqueues;
+
+	pci_dev_load(&vp->pci, r);
+	vp->s.dfselect = state_get_u32(r);
+	vp->s.gfselect = state_get_u32(r);
+	vp->s.queue_sel = state_get_u16(r);
+	vp->s.msix_config = checked_vector(vp, state_get_u16(r));
+	nqueues = state_get_u8(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	if (nqueues != vp->vdev->nqueues)
+		return state_reader_fail(r, "%u queue vectors saved, %s has %u queues", nqueues,
+					 vp->vdev->name, vp->vdev->nqueues);
+	for (unsigned i = 0; i < nqueues; i++)
+		vp->s.queue_msix[i] = checked_vector(vp, state_get_u16(r));
+	vp->s.isr = state_get_u8(r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops virtio_pci_state_ops = {
+	.section = "virtio-pci", .version = 1, .save = vp_save, .load = vp_load,
+};

@@ -18,8 +18,13 @@ struct virtio_pci;
 
 int virtio_pci_create(struct virtio_pci **out, struct pci_host *host,
 		      struct virtio_dev *vdev) HOVER_WUR;
-/* Call before the device itself is freed, after the host bridge is destroyed. */
+/* Stops the device's I/O and unplugs the function; call before the device is freed. */
 void virtio_pci_destroy(struct virtio_pci *vp);
+/*
+ * Section "virtio-pci", one per transport (the board numbers them): the PCI
+ * function, selectors, MSI-X vectors and ISR.
+ */
+extern const struct dev_state_ops virtio_pci_state_ops;
 /* The PCI function (for tests). */
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
 

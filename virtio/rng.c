@@ -87,7 +87,7 @@ int virtio_rng_create(struct virtio_rng **out, struct vm *vm)
 		free(r);
 		return ret;
 	}
-	r->vdev.vq[0].max_size = r->vdev.vq[0].size = RNG_QUEUE_SIZE;
+	r->vdev.vq[0].max_size = r->vdev.vq[0].s.size = RNG_QUEUE_SIZE;
 	r->vdev.config_len = 0;
 	*out = r;
 	return 0;
@@ -102,3 +102,22 @@ void virtio_rng_destroy(struct virtio_rng *r)
 {
 	free(r);
 }
+
+/* ---- state (include/hover/state.h) ---- */
+
+/* Requests are filled as they are popped: the virtio core's state is all there is. */
+static int rng_save(void *dev, struct state_writer *w)
+{
+	virtio_dev_save(&((struct virtio_rng *)dev)->vdev, w);
+	return 0;
+}
+
+static int rng_load(void *dev, struct state_reader *r)
+{
+	virtio_dev_load(&((struct virtio_rng *)dev)->vdev, r);
+	return state_reader_error(r);
+}
+
+const struct dev_state_ops virtio_rng_state_ops = {
+	.section = "virtio-rng", .version = 1, .save = rng_save, .load = rng_load,
+};

@@ -15,4 +15,7 @@ int virtio_rng_create(struct virtio_rng **out, struct vm *vm) HOVER_WUR;
 struct virtio_dev *virtio_rng_dev(struct virtio_rng *r);
 void virtio_rng_destroy(struct virtio_rng *r);
 
+/* Section "virtio-rng", one per device: the virtio core state. */
+extern const struct dev_state_ops virtio_rng_state_ops;
+
 #endif

@@ -23,6 +23,7 @@
 
 #include "include/hover/addrspace.h"
 #include "include/hover/irq.h"
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 /* Type 0 configuration header offsets */
@@ -137,6 +138,15 @@ bool pci_msix_enabled(const struct pci_dev *d);
 /* Send vector v (or set its pending bit while masked). v >= nvec is ignored. */
 void pci_msix_notify(struct pci_dev *d, unsigned v);
 
+/*
+ * A function's guest-visible state — config space (BAR addresses, command,
+ * capabilities' writable bits), MSI-X table and PBA, INTx level — saved into
+ * its owner's section. Load refuses a function of other IDs or another slot
+ * (state_reader_fail) and maps the BARs where the guest had put them.
+ */
+void pci_dev_save(const struct pci_dev *d, struct state_writer *w);
+void pci_dev_load(struct pci_dev *d, struct state_reader *r);
+
 /* ---- the host bridge (hw/pci_host.c) ---- */
 
 struct pci_host_config {
@@ -156,6 +166,8 @@ int pci_host_create(struct pci_host **out, const struct pci_host_config *cfg) HO
 void pci_host_destroy(struct pci_host *h);
 /* Plug d into the next free slot, assign its BARs; -ENOSPC if full. */
 int pci_host_add(struct pci_host *h, struct pci_dev *d) HOVER_WUR;
+/* Unplug d (its BARs unmapped, its INTx released) so it can be freed before the bus. */
+void pci_host_remove(struct pci_dev *d);
 
 /* Config access as the 0xCF8/ECAM paths do it (exposed for tests). */
 u32 pci_host_cfg_read(struct pci_host *h, u8 bus, u8 devfn, u32 off, unsigned size);
@@ -163,5 +175,7 @@ void pci_host_cfg_write(struct pci_host *h, u8 bus, u8 devfn, u32 off, unsigned 
 /* GSI that INTx pin (0 = INTA) of slot routes to (the _PRT must say the same). */
 unsigned pci_host_slot_gsi(unsigned slot, unsigned pin);
 #define PCI_HOST_GSI_BASE 16
+/* Section "pci-host": 0xCF8, the bridge's config space, the shared INTx inputs. */
+extern const struct dev_state_ops pci_host_state_ops;
 
 #endif

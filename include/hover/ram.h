@@ -48,4 +48,14 @@ int ram_write(const struct guest_ram *ram, u64 gpa, const void *buf, u64 len);
  */
 void ram_populate(const struct guest_ram *ram, u64 gpa, u64 len);
 
+/*
+ * RAM as a file image (core/ram_image.c): the regions back to back from the
+ * page-aligned offset off, zero pages left as holes. Save writes it (and sets
+ * the file's size to the image's end; *written: bytes of non-zero pages);
+ * map puts it back lazily, private and copy-on-write (-ENODATA: the file is
+ * shorter than the image).
+ */
+int ram_image_save(const struct guest_ram *ram, int fd, u64 off, u64 *written) HOVER_WUR;
+int ram_image_map(struct guest_ram *ram, int fd, u64 off) HOVER_WUR;
+
 #endif

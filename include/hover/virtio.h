@@ -57,6 +57,7 @@
 
 #include <sys/uio.h>
 
+#include "include/hover/state.h"
 #include "include/hover/types.h"
 
 struct vm;
@@ -97,27 +98,35 @@ struct virtio_dev;
 #define VIRTIO_MAX_QUEUES 64
 
 /*
- * Split virtqueue state (2.7). The transport writes size/desc/avail/used and
- * `enabled` as the driver programs them (queue_size, queue_desc, ... ,
- * queue_enable); the core keeps the rest. Devices only read `size`,
- * `enabled` and `index`, and pass the struct to virtq_*().
+ * Split virtqueue (2.7). struct virtq_state is what the guest programmed and
+ * how far the device got — plain data, saved and restored as is; the
+ * transport writes size/desc/avail/used and `enabled` as the driver programs
+ * them (queue_size, queue_desc, ..., queue_enable), the core keeps the rest.
+ * struct virtq adds what the host derives from it: the host pointers to the
+ * rings, rebuilt (and validated with ram_ptr) by virtq_enable() and on load.
+ * Devices only read s.size, s.enabled and index, and pass the struct to
+ * virtq_*().
  */
-struct virtq {
-	struct virtio_dev *vdev;
-	unsigned index;
-	u16 max_size; /* offered (queue_size on reset); set by the device, power of 2 */
+struct virtq_state {
 	u16 size;     /* chosen by the driver, <= max_size */
-	bool enabled; /* queue_enable written 1 */
+	bool enabled; /* queue_enable written 1 (and the rings are in RAM) */
 	bool broken;  /* a malformed chain was seen: pops return 0 until reset */
 	u64 desc_gpa, avail_gpa, used_gpa;
-
-	/* Core-private from here on. */
 	u16 last_avail;     /* next avail->ring[] entry to consume */
 	u16 used_idx;       /* our copy of used->idx */
 	u16 signalled_used; /* used_idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
+};
+
+struct virtq {
+	struct virtio_dev *vdev;
+	unsigned index;
+	u16 max_size; /* offered (queue_size on reset); set by the device, power of 2 */
+	struct virtq_state s;
+
+	/* Host side, core-private. */
 	bool no_notify; /* virtq_disable_notify() in effect */
-	void *desc, *avail, *used; /* host pointers, validated at enable time */
+	void *desc, *avail, *used; /* host pointers into guest RAM, from s.*_gpa */
 };
 
 /*
@@ -271,5 +280,17 @@ size_t virtq_iov_from_buf(const struct virtq_elem *elem, size_t off, const void 
 void virtio_config_changed(struct virtio_dev *vdev);
 /* Something went wrong that the driver must reset to fix: set NEEDS_RESET, config interrupt. */
 void virtio_needs_reset(struct virtio_dev *vdev);
+
+/*
+ * State (include/hover/state.h): a device's save() starts with
+ * virtio_dev_save() (status, features, config generation, every queue's
+ * struct virtq_state), then adds its own fields; its load() mirrors it. The
+ * load maps each enabled queue's rings from the saved guest addresses with
+ * the checks of queue_enable, and refuses features this device does not
+ * offer or another number of queues. Called on a device the driver has not
+ * touched (fresh from create), with vm->lock held.
+ */
+void virtio_dev_save(const struct virtio_dev *vdev, struct state_writer *w);
+void virtio_dev_load(struct virtio_dev *vdev, struct state_reader *r);
 
 #endif

@@ -27,8 +27,12 @@ def ticker_vm(hover, guest):
     d = tempfile.mkdtemp(prefix="hvapi", dir="/tmp")
     sock = os.path.join(d, "api.sock")
     log = open(os.path.join(d, "console.log"), "wb")
+    img = os.path.join(d, "d.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
     p = subprocess.Popen([HOVER, "run", "--accel", "emu", "--kernel", guest["kernel"],
                           "--initrd", guest["initrd"], "--memory", "256M", "--name", "apivm",
+                          "--disk", img + ",format=raw,readonly=on",
                           "--cmdline", "console=ttyS0 quiet panic=-1 hover.test=ticker",
                           "--api-sock", sock], stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT)
@@ -38,7 +42,7 @@ def ticker_vm(hover, guest):
         with open(logpath, "rb") as f:
             return f.read().count(b"tick ")
     assert wait_for(lambda: os.path.exists(sock), 10), "the API socket never appeared"
-    yield {"sock": sock, "proc": p, "ticks": ticks, "log": logpath}
+    yield {"sock": sock, "proc": p, "ticks": ticks, "log": logpath, "disk": img}
     if p.poll() is None:
         p.kill()
         p.wait()
@@ -51,6 +55,7 @@ def test_vm_object(ticker_vm):
     assert vm["vcpus"] == 1 and vm["memory_bytes"] == 256 << 20
     assert vm["uptime_s"] >= 0 and vm["pid"] == ticker_vm["proc"].pid
     assert vm["config"]["memory"] == "256M"
+    assert vm["config"]["disk"] == [ticker_vm["disk"] + ",format=raw,readonly=on"]
     # the same object at hoverd's path
     st, same = api(ticker_vm["sock"], "GET", "/vms/apivm")
     assert st == 200 and same["name"] == "apivm"

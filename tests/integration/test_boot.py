@@ -100,3 +100,17 @@ def test_idle_guest_costs_no_host_cpu_and_knows_the_date(hover, guest):
     assert child.exitstatus == 0
     # HLT sleeps until the next interrupt: an idle shell must not spin a host core.
     assert used < 0.5, f"idle guest used {used:.2f} s of host CPU in 5 s"
+
+
+def test_no_cmdline_still_gives_a_console(hover, guest):
+    """Without --cmdline the guest gets the serial console (and panic=-1): a new user sees it boot."""
+    child = spawn_hover(["run", "--accel", "emu", "--kernel", guest["kernel"],
+                         "--initrd", guest["initrd"], "--memory", "256M"])
+    child.expect_exact("hover-guest: shell on the console")
+    child.expect_exact("# ")
+    child.sendline("cat /proc/cmdline")
+    child.expect_exact("console=ttyS0 panic=-1")
+    child.sendline("poweroff -f")
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    assert child.exitstatus == 0

@@ -110,7 +110,7 @@ def test_qemu_made_compressed_qcow2_over_intx(hover, guest, tmp_path):
     q = tmp_path / "c.qcow2"
     subprocess.run(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", str(src), str(q)],
                    check=True)
-    child = boot_to_shell(guest, [str(q)], extra="pci=nomsi")
+    child = boot_to_shell(guest, [f"{q},format=qcow2"], extra="pci=nomsi")
     status, out = sh(child, "sha256sum /dev/vda")
     assert sha(data) in out
     status, out = sh(child, "grep virtio /proc/interrupts")
@@ -146,7 +146,11 @@ def test_corrupt_qcow2_header(hover, guest, tmp_path):
     hdr[7] = 3          # version 3
     hdr[23] = 40        # cluster_bits 40: nonsense
     img.write_bytes(bytes(hdr) + bytes(MiB))
-    status, out, err = run_hover(run_args(guest, str(img)))
+    status, out, err = run_hover(run_args(guest, f"{img},format=qcow2"))
+    assert status == 2
+    assert "bad.qcow2" in err and "corrupt qcow2 header" in err
+    # Read-only it is probed, as qcow2, and found corrupt just the same.
+    status, out, err = run_hover(run_args(guest, f"{img},readonly=on"))
     assert status == 2
     assert "bad.qcow2" in err and "corrupt qcow2 header" in err
 

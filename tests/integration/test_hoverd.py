@@ -317,3 +317,23 @@ def test_concurrency(daemon, guest):
     assert wait_for(lambda: all(daemon.state_of(n) == "stopped" for n in names), 20)
     for n in names:
         assert daemon.cli("rm", n)[0] == 0
+
+
+def test_relative_paths_are_the_callers(daemon, guest, tmp_path):
+    """hoverd runs in another directory: `hover create` makes relative paths absolute."""
+    os.symlink(guest["kernel"], tmp_path / "vmlinuz")
+    os.symlink(guest["initrd"], tmp_path / "initrd.gz")
+    (tmp_path / "d.img").write_bytes(bytes(1 << 20))
+    d = definition(guest, "relpaths", kernel="vmlinuz", initrd="initrd.gz",
+                   disk=["d.img,format=raw"])
+    (tmp_path / "rel.json").write_text(json.dumps(d))
+    p = subprocess.run([HOVER, "--connect", daemon.sock, "create", "rel.json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rc, out, err = daemon.cli("info", "relpaths", "--json")
+    assert rc == 0, err
+    cfg = json.loads(out)["config"]
+    assert cfg["kernel"] == str(tmp_path / "vmlinuz")
+    assert cfg["initrd"] == str(tmp_path / "initrd.gz")
+    assert cfg["disk"] == [str(tmp_path / "d.img") + ",format=raw"]
+    assert daemon.cli("rm", "relpaths")[0] == 0

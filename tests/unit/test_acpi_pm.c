@@ -15,6 +15,7 @@
 #include "hw/acpi_pm.h"
 #include "include/hover/addrspace.h"
 #include "include/hover/x86_clock.h"
+#include "state_test_util.h"
 
 static u64 fake_now;
 static u64 fake_clock(void) { return fake_now; }
@@ -221,6 +222,44 @@ static void test_port_conflict(void **state)
 	acpi_pm_destroy(pm2);
 }
 
+/*
+ * 100 s after start, TMR_EN and PWRBTN_EN on, GPE0 bit 3 enabled and
+ * raised: the loaded block (on a clock 1000 s elsewhere) saves the same
+ * bytes, reads the same PM timer value, keeps the SCI asserted by GPE0, and
+ * sets TMR_STS when bit 31 flips, half a wrap after the original start.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	u64 half_wrap_ns = (1ULL << 31) * 1000000000ULL / X86_PM_TIMER_HZ;
+	struct saved_state s;
+	u32 tmr;
+	void *gs;
+
+	out(f, ACPI_PM1A_EVT_PORT + 2, 2, ACPI_PM1_TMR | ACPI_PM1_PWRBTN);
+	out(f, ACPI_GPE0_PORT + 2, 2, 0x08);
+	acpi_pm_gpe_set(f->pm, 3);
+	assert_int_equal(f->sci, 1);
+	fake_now += 100000000000ULL;
+	tmr = in(f, ACPI_PM_TMR_PORT, 4);
+	s = state_save_one(&acpi_pm_state_ops, f->pm);
+
+	setup(&gs);
+	g = gs;
+	fake_now += 1000000000000ULL;
+	state_load_and_compare(&acpi_pm_state_ops, g->pm, &s);
+	assert_int_equal(in(g, ACPI_PM_TMR_PORT, 4), tmr);
+	assert_int_equal(in(g, ACPI_PM1A_EVT_PORT + 2, 2), ACPI_PM1_TMR | ACPI_PM1_PWRBTN);
+	assert_int_equal(in(g, ACPI_GPE0_PORT, 4), 0x08 | 0x08 << 16);
+	assert_int_equal(timer_list_next_deadline(g->tl) / 1000,
+			 (fake_now + half_wrap_ns - 100000000000ULL) / 1000);
+	fake_now += half_wrap_ns - 100000000000ULL + 1000;
+	timer_list_run(g->tl, fake_now);
+	assert_int_equal(in(g, ACPI_PM1A_EVT_PORT, 2) & ACPI_PM1_TMR, ACPI_PM1_TMR);
+	teardown(&gs);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gpe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmr_sts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

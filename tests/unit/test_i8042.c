@@ -5,6 +5,7 @@
  * IRQ1/IRQ12 edges per byte, disabled interfaces holding data, and the three
  * reset paths (command 0xFE, output port bit 0, port 0x92 bit 0).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hw/i8042.h"
+#include "state_test_util.h"
 
 struct fixture {
 	struct addrspace *pio;
@@ -249,6 +251,55 @@ static void test_reset_paths(void **state)
 	assert_int_equal(f->resets, 3);
 }
 
+/*
+ * Untranslated scan codes, the keyboard's LEDs set, A20 on through port
+ * 0x92, and an identify reply half read (0xAB and 0x83 still queued): the
+ * loaded controller saves the same bytes and hands out the rest of the
+ * reply, then answers with the same command byte.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	u8 r, *payload;
+	size_t plen;
+	void *gs;
+	char err[256];
+
+	out(f, 0x64, 0x60);
+	out(f, 0x60, 0x05);
+	out(f, 0x92, 0x02);
+	out(f, 0x60, 0xED);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0x07);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	out(f, 0x60, 0xF2);
+	assert_int_equal(in(f, 0x60), 0xFA);
+	s = state_save_one(&i8042_state_ops, f->k);
+
+	setup(&gs);
+	g = gs;
+	state_load_and_compare(&i8042_state_ops, g->k, &s);
+	assert_true(i8042_a20_enabled(g->k));
+	assert_int_equal(in(g, 0x64) & 0x01, 0x01);
+	assert_int_equal(in(g, 0x60), 0xAB);
+	assert_int_equal(in(g, 0x60), 0x83);
+	assert_int_equal(in(g, 0x64) & 0x01, 0);
+	assert_int_equal(command(g, 0x20, NULL, 0, &r, 1, NULL), 0);
+	assert_int_equal(r, 0x05);
+	teardown(&gs);
+
+	payload = state_payload(&s, "i8042", &plen);
+	payload[1 + 32 + 4 + 5 + 2 * 16 + 1] = 17; /* controller queue count */
+	state_reseal(&s, "i8042");
+	setup(&gs);
+	assert_int_equal(state_load_one(&i8042_state_ops, ((struct fixture *)gs)->k, &s, err,
+					sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "queue head 0 count 17"));
+	teardown(&gs);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +307,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keyboard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mouse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

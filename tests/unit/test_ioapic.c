@@ -14,6 +14,7 @@
 #include "hw/ioapic.h"
 #include "hw/lapic.h"
 #include "include/hover/addrspace.h"
+#include "state_test_util.h"
 
 struct msg {
 	u8 dest, dm, vector;
@@ -209,6 +210,40 @@ static void test_bad_pin_and_reset(void **state)
 	assert_int_equal(reg_rd(f, 0x00), 4u << 24);
 }
 
+/*
+ * Pin 9 level-triggered and in service (Remote IRR set, line still high),
+ * pin 4 masked edge with another destination, the ID changed: the loaded
+ * IOAPIC saves the same bytes, sends nothing by itself, and re-sends pin 9
+ * after the EOI because its line is still asserted.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	void *gs;
+
+	reg_wr(f, 0x00, 0x07000000);
+	rte(f, 9, LEVEL | 0x39, 1);
+	rte(f, 4, MASKED | 0x34, 2);
+	ioapic_set_irq(f->io, 9, 1);
+	assert_int_equal(f->n, 1);
+	s = state_save_one(&ioapic_state_ops, f->io);
+
+	setup(&gs);
+	g = gs;
+	state_load_and_compare(&ioapic_state_ops, g->io, &s);
+	assert_int_equal(g->n, 0);
+	assert_int_equal(reg_rd(g, 0x00), 0x07000000);
+	assert_int_equal(reg_rd(g, 0x10 + 2 * 9), LEVEL | REMOTE_IRR | 0x39);
+	assert_int_equal(reg_rd(g, 0x11 + 2 * 4), 2u << 24);
+	ioapic_eoi(g->io, 0x39);
+	assert_int_equal(g->n, 1);
+	assert_int_equal(g->m[0].vector, 0x39);
+	assert_true(g->m[0].level);
+	teardown(&gs);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_level_remote_irr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_pin_and_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * 10.4-10.8), IRR/ISR/PPR priority and ack/EOI order, the timer on a fake
  * clock with a manually run timer list, ExtINT, IPIs and destinations.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hw/lapic.h"
+#include "state_test_util.h"
 #include "include/hover/timer.h"
 
 static u64 fake_now;
@@ -468,6 +470,59 @@ static void test_lint_fixed_and_error_lvt(void **state)
 	assert_int_equal(lapic_ack(f->l), 0xFE);
 }
 
+/*
+ * An enabled APIC with TPR and LDR set, vector 0x51 in service and 0x45
+ * waiting behind it, and the periodic timer a quarter into its period: the
+ * loaded APIC (1 s later on the clock) saves the same bytes, reads the same
+ * current count, fires the timer three quarters of a period after the load,
+ * and delivers 0x45 after the EOI of 0x51. Another APIC ID refuses it.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	u64 period = PERIOD_NS(250000, 1);
+	struct saved_state s;
+	struct lapic *other;
+	char err[256];
+	void *gs;
+
+	enable(f);
+	wr(f, 0x80, 0x20);
+	wr(f, 0xD0, 0x05000000);
+	wr(f, 0x3E0, 0xB);
+	wr(f, 0x320, 0x20000 | 0x61);
+	wr(f, 0x380, 250000);
+	lapic_set_irq(f->l, 0x51, false);
+	assert_int_equal(lapic_ack(f->l), 0x51);
+	lapic_set_irq(f->l, 0x45, false);
+	fake_now += period / 4;
+	s = state_save_one(&lapic_state_ops, f->l);
+
+	setup(&gs);
+	g = gs;
+	fake_now += 1000000000ULL;
+	state_load_and_compare(&lapic_state_ops, g->l, &s);
+	assert_int_equal(rd(g, 0x80), 0x20);
+	assert_int_equal(rd(g, 0xD0), 0x05000000);
+	assert_int_equal(rd(g, 0x390), 250000 - 62500);
+	assert_int_equal(timer_list_next_deadline(g->tl), fake_now + period - period / 4);
+	assert_int_equal(lapic_ack(g->l), -1); /* 0x45 waits behind 0x51 */
+	wr(g, 0xB0, 0);
+	assert_int_equal(lapic_ack(g->l), 0x45);
+	fake_now += period - period / 4;
+	timer_list_run(g->tl, fake_now);
+	wr(g, 0xB0, 0);
+	assert_int_equal(lapic_ack(g->l), 0x61);
+	teardown(&gs);
+
+	assert_int_equal(lapic_create(&other, &(struct lapic_config){ .apic_id = 4,
+		.timers = f->tl, .now = fake_clock }), 0);
+	assert_int_equal(state_load_one(&lapic_state_ops, other, &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "APIC ID 3 saved, this vCPU's is 4"));
+	lapic_destroy(other);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destinations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lint_fixed_and_error_lvt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

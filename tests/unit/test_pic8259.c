@@ -4,6 +4,7 @@
  * nesting, cascade, spurious IRQ7/15, ELCR level triggering, rotation,
  * special mask, poll and AEOI.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hw/pic8259.h"
+#include "state_test_util.h"
 
 struct fixture {
 	struct addrspace *pio;
@@ -247,6 +249,60 @@ static void test_special_mask_poll_aeoi(void **state)
 	assert_int_equal(read_isr(f, 0x20), 0);
 }
 
+/*
+ * A master with other vectors than Linux's (0x40), slave IRQ10 masked but
+ * requested, IRQ3 in service and IRQ5 waiting behind it, the slave in
+ * level mode: the loaded pair saves the same bytes and carries on — EOI
+ * delivers IRQ5 at 0x45, unmasking delivers IRQ10 through the cascade.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	u8 *payload;
+	size_t plen;
+	void *gs;
+	char err[256];
+
+	out(f, 0x20, 0x11);
+	out(f, 0x21, 0x40);
+	out(f, 0x21, 1u << 2);
+	out(f, 0x21, 0x01);
+	out(f, 0x21, 0x00);
+	out(f, 0x4D1, 0x04); /* IRQ10 level-triggered */
+	pic8259_set_irq(f->p, 10, 1);
+	pic8259_set_irq(f->p, 5, 1);
+	pic8259_set_irq(f->p, 3, 1);
+	assert_int_equal(pic8259_ack(f->p), 0x43);
+	assert_int_equal(f->intr, 0);
+	s = state_save_one(&pic8259_state_ops, f->p);
+
+	setup(&gs);
+	g = gs;
+	state_load_and_compare(&pic8259_state_ops, g->p, &s);
+	assert_int_equal(read_isr(g, 0x20), 0x08);
+	assert_int_equal(in(g, 0xA1), 0xFF);
+	assert_int_equal(in(g, 0x4D1), 0x04);
+	out(g, 0x20, 0x20);
+	assert_int_equal(g->intr, 1);
+	assert_true(pic8259_intr_pending(g->p));
+	assert_int_equal(pic8259_ack(g->p), 0x45);
+	out(g, 0x20, 0x20);
+	out(g, 0xA1, 0xFB);
+	assert_int_equal(pic8259_ack(g->p), 0x3A); /* slave vectors from linux_init */
+	teardown(&gs);
+
+	payload = state_payload(&s, "pic8259", &plen);
+	payload[8] = 5; /* master init_step */
+	state_reseal(&s, "pic8259");
+	setup(&gs);
+	assert_int_equal(state_load_one(&pic8259_state_ops, ((struct fixture *)gs)->p, &s, err,
+					sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "init step 5"));
+	teardown(&gs);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_level_elcr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_special_mask_poll_aeoi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

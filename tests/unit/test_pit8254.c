@@ -5,6 +5,7 @@
  * modes, BCD, and channel 2 through port 0x61 as Linux's TSC calibration
  * uses it.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hw/pit8254.h"
+#include "state_test_util.h"
 
 #define MS 1000000ull
 #define TICK_NS(t) ((u64)(t) * 1000000000ull / PIT8254_HZ)
@@ -285,6 +287,61 @@ static void test_quick_calibrate_msb(void **state)
 	assert_in_range(prev, 0xFF - 51, 0xFF - 49);
 }
 
+/*
+ * Channel 0 in mode 2 with a 10000-tick period, 2500 ticks into a period,
+ * channel 2 latched mid-read and gated through port 0x61: a PIT loaded from
+ * it on a clock 7 s later saves the same bytes, reads the same counts, and
+ * fires IRQ0 7500 ticks after the load and every 10000 after that.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	u8 *payload;
+	size_t plen;
+	void *gs;
+	char err[256];
+
+	out(f, 0x43, 0x34);
+	out(f, 0x40, 10000 & 0xFF);
+	out(f, 0x40, 10000 >> 8);
+	run_for(f, TICK_NS(22500), MS / 10); /* two edges, 2500 ticks into the third period */
+	assert_int_equal(f->pulses, 2);
+	out(f, 0x61, 0x01);
+	out(f, 0x43, 0xB0);
+	out(f, 0x42, 0x34);
+	out(f, 0x42, 0x12);
+	f->now += TICK_NS(0x100);
+	out(f, 0x43, 0x80); /* latch channel 2 */
+	assert_in_range(in(f, 0x42), 0x33, 0x35); /* LSB read, MSB still due */
+	s = state_save_one(&pit8254_state_ops, f->p);
+
+	setup(&gs);
+	g = gs;
+	g->now = f->now + 7000 * MS;
+	state_load_and_compare(&pit8254_state_ops, g->p, &s);
+	assert_int_equal(in(g, 0x42), 0x11); /* the latched MSB */
+	assert_in_range(latch_read(g, 0), 10000 - 2500 - 0x100 - 2, 10000 - 2500 - 0x100 + 2);
+	assert_int_equal(in(g, 0x61) & 0x03, 0x01);
+	run_for(g, TICK_NS(7500 - 0x100) - 2 * TICK_NS(1), MS / 10);
+	assert_int_equal(g->pulses, 0);
+	run_for(g, TICK_NS(4), MS / 10);
+	assert_int_equal(g->pulses, 1);
+	run_for(g, TICK_NS(20000), MS / 10);
+	assert_int_equal(g->pulses, 3);
+	teardown(&gs);
+
+	payload = state_payload(&s, "pit8254", &plen);
+	payload[2] = payload[3] = payload[4] = payload[5] = 0; /* channel 0 count 0 */
+	state_reseal(&s, "pit8254");
+	setup(&gs);
+	assert_int_equal(state_load_one(&pit8254_state_ops, ((struct fixture *)gs)->p, &s, err,
+					sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "count 0, mode 2"));
+	teardown(&gs);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_access_modes_and_bcd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel2_port61, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quick_calibrate_msb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

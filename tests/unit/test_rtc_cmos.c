@@ -5,6 +5,7 @@
  * read-to-clear, periodic/update/alarm interrupts on IRQ8, setting the time
  * as Linux's mc146818_set_time() does, the memory-size bytes and the NMI mask.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "hw/rtc_cmos.h"
+#include "state_test_util.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ll
@@ -315,6 +317,54 @@ static void test_memory_bytes_and_nmi(void **state)
 	assert_int_equal(cmos(f, 0x0D), 0x80);
 }
 
+/*
+ * An RTC at 13:45:31.5 with the alarm set for hh:mm:35 and AIE on, and a
+ * byte of CMOS RAM written: one loaded on a host whose date is a day later
+ * and whose monotonic clock is elsewhere saves the same bytes, reads the
+ * saved time of day (not the host's), and raises the alarm 3.5 s later.
+ */
+static void test_save_load(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	char err[256];
+	u8 *payload;
+	size_t plen;
+
+	cmos_set(f, 0x01, 0x35);
+	cmos_set(f, 0x03, 0xC0);
+	cmos_set(f, 0x05, 0xFF);
+	cmos_set(f, 0x0B, 0x02 | 0x20); /* AIE only */
+	cmos_set(f, 0x40, 0xAB);
+	advance(f, 1250 * MS);
+	assert_int_equal(cmos(f, 0x00), 0x31);
+	as_write(f->pio, 0x70, 1, 0x0C); /* leave the index at register C */
+	s = state_save_one(&rtc_cmos_state_ops, f->r);
+
+	g = make(true);
+	g->realtime_at_start += 86400 * SEC;
+	g->now = 50 * SEC;
+	state_load_and_compare(&rtc_cmos_state_ops, g->r, &s);
+	assert_int_equal(cmos(g, 0x40), 0xAB);
+	assert_int_equal(cmos(g, 0x00), 0x31);
+	assert_int_equal(cmos(g, 0x07), 0x29); /* still the 29th */
+	advance(g, 3 * SEC);
+	assert_int_equal(g->level, 0);
+	advance(g, SEC);
+	assert_int_equal(g->level, 1);
+	assert_int_equal(cmos(g, 0x0C) & 0xA0, 0xA0);
+	teardown((void **)&g);
+
+	payload = state_payload(&s, "rtc_cmos", &plen);
+	payload[128] = 0x80; /* index */
+	state_reseal(&s, "rtc_cmos");
+	g = make(true);
+	assert_int_equal(state_load_one(&rtc_cmos_state_ops, g->r, &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "CMOS index 0x80"));
+	teardown((void **)&g);
+	free(s.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_and_alarm, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_set_time, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bytes_and_nmi, setup_fake, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup_fake, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

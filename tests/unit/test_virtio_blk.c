@@ -21,6 +21,7 @@
 #include "include/hover/log.h"
 #include "include/hover/vm.h"
 #include "virtio/blk.h"
+#include "tests/unit/state_test_util.h"
 
 #define RAM (16 * MiB)
 #define QSZ 16
@@ -70,10 +71,10 @@ static struct fixture *make_on(struct block *b)
 	f.vdev->transport = &tops;
 	f.vdev->driver_features = f.vdev->host_features;
 	f.vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-	f.vdev->vq[0].size = QSZ;
-	f.vdev->vq[0].desc_gpa = DESC;
-	f.vdev->vq[0].avail_gpa = AVAIL;
-	f.vdev->vq[0].used_gpa = USED;
+	f.vdev->vq[0].s.size = QSZ;
+	f.vdev->vq[0].s.desc_gpa = DESC;
+	f.vdev->vq[0].s.avail_gpa = AVAIL;
+	f.vdev->vq[0].s.used_gpa = USED;
 	assert_int_equal(virtq_enable(&f.vdev->vq[0]), 0);
 	f.avail = 0;
 	return &f;
@@ -84,7 +85,8 @@ static struct fixture *make(bool ro)
 	struct block *b;
 	char err[256];
 
-	assert_int_equal(block_open(&b, path, BLOCK_FMT_RAW, ro, err, sizeof(err)), 0);
+	assert_int_equal(block_open(&b, path, &(struct block_open_opts){
+		.fmt = BLOCK_FMT_RAW, .readonly = ro }, err, sizeof(err)), 0);
 	return make_on(b);
 }
 
@@ -308,10 +310,10 @@ static void test_reset_quiesces(void **state)
 		/* The driver sets it up again and it serves requests. */
 		f->vdev->driver_features = f->vdev->host_features;
 		f->vdev->status = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-		f->vdev->vq[0].size = QSZ;
-		f->vdev->vq[0].desc_gpa = DESC;
-		f->vdev->vq[0].avail_gpa = AVAIL;
-		f->vdev->vq[0].used_gpa = USED;
+		f->vdev->vq[0].s.size = QSZ;
+		f->vdev->vq[0].s.desc_gpa = DESC;
+		f->vdev->vq[0].s.avail_gpa = AVAIL;
+		f->vdev->vq[0].s.used_gpa = USED;
 		memset(g(USED), 0, 8 * QSZ + 6);
 		assert_int_equal(virtq_enable(&f->vdev->vq[0]), 0);
 		f->avail = 0;
@@ -417,6 +419,49 @@ static void test_reset_waits_for_io(void **state)
 	virtio_blk_destroy(f->blk);
 }
 
+/*
+ * A FLUSH and four reads handed to the I/O thread, which cannot have run
+ * them yet (the kicking vCPU holds vm->lock): saving quiesces first, so the
+ * saved queue has all five used. A fresh disk loaded from it saves the same
+ * bytes and, kicked, serves the next request at used position 7.
+ */
+static void test_save_quiesces(void **state)
+{
+	static const u32 types[5] = { 4 /* FLUSH */, 0, 0, 0, 0 };
+	struct fixture *f = make(false);
+	struct virtio_blk *old = f->blk;
+	struct saved_state s;
+	struct block *b;
+	char err[256];
+
+	(void)state;
+	post_reads(f, 2);
+	kick_and_wait(f);
+	post(f, 5, types);
+	pthread_mutex_lock(&vm->lock);
+	virtio_queue_kick(f->vdev, 0);
+	assert_int_equal(used_idx(), 2);
+	s = state_save_one(&virtio_blk_state_ops, f->blk);
+	assert_int_equal(used_idx(), 7);
+	pthread_mutex_unlock(&vm->lock);
+	virtio_blk_destroy(old);
+
+	assert_int_equal(block_open(&b, path, &(struct block_open_opts){ .fmt = BLOCK_FMT_RAW },
+				    err, sizeof(err)), 0);
+	assert_int_equal(virtio_blk_create(&f->blk, vm, b, 0), 0);
+	f->vdev = virtio_blk_dev(f->blk);
+	f->vdev->transport = &tops;
+	pthread_mutex_lock(&vm->lock);
+	state_load_and_compare(&virtio_blk_state_ops, f->blk, &s);
+	pthread_mutex_unlock(&vm->lock);
+	memset(g(DATA), 0, 4096);
+	assert_int_equal(submit(f, 0 /* IN */, 16, 4096, true), 4097);
+	assert_int_equal(used_idx(), 8);
+	assert_memory_equal(g(DATA), image + 16 * 512, 4096);
+	virtio_blk_destroy(f->blk);
+	free(s.data);
+}
+
 static int setup(void **state)
 {
 	int fd = mkstemp(path);
@@ -454,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_io_thread_batch),
 		cmocka_unit_test(test_reset_quiesces),
 		cmocka_unit_test(test_reset_waits_for_io),
+		cmocka_unit_test(test_save_quiesces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -71,10 +71,10 @@ static void start(u64 features)
 	dev.status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
 		     VIRTIO_STATUS_DRIVER_OK;
 	vq = &dev.vq[0];
-	vq->size = QSZ;
-	vq->desc_gpa = DESC;
-	vq->avail_gpa = AVAIL;
-	vq->used_gpa = USED;
+	vq->s.size = QSZ;
+	vq->s.desc_gpa = DESC;
+	vq->s.avail_gpa = AVAIL;
+	vq->s.used_gpa = USED;
 	assert_int_equal(virtq_enable(vq), 0);
 }
 
@@ -99,7 +99,7 @@ static int teardown(void **state)
 static void expect_broken(void)
 {
 	assert_int_equal(virtq_pop(vq, elem), -EINVAL);
-	assert_true(vq->broken);
+	assert_true(vq->s.broken);
 	assert_true(dev.status & VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(config_irqs, 1);
 	/* A broken queue yields nothing more, even with good buffers. */
@@ -108,7 +108,7 @@ static void expect_broken(void)
 	assert_int_equal(virtq_pop(vq, elem), 0);
 	/* Only a reset brings it back. */
 	virtio_set_status(&dev, 0);
-	assert_false(vq->broken);
+	assert_false(vq->s.broken);
 	assert_int_equal(dev.status, 0);
 }
 
@@ -292,15 +292,15 @@ static void test_order_and_rings(void **state)
 	expect_broken();
 	/* Rings outside RAM are refused at enable time. */
 	start(0);
-	vq->enabled = false;
-	vq->used_gpa = RAM - 8;
+	vq->s.enabled = false;
+	vq->s.used_gpa = RAM - 8;
 	assert_int_equal(virtq_enable(vq), -EFAULT);
-	assert_false(vq->enabled);
+	assert_false(vq->s.enabled);
 	assert_int_equal(virtq_pop(vq, elem), 0);
-	vq->used_gpa = USED + 1; /* misaligned */
+	vq->s.used_gpa = USED + 1; /* misaligned */
 	assert_int_equal(virtq_enable(vq), -EINVAL);
-	vq->used_gpa = USED;
-	vq->size = QSZ * 2; /* above the offered maximum... */
+	vq->s.used_gpa = USED;
+	vq->s.size = QSZ * 2; /* above the offered maximum... */
 	vq->max_size = QSZ;
 	assert_int_equal(virtq_enable(vq), -EINVAL);
 }

@@ -68,12 +68,12 @@ static inline void vt_start(struct vt *t, struct virtio_dev *dev, u64 features, 
 		struct virtq *vq = &dev->vq[q];
 
 		memset(vt_g(t, VT_QBASE(q)), 0, 0x4000);
-		vq->size = VT_QSZ;
-		vq->desc_gpa = VT_QBASE(q);
-		vq->avail_gpa = VT_QBASE(q) + 0x1000;
-		vq->used_gpa = VT_QBASE(q) + 0x2000;
+		vq->s.size = VT_QSZ;
+		vq->s.desc_gpa = VT_QBASE(q);
+		vq->s.avail_gpa = VT_QBASE(q) + 0x1000;
+		vq->s.used_gpa = VT_QBASE(q) + 0x2000;
 		if (virtq_enable(vq) == 0)
-			vq->enabled = true;
+			vq->s.enabled = true;
 		t->avail_idx[q] = t->used_seen[q] = 0;
 	}
 	virtio_set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
