@@ -5,6 +5,7 @@ button, rm), every bad input, and many clients at once. The guest runs busybox
 acpid (power button -> poweroff -f) and prints "tick N" every second."""
 import json
 import os
+import pathlib
 import shutil
 import signal
 import subprocess
@@ -319,8 +320,10 @@ def test_concurrency(daemon, guest):
         assert daemon.cli("rm", n)[0] == 0
 
 
-def test_relative_paths_are_the_callers(daemon, guest, tmp_path):
+def test_relative_paths_are_the_callers(daemon, guest):
     """hoverd runs in another directory: `hover create` makes relative paths absolute."""
+    # inside a directory hoverd serves (--allow-dir), as every file of a definition must be
+    tmp_path = pathlib.Path(tempfile.mkdtemp(dir=daemon.dir))
     os.symlink(guest["kernel"], tmp_path / "vmlinuz")
     os.symlink(guest["initrd"], tmp_path / "initrd.gz")
     (tmp_path / "d.img").write_bytes(bytes(1 << 20))
