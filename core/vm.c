@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "include/hover/accel.h"
 #include "include/hover/evloop.h"
@@ -131,6 +132,21 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 		vcpu_kick(vm->vcpu[i]);
 	if (vm->loop)
 		evloop_wake(vm->loop);
+}
+
+int vm_thread_enter(struct vm *vm, enum vm_thread kind, unsigned index)
+{
+	int ret;
+
+	if (!vm->thread_enter)
+		return 0;
+	ret = vm->thread_enter(vm->thread_opaque, kind, index);
+	if (ret && kind == VM_THREAD_LOOP)
+		vm_request_stop(vm, VM_ERROR, "cannot sandbox the event loop: %s", strerror(-ret));
+	else if (ret)
+		vm_request_stop(vm, VM_ERROR, "cannot sandbox %s%u's thread: %s",
+				kind == VM_THREAD_VCPU ? "vcpu" : "disk", index, strerror(-ret));
+	return ret;
 }
 
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "host/console_stdio.h"
+#include "include/hover/log_cap.h"
 #include "include/hover/evloop.h"
 
 #define CTRL_A 0x01
@@ -140,6 +141,8 @@ void console_stdio_write(struct console_stdio *c, const u8 *buf, size_t len)
 		}
 		buf += n;
 		len -= (size_t)n;
+		if (c->cfg.session && c->cfg.session->out_cap)
+			log_cap_wrote(c->cfg.session->out_cap, (size_t)n);
 	}
 }
 

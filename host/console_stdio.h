@@ -16,8 +16,11 @@ struct console_stdio;
  * What must survive a guest reboot (a new VM, a new console object): a
  * Ctrl-A typed just before the reboot still pairs with the x after it.
  */
+struct log_cap;
+
 struct console_stdio_session {
 	bool escape; /* the previous byte was Ctrl-A */
+	struct log_cap *out_cap; /* out_fd is a capped log file (host/log_cap.h); may be NULL */
 };
 
 struct console_stdio_config {

@@ -342,6 +342,9 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
+		/* hover run --confine-dir: the image and its backing chain must lie there */
+		if (pc->cfg.confine_dirs && pc->cfg.confine_dirs[0])
+			o.confine = pc->cfg.confine_dirs;
 		ret = block_open(&img, d->path, &o, err, errlen);
 		if (ret)
 			return ret;
@@ -553,6 +556,8 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 		goto err;
 	}
 	pc->vm->debug = cfg->debug;
+	pc->vm->thread_enter = cfg->thread_enter;
+	pc->vm->thread_opaque = cfg->thread_opaque;
 	ret = evloop_create(&pc->loop, pc->vm);
 	if (ret) {
 		snprintf(err, errlen, "cannot build the machine: %s", strerror(-ret));
@@ -592,10 +597,31 @@ err:
 static void *vcpu_thread(void *opaque)
 {
 	struct vcpu *v = opaque;
-	int ret = v->vm->accel->vcpu_run(v);
+	int ret;
 
+	if (vm_thread_enter(v->vm, VM_THREAD_VCPU, v->index))
+		return NULL;
+	ret = v->vm->accel->vcpu_run(v);
 	if (ret)
 		vm_request_stop(v->vm, VM_ERROR, "vcpu%u: %s", v->index, strerror(-ret));
+	return NULL;
+}
+
+/*
+ * The event loop has a thread of its own, so that the thread that built the
+ * machine (and rebuilds it when the guest reboots) does no guest-facing work
+ * and can keep wider sandbox rules than the threads that do.
+ */
+static void *loop_thread(void *opaque)
+{
+	struct pc *pc = opaque;
+	int ret;
+
+	if (vm_thread_enter(pc->vm, VM_THREAD_LOOP, 0))
+		return NULL;
+	ret = evloop_run(pc->loop);
+	if (ret)
+		vm_request_stop(pc->vm, VM_ERROR, "event loop: %s", strerror(-ret));
 	return NULL;
 }
 
@@ -603,6 +629,7 @@ enum vm_stop pc_run(struct pc *pc)
 {
 	struct vm *vm = pc->vm;
 	unsigned started = 0;
+	pthread_t loop;
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		if (pthread_create(&vm->vcpu[i]->thread, NULL, vcpu_thread, vm->vcpu[i])) {
@@ -611,8 +638,12 @@ enum vm_stop pc_run(struct pc *pc)
 		}
 		started++;
 	}
-	if (started == vm->ncpus)
-		evloop_run(pc->loop);
+	if (started == vm->ncpus) {
+		if (pthread_create(&loop, NULL, loop_thread, pc))
+			vm_request_stop(vm, VM_ERROR, "cannot start the event loop's thread");
+		else
+			pthread_join(loop, NULL);
+	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm->vcpu[i]->thread, NULL);
 	return vm_stopped(vm);

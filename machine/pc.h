@@ -65,11 +65,18 @@ struct pc_config {
 	/* Sees every byte the guest writes to its console (panic detection). May be NULL. */
 	void (*console_tap)(void *opaque, const u8 *buf, size_t len);
 	void *tap_opaque;
+	/* Run first in each thread the machine starts (vm.h: vm_thread_enter). May be NULL. */
+	vm_thread_enter_fn *thread_enter;
+	void *thread_opaque;
+	/* hover run --confine-dir: NULL-terminated; every file opened for the guest (disk
+	 * images, their backing files) must lie in one (path_confined). NULL or empty: any. */
+	const char *const *confine_dirs;
 };
 
 /* Build the machine and load the kernel. On failure: -errno and one sentence in err. */
 int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t errlen) HOVER_WUR;
-/* Run the vCPUs and the event loop in this thread until the VM stops; returns why. */
+/* Run the vCPUs and the event loop, each in a thread of its own, until the VM
+ * stops; returns why. The calling thread only waits. */
 enum vm_stop pc_run(struct pc *pc);
 struct vm *pc_vm(struct pc *pc);
 void pc_destroy(struct pc *pc);

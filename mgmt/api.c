@@ -45,7 +45,8 @@ struct stream_ctx {
 int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	mode_t old_mask;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "%s: socket path too long (at most %zu bytes)", path,
@@ -67,14 +68,19 @@ int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
+	/* The socket file is born 0600: a chmod after bind would leave a moment in
+	 * which anyone could connect. umask is per process; this runs at start-up,
+	 * before the process has other threads. */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret < 0 || listen(fd, 512) < 0) {
 		int e = errno;
 
 		close(fd);
 		errno = e;
 		goto fail;
 	}
-	chmod(path, 0600);
 	*fd_out = fd;
 	return 0;
 fail:

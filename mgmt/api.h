@@ -53,7 +53,8 @@ typedef void api_handler_fn(void *opaque, const struct api_request *req, struct 
 
 enum api_mode { API_EVLOOP, API_THREADED };
 
-/* Bind and listen on a unix socket; a stale socket file is replaced. */
+/* Bind and listen on a unix socket, born mode 0600; a stale socket file is replaced.
+ * Sets the umask for a moment: call it before the process starts threads. */
 int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen) HOVER_WUR;
 /*
  * Takes ownership of listen_fd. Loads libmicrohttpd (mhd_lib.h): err says

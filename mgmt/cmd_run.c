@@ -14,17 +14,22 @@
 
 #include "host/console_stdio.h"
 #include "host/net.h"
+#include "host/sandbox.h"
+#include "include/hover/path_confined.h"
 #include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
+#include "include/hover/log_cap.h"
 #include "machine/pc.h"
 #include "machine/pc_snapshot.h"
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
 #include "mgmt/parse.h"
+#include "mgmt/run_jail.h"
 #include "mgmt/run_mgmt.h"
 
 #define MIN_MEMORY (16 * MiB)
+#define RUN_MAX_CONFINE 16
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 
 struct run_opts {
@@ -32,6 +37,10 @@ struct run_opts {
 	u64 memory;
 	unsigned cpus;
 	bool no_reboot, debug, quiet;
+	bool no_sandbox; /* --no-sandbox: no seccomp filters (debugging) */
+	const char *confine[RUN_MAX_CONFINE + 1]; /* --confine-dir, NULL-terminated */
+	unsigned nconfine;
+	struct run_jail jail; /* --jail DIR --jail-uid N --jail-gid N (from hoverd) */
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
@@ -66,6 +75,15 @@ void cmd_run_help(FILE *f)
 		"  --no-reboot        exit with status 0 when the guest reboots\n"
 		"  --debug            log unimplemented instructions and unclaimed I/O\n"
 		"  --quiet            print only errors\n"
+		"  --confine-dir DIR  every file the VM opens (kernel, initrd, disks and their\n"
+		"                     backing files) must lie in DIR once links are resolved\n"
+		"                     (repeatable; hoverd passes its --allow-dir directories)\n"
+		"  --jail DIR --jail-uid N --jail-gid N\n"
+		"                     (hoverd, as root, passes these) run in a root of its own\n"
+		"                     mounted on DIR holding only the VM's files, as uid/gid N\n"
+		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
+		"                     may make only the system calls it needs, see README\n"
+		"                     \"Security\"; a refused call stops the VM, naming it)\n"
 		"  --disk F[,format=raw|qcow2][,readonly=on][,backing=on]\n"
 		"                     a virtio-blk disk from image F (repeatable). Without\n"
 		"                     format=, a writable image is raw (never probed: the guest\n"
@@ -139,11 +157,42 @@ static int parse_disk(const char *arg, struct pc_disk *d)
 	return 0;
 }
 
+static int confine_error(const char *opt, const char *path, const struct run_opts *o)
+{
+	fprintf(stderr, "hover: %s %s: outside the directories this VM may use (", opt, path);
+	for (unsigned i = 0; i < o->nconfine; i++)
+		fprintf(stderr, "%s--confine-dir %s", i ? ", " : "", o->confine[i]);
+	fprintf(stderr, "); move the file there\n");
+	return EXIT_USAGE;
+}
+
+/*
+ * --kernel and --initrd: inside the --confine-dir directories, and regular
+ * files (a FIFO or a device would block or never end). 0, or EXIT_USAGE after
+ * saying why.
+ */
+static int check_file(const char *opt, const char *path, const struct run_opts *o)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* the loader says what is wrong, as for any file it cannot read */
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "hover: %s %s: not a regular file (give the file itself, not a "
+			"pipe, device or directory)\n", opt, path);
+		return EXIT_USAGE;
+	}
+	if (!path_confined(path, o->confine))
+		return confine_error(opt, path, o);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
-	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE };
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_NO_SANDBOX,
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -160,6 +209,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
 		{ "restore", required_argument, NULL, O_RESTORE },
+		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
+		{ "confine-dir", required_argument, NULL, O_CONFINE_DIR },
+		{ "jail", required_argument, NULL, O_JAIL },
+		{ "jail-uid", required_argument, NULL, O_JAIL_UID },
+		{ "jail-gid", required_argument, NULL, O_JAIL_GID },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
@@ -266,6 +320,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_NO_RNG: o->no_rng = true; break;
+		case O_NO_SANDBOX: o->no_sandbox = true; break;
+		case O_CONFINE_DIR:
+			if (o->nconfine == RUN_MAX_CONFINE)
+				return usage_error("--confine-dir %s: too many directories", optarg,
+						   "at most 16");
+			o->confine[o->nconfine++] = optarg;
+			break;
+		case O_JAIL: o->jail.root = optarg; break;
+		case O_JAIL_UID:
+		case O_JAIL_GID:
+			if (parse_uint(optarg, 1, 0x7fffffff, c == O_JAIL_UID ? &o->jail.uid : &o->jail.gid))
+				return usage_error("%s: not a uid or gid above 0", optarg, NULL);
+			break;
 		/* --- end network, console ports, rng --- */
 		case O_CONFIG: break; /* loaded above */
 		case O_NAME: o->mgmt.name = optarg; break;
@@ -280,8 +347,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
+	if (o->jail.root && (!o->jail.uid || !o->jail.gid))
+		return usage_error("%s", "--jail needs --jail-uid and --jail-gid", NULL);
 	if (!o->kernel && !o->restore)
 		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
+	if ((o->kernel && check_file("--kernel", o->kernel, o)) ||
+	    (o->initrd && check_file("--initrd", o->initrd, o)))
+		return EXIT_USAGE;
+	for (unsigned i = 0; i < o->ndisks; i++)
+		if (!path_confined(o->disk[i].path, o->confine))
+			return confine_error("--disk", o->disk[i].path, o);
 	/*
 	 * No --cmdline at all: a kernel without console= prints nothing and one
 	 * without panic= spins after a panic, so a VM would look "running" and
@@ -306,6 +381,61 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	return 0;
+}
+
+/* vm_thread_enter_fn: each thread of the machine puts its own filter on. */
+static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
+{
+	static const enum sandbox_thread kinds[] = {
+		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
+		[VM_THREAD_IO] = SANDBOX_IO,
+	};
+
+	return sandbox_enter(kinds[kind], index, opaque);
+}
+
+/*
+ * Confine the main thread (it keeps what building the machine again on a
+ * reboot takes) and have every thread the machine starts confine itself.
+ * Optional libraries are loaded by then: libmicrohttpd by run_mgmt_open,
+ * libslirp by pc_create in this thread, before the loop's filter goes on.
+ */
+static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
+{
+	int ret;
+
+	*sc = (struct sandbox_config){ .kvm = !strcmp(o->accel, "kvm") };
+	for (unsigned i = 0; i < o->nnets; i++)
+		sc->slirp |= o->net[i].type == NET_USER;
+	ret = sandbox_init();
+	if (ret == 0)
+		ret = sandbox_enter(SANDBOX_MAIN, 0, sc);
+	if (ret)
+		fprintf(stderr, "hover: cannot set up the sandbox (seccomp): %s (--no-sandbox runs "
+			"without it)\n", strerror(-ret));
+	return ret;
+}
+
+/*
+ * stdout appended to a file (hoverd's logs/NAME.log): cap it as the guest
+ * writes (include/hover/log_cap.h). Opened before the jail hides the file's
+ * directory. A terminal or a pipe is left alone.
+ */
+static void cap_stdout(struct log_cap *cap, struct console_stdio_session *session)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/fd/1", path, sizeof(path) - 1);
+	int ret;
+
+	if (n <= 0 || path[0] != '/')
+		return;
+	path[n] = '\0';
+	ret = log_cap_init(cap, STDOUT_FILENO, path, LOG_CAP_DEFAULT);
+	if (ret)
+		log_warn("%s: the console log will not be capped: cannot open %s.1: %s", path, path,
+			 strerror(-ret));
+	else
+		session->out_cap = cap;
 }
 
 struct run_state {
@@ -443,6 +573,8 @@ int cmd_run(int argc, char **argv)
 	struct run_state rs;
 	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
+	struct sandbox_config sandbox;
+	struct log_cap out_cap;
 	char msg[1024];
 	char regs[512];
 	char *margs[MACHINE_ARGS_MAX];
@@ -505,6 +637,27 @@ int cmd_run(int argc, char **argv)
 		run_mgmt_close(&o.mgmt);
 		return EXIT_USAGE;
 	}
+	o.accel = accel->name;
+	cap_stdout(&out_cap, &console_session);
+	if (o.jail.root) {
+		bool slirp = false;
+
+		for (unsigned i = 0; i < o.nnets; i++)
+			slirp |= o.net[i].type == NET_USER;
+		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
+				     sizeof(msg));
+		if (ret) {
+			fprintf(stderr, "hover: %s\n", msg);
+			run_mgmt_close(&o.mgmt);
+			return EXIT_HOST_ERROR;
+		}
+		o.confine[0] = NULL; /* the jail holds only allowed files, under other names */
+		log_info("jailed in %s as uid %u", o.jail.root, o.jail.uid);
+	}
+	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
+		run_mgmt_close(&o.mgmt);
+		return EXIT_HOST_ERROR;
+	}
 
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);
@@ -532,6 +685,9 @@ int cmd_run(int argc, char **argv)
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
 			.restore = snap != NULL,
+			.thread_enter = o.no_sandbox ? NULL : thread_enter,
+			.thread_opaque = &sandbox,
+			.confine_dirs = o.confine,
 		};
 		struct pc *pc;
 		enum vm_stop why;

@@ -5,9 +5,12 @@
  * fixing a file, or an API client, knows what to change.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mgmt/config_json.h"
 #include "mgmt/parse.h"
@@ -150,10 +153,24 @@ fail:
 int config_json_load(const char *path, struct vm_def *def, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *obj;
 	char inner[512];
-	int ret;
+	struct stat st;
+	int ret, fd;
 
+	/* O_NONBLOCK: a FIFO named as the config must not hang us; then only regular files. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file (give a JSON file)", path);
+		return -EINVAL;
+	}
+	obj = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (!obj) {
 		if (jerr.line < 1 && strstr(jerr.text, "unable to open"))
 			snprintf(err, errlen, "%s: cannot read: %s", path, jerr.text);

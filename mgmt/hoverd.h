@@ -67,15 +67,27 @@ struct hvm {
 	bool kill_requested;  /* `kill`: a SIGKILL exit is then a stop, not a crash */
 	json_t *last_exit;    /* {"code": N, "signal": N, "message": "..."} or NULL */
 	struct ring *ring;
+	unsigned jail_uid; /* the uid its process runs as (0: not jailed) */
 };
+
+#define HOVERD_MAX_ALLOW 16
+/* Fallback directories live in /tmp/hover-UID (hoverd_store.c checks it is ours, 0700). */
+#define HOVERD_TMP_PREFIX "/tmp/hover-"
 
 struct hoverd {
 	pthread_mutex_t lock;
+	/* --allow-dir, resolved; NULL-terminated (hoverd_paths.c) */
+	char *allow_dir[HOVERD_MAX_ALLOW + 1];
+	unsigned nallow;
 	struct hvm *vms;
 	u64 next_id;
 	char state_dir[PATH_MAX], run_dir[PATH_MAX], sock_path[PATH_MAX], hover_bin[PATH_MAX];
 	int epfd, wakefd;
 	u64 host_mem;
+	/* Jails (hoverd_jail.c): on when hoverd runs as root, unless --no-jail. */
+	bool jail;
+	bool cgroups;  /* cgroup v2 usable */
+	unsigned jail_uid_first, jail_uid_last;
 };
 
 /* epoll cookies: id << 2 | kind */
@@ -112,6 +124,36 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm);
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms);
 json_t *hvm_object(struct hvm *vm);
+
+/* ---- path rules (hoverd_paths.c) ---- */
+/* Add a directory clients' files may come from (resolved now). 0 or -errno, err says why. */
+int hoverd_allow_dir_add(struct hoverd *d, const char *dir, char *err, size_t errlen) HOVER_WUR;
+/* One file a client named ("kernel", "initrd", "disk"): 0 if it resolves inside an
+ * allowed directory; else -errno and err names the file and the rule that refused it. */
+int hoverd_path_check(const struct hoverd *d, const char *what, const char *path, char *err,
+		      size_t errlen) HOVER_WUR;
+/* Every file of a definition. */
+int hoverd_def_paths_check(const struct hoverd *d, const struct vm_def *def, char *err,
+			   size_t errlen) HOVER_WUR;
+
+/* ---- jails (hoverd_jail.c) ---- */
+#define HOVERD_JAIL_UID_FIRST 900000u
+#define HOVERD_JAIL_UID_LAST 965535u
+/* memory.max = guest RAM + this: the VMM (a few MiB), the emu translator's code
+ * buffer (up to 256 MiB, touched as used), page cache of disk I/O (reclaimable). */
+#define HOVERD_JAIL_MEM_OVERHEAD (320ull << 20)
+/* A uid no live VM has (d->lock held); 0 if the range is used up. */
+unsigned hoverd_jail_pick_uid(struct hoverd *d);
+/* The jail's mount point, and the writable disks handed to uid. 0 or -errno, err says why. */
+int hoverd_jail_prepare(struct hoverd *d, const struct vm_def *def, const char *root,
+			unsigned uid, char *err, size_t errlen) HOVER_WUR;
+/* clone3(2) into new mount, PID, IPC (and with newnet, network) namespaces,
+ * into cgroup_fd if >= 0; *pidfd gets the child's pidfd. As fork(2) returns. */
+pid_t hoverd_jail_clone(bool newnet, int cgroup_fd, int *pidfd);
+/* Can hoverd make cgroups (v2, writable)? If not, why. */
+bool hoverd_cgroup_usable(char *why, size_t len);
+/* Make /sys/fs/cgroup/hover/NAME with the VM's limits; its fd (for clone3), or -errno. */
+int hoverd_cgroup_open(const char *name, u64 memory, char *err, size_t errlen);
 
 /* ---- API (hoverd_api.c) ---- */
 struct api_request;

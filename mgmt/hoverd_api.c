@@ -50,7 +50,7 @@ static bool file_ok(const char *path, char *why, size_t len)
 /* The checks hover run would make, made before anything is stored or started. */
 static bool check_def(struct hoverd *d, const struct vm_def *def, struct api_reply *rep)
 {
-	char why[128];
+	char why[128], err[2048];
 
 	if (!def->name) {
 		api_error(rep, 400, "\"name\" is required");
@@ -58,6 +58,10 @@ static bool check_def(struct hoverd *d, const struct vm_def *def, struct api_rep
 	}
 	if (!def->kernel) {
 		api_error(rep, 400, "\"kernel\" is required (the guest's bzImage)");
+		return false;
+	}
+	if (hoverd_def_paths_check(d, def, err, sizeof(err))) {
+		api_error(rep, 400, "%s", err);
 		return false;
 	}
 	if (!file_ok(def->kernel, why, sizeof(why))) {

@@ -53,7 +53,13 @@ static void usage(FILE *f)
 		   "                    else $XDG_RUNTIME_DIR/hover/hoverd.sock)\n"
 		   "  --state-dir DIR   definitions and logs (root: /var/lib/hover,\n"
 		   "                    else ~/.local/share/hover)\n"
-		   "  --hover PATH      the hover binary that runs VMs (default: beside hoverd)\n");
+		   "  --hover PATH      the hover binary that runs VMs (default: beside hoverd)\n"
+		   "  --allow-dir DIR   clients' kernels, initrds and disk images must lie in DIR\n"
+		   "                    (repeatable; symbolic links are resolved first; default:\n"
+		   "                    STATE_DIR/images)\n"
+		   "  --jail-uids A-B   as root, each VM runs as its own uid from this range\n"
+		   "                    (default 900000-965535), jailed: see README \"Security\"\n"
+		   "  --no-jail         as root, run VMs as root without namespaces (debugging)\n");
 }
 
 /* At a stop deadline: power off through the VM's API; if it does not answer, SIGKILL. */
@@ -103,9 +109,13 @@ static void default_paths(struct hoverd *d)
 	if (xdg && *xdg)
 		snprintf(d->sock_path, sizeof(d->sock_path), "%s/hover/hoverd.sock", xdg);
 	else
-		snprintf(d->sock_path, sizeof(d->sock_path), "/tmp/hover-%u/hoverd.sock",
+		snprintf(d->sock_path, sizeof(d->sock_path), HOVERD_TMP_PREFIX "%u/hoverd.sock",
 			 (unsigned)geteuid());
-	snprintf(d->state_dir, sizeof(d->state_dir), "%s/.local/share/hover", home ? home : "/tmp");
+	if (home && *home)
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s/.local/share/hover", home);
+	else
+		snprintf(d->state_dir, sizeof(d->state_dir), HOVERD_TMP_PREFIX "%u/state",
+			 (unsigned)geteuid());
 }
 
 int main(int argc, char **argv)
@@ -114,15 +124,20 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "hover", required_argument, NULL, 'b' },
+		{ "allow-dir", required_argument, NULL, 'a' },
+		{ "no-jail", no_argument, NULL, 'J' },
+		{ "jail-uids", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hoverd d = { .epfd = -1, .wakefd = -1 };
+	struct hoverd d = { .epfd = -1, .wakefd = -1, .jail_uid_first = HOVERD_JAIL_UID_FIRST,
+			    .jail_uid_last = HOVERD_JAIL_UID_LAST };
 	struct api_server *srv;
 	struct epoll_event ev;
 	char err[1024], tmp[PATH_MAX];
 	sigset_t sigs;
 	int c, sfd, lfd, timeout_ms = -1;
+	bool no_jail = false;
 
 	pthread_mutex_init(&d.lock, NULL);
 	default_paths(&d);
@@ -131,6 +146,21 @@ int main(int argc, char **argv)
 		case 's': snprintf(d.sock_path, sizeof(d.sock_path), "%s", optarg); break;
 		case 'd': snprintf(d.state_dir, sizeof(d.state_dir), "%s", optarg); break;
 		case 'b': snprintf(d.hover_bin, sizeof(d.hover_bin), "%s", optarg); break;
+		case 'J': no_jail = true; break;
+		case 'u':
+			if (sscanf(optarg, "%u-%u", &d.jail_uid_first, &d.jail_uid_last) != 2 ||
+			    !d.jail_uid_first || d.jail_uid_last < d.jail_uid_first) {
+				fprintf(stderr, "hoverd: --jail-uids %s: not a range of uids above 0 "
+					"(e.g. 900000-965535)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'a':
+			if (hoverd_allow_dir_add(&d, optarg, err, sizeof(err))) {
+				fprintf(stderr, "hoverd: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -160,6 +190,22 @@ int main(int argc, char **argv)
 	if (store_init(&d, err, sizeof(err))) {
 		fprintf(stderr, "hoverd: %s\n", err);
 		return 1;
+	}
+	d.jail = geteuid() == 0 && !no_jail;
+	if (d.jail) {
+		char why[512];
+
+		d.cgroups = hoverd_cgroup_usable(why, sizeof(why));
+		if (!d.cgroups)
+			fprintf(stderr, "hoverd: VMs get no cgroup limits (memory.max, cpu.weight): "
+				"%s\n", why);
+	}
+	if (!d.nallow) {
+		hoverd_pathf(tmp, sizeof(tmp), "%s/images", d.state_dir);
+		if (hoverd_allow_dir_add(&d, tmp, err, sizeof(err))) {
+			fprintf(stderr, "hoverd: %s\n", err);
+			return 1;
+		}
 	}
 	/* A VM socket path must fit in sun_path (108 bytes). */
 	if (strlen(d.run_dir) + sizeof("/vms/") + 64 + sizeof(".console") > HOVERD_SOCK_MAX) {

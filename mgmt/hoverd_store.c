@@ -44,13 +44,54 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * The fallback directory /tmp/hover-UID (no $XDG_RUNTIME_DIR or $HOME): in a
+ * directory everyone may write to, another user can make it first and then
+ * read or replace hoverd's sockets and definitions. Use it only if it is a
+ * real directory (not a link), ours, and mode 0700.
+ */
+static int check_tmp_dir(const char *path, char *err, size_t errlen)
+{
+	char top[PATH_MAX];
+	const char *end;
+	struct stat st;
+
+	if (strncmp(path, HOVERD_TMP_PREFIX, strlen(HOVERD_TMP_PREFIX)))
+		return 0;
+	end = strchr(path + strlen(HOVERD_TMP_PREFIX), '/');
+	snprintf(top, sizeof(top), "%.*s", end ? (int)(end - path) : (int)strlen(path), path);
+	if (mkdir(top, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", top, strerror(errno));
+		return -errno;
+	}
+	if (lstat(top, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", top, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700) {
+		snprintf(err, errlen, "%s: %s (owner uid %u, mode %04o; hoverd needs a directory of "
+			 "its own, uid %u, mode 0700): someone else may control it; remove it, or "
+			 "give --socket and --state-dir elsewhere", top,
+			 !S_ISDIR(st.st_mode) ? "not a directory" : "not ours alone",
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 int store_init(struct hoverd *d, char *err, size_t errlen)
 {
-	static const char *const sub[] = { "vms", "logs", "run" };
+	static const char *const sub[] = { "vms", "logs", "run", "images" };
 	char p[PATH_MAX + 16];
 	int ret;
 
-	for (unsigned i = 0; i < 3; i++) {
+	ret = check_tmp_dir(d->state_dir, err, errlen);
+	if (!ret)
+		ret = check_tmp_dir(d->run_dir, err, errlen);
+	if (ret)
+		return ret;
+
+	for (unsigned i = 0; i < 4; i++) {
 		snprintf(p, sizeof(p), "%s/%s", d->state_dir, sub[i]);
 		ret = mkdir_p(p);
 		if (ret) {

@@ -112,6 +112,24 @@ void hvm_free(struct hoverd *d, struct hvm *vm)
 	free(vm);
 }
 
+/* The real uid of a process (a re-adopted VM keeps its jail uid taken). 0 if unknown. */
+static unsigned proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned uid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			break;
+	fclose(f);
+	return uid;
+}
+
 static unsigned long long proc_starttime(pid_t pid)
 {
 	char path[64], buf[1024];
@@ -210,12 +228,13 @@ static void log_reason(const char *log_path, off_t from, char *buf, size_t len)
 int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 {
 	char def_path[PATH_MAX], log_path[PATH_MAX], api[HOVERD_SOCK_MAX], con[HOVERD_SOCK_MAX];
-	char bin[PATH_MAX], vmname[72];
+	char bin[PATH_MAX], vmname[72], root[PATH_MAX], uidtext[16];
 	struct hvm *vm;
 	struct stat st;
 	off_t log_start = 0;
 	pid_t pid;
-	int pidfd, logfd, nullfd;
+	int pidfd = -1, logfd, nullfd, cgfd = -1;
+	bool jail, newnet = false;
 
 	pthread_mutex_lock(&d->lock);
 	vm = hvm_find(d, name);
@@ -230,6 +249,32 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 	snprintf(con, sizeof(con), "%s", vm->console_sock);
 	snprintf(bin, sizeof(bin), "%s", d->hover_bin);
 	snprintf(vmname, sizeof(vmname), "%s", vm->name);
+	jail = d->jail;
+	vm->jail_uid = 0;
+	if (jail) {
+		u64 memory = vm->def.memory ? vm->def.memory : 512ull << 20;
+		unsigned uid = hoverd_jail_pick_uid(d);
+
+		hoverd_pathf(root, sizeof(root), "%s/vms/%s.root", d->run_dir, vm->name);
+		err[0] = '\0';
+		if (!uid)
+			snprintf(err, errlen, "no free uid left in --jail-uids %u-%u (one per running VM)",
+				 d->jail_uid_first, d->jail_uid_last);
+		if (!uid || hoverd_jail_prepare(d, &vm->def, root, uid, err, errlen)) {
+			pthread_mutex_unlock(&d->lock);
+			return -EINVAL;
+		}
+		vm->jail_uid = uid;
+		snprintf(uidtext, sizeof(uidtext), "%u", uid);
+		newnet = vm->def.nnet == 0; /* user (NAT) and tap networks need the host's */
+		if (d->cgroups) {
+			char why[512];
+
+			cgfd = hoverd_cgroup_open(vm->name, memory, why, sizeof(why));
+			if (cgfd < 0)
+				fprintf(stderr, "hoverd: %s: no cgroup limits: %s\n", vm->name, why);
+		}
+	}
 	pthread_mutex_unlock(&d->lock);
 
 	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -246,10 +291,27 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 		log_start = st.st_size;
 	unlink(con);
 	{
-		char *argv[] = { bin, "run", "--config", def_path, "--name", vmname, "--api-sock", api,
-				 "--console-sock", con, NULL };
+		char *argv[18 + 2 * HOVERD_MAX_ALLOW] = { bin, "run", "--config", def_path, "--name",
+							  vmname, "--api-sock", api, "--console-sock",
+							  con };
+		unsigned argc = 10;
 
-		pid = fork();
+		/* The VM process checks the files it opens (backing files too) against
+		 * the same directories (d->allow_dir is fixed after start-up). */
+		for (unsigned i = 0; i < d->nallow; i++) {
+			argv[argc++] = "--confine-dir";
+			argv[argc++] = d->allow_dir[i];
+		}
+		if (jail) {
+			const char *const more[] = { "--jail", root, "--jail-uid", uidtext,
+						     "--jail-gid", uidtext };
+
+			for (unsigned i = 0; i < 6; i++)
+				argv[argc++] = (char *)more[i];
+		}
+		argv[argc] = NULL;
+
+		pid = jail ? hoverd_jail_clone(newnet, cgfd, &pidfd) : fork();
 		if (pid == 0) {
 			/* Only async-signal-safe calls until exec: other threads hold locks. */
 			setsid();
@@ -263,11 +325,15 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 	}
 	close(logfd);
 	close(nullfd);
+	if (cgfd >= 0)
+		close(cgfd);
 	if (pid < 0) {
-		snprintf(err, errlen, "cannot start a process: %s", strerror(errno));
+		snprintf(err, errlen, "cannot start a process%s: %s",
+			 jail ? " in new namespaces" : "", strerror(errno));
 		return -errno;
 	}
-	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0)
+		pidfd = pidfd_open(pid, 0);
 	/* Wait until the VM serves its console (it does before it boots), or it exits. */
 	for (int i = 0; i < 500; i++) {
 		struct pollfd p = { .fd = pidfd, .events = POLLIN };
@@ -369,6 +435,7 @@ void hvm_adopt(struct hoverd *d, struct hvm *vm, json_t *run)
 	}
 	vm->pid = (pid_t)pid;
 	vm->starttime = (unsigned long long)st;
+	vm->jail_uid = proc_uid(vm->pid);
 	vm->child = false;
 	vm->started_at = json_real_value(json_object_get(run, "started_at"));
 	vm->state = HVM_RUNNING;

@@ -80,6 +80,7 @@ struct virtio_blk {
 	struct virtio_dev vdev;
 	struct block *disk;
 	char name[32];
+	unsigned index;
 	char serial[VIRTIO_BLK_ID_BYTES];
 	u8 config[CFG_LEN];
 	struct iovec data[VIRTQ_MAX_IOV]; /* the I/O thread's scratch */
@@ -280,6 +281,7 @@ static void *io_thread(void *opaque)
 	struct virtio_blk *b = opaque;
 	pthread_mutex_t *lock = &b->vdev.vm->lock;
 
+	vm_thread_enter(b->vdev.vm, VM_THREAD_IO, b->index); /* on failure the VM stops */
 	pthread_mutex_lock(lock);
 	for (;;) {
 		while (!b->kick && !b->stop)
@@ -413,6 +415,7 @@ int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk
 	if (!b)
 		return -ENOMEM;
 	snprintf(b->name, sizeof(b->name), "virtio-blk%u", index);
+	b->index = index;
 	ret = virtio_dev_init(&b->vdev, vm, &blk_ops, VIRTIO_ID_BLOCK, b->name, 1);
 	if (ret)
 		goto err_free;

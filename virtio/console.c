@@ -39,6 +39,7 @@
 
 #include "include/hover/evloop.h"
 #include "include/hover/log.h"
+#include "include/hover/log_cap.h"
 
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
 
@@ -73,6 +74,7 @@ struct vcon_port {
 	unsigned id;
 	struct virtio_console_port_config cfg; /* port 0: kind 0, nothing on the host */
 	int listen_fd, conn_fd, file_fd;
+	struct log_cap file_cap; /* file= ports: 16 MiB, then FILE.1 */
 	u32 conn_events; /* what conn_fd is polled for */
 	bool guest_ready;
 	u8 *pending;
@@ -364,6 +366,8 @@ static void port_tx(struct virtio_console *c, struct vcon_port *p)
 			if (write(p->file_fd, buf, len) < 0)
 				log_ratelimited(LOG_WARN, "%s: port %s: writing %s: %s", c->vdev.name,
 						p->cfg.name, p->cfg.path, strerror(errno));
+			else
+				log_cap_wrote(&p->file_cap, len);
 			free(buf);
 		} else if (p->conn_fd >= 0) {
 			p->pending = buf;
@@ -493,7 +497,8 @@ static int open_socket(struct vcon_port *p, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	mode_t old_mask;
+	int fd, ret;
 
 	/* A socket left by an earlier run is replaced; anything else is not ours to remove. */
 	if (lstat(p->cfg.path, &st) == 0) {
@@ -508,7 +513,12 @@ static int open_socket(struct vcon_port *p, char *err, size_t errlen)
 	if (fd < 0)
 		goto err;
 	memcpy(a.sun_path, p->cfg.path, strlen(p->cfg.path) + 1);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+	/* Born 0600: only this user may connect. The main thread builds the machine;
+	 * no other thread creates files meanwhile. */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old_mask);
+	if (ret < 0 || listen(fd, 1) < 0) {
 		close(fd);
 		goto err;
 	}
@@ -572,6 +582,12 @@ int virtio_console_create(struct virtio_console **out, struct vm *vm, struct evl
 					 p->cfg.name, p->cfg.path, strerror(errno));
 				goto err;
 			}
+			ret = log_cap_init(&p->file_cap, p->file_fd, p->cfg.path, LOG_CAP_DEFAULT);
+			if (ret) {
+				snprintf(err, errlen, "--console-port name=%s: cannot open %s.1: %s",
+					 p->cfg.name, p->cfg.path, strerror(-ret));
+				goto err;
+			}
 			continue;
 		}
 		ret = open_socket(p, err, errlen);
@@ -617,8 +633,10 @@ void virtio_console_destroy(struct virtio_console *c)
 			close(p->listen_fd);
 			unlink(p->cfg.path);
 		}
-		if (p->file_fd >= 0)
+		if (p->file_fd >= 0) {
+			log_cap_fini(&p->file_cap);
 			close(p->file_fd);
+		}
 		free(p->pending);
 	}
 	free(c);

@@ -51,6 +51,10 @@ struct vcpu_intc {
 	void (*set_base)(void *opaque, u64 val);
 };
 
+/* The threads a VM starts besides the one that built it (see vm_thread_enter). */
+enum vm_thread { VM_THREAD_LOOP, VM_THREAD_VCPU, VM_THREAD_IO };
+typedef int vm_thread_enter_fn(void *opaque, enum vm_thread kind, unsigned index);
+
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -98,10 +102,22 @@ struct vm {
 	pthread_mutex_t park_lock;
 	pthread_cond_t park_cond;
 	unsigned parked; /* vCPUs currently parked, under park_lock */
+
+	/* Called first thing in each thread the VM starts (the sandbox puts that
+	 * thread's seccomp filter on there). NULL: nothing to do. */
+	vm_thread_enter_fn *thread_enter;
+	void *thread_opaque;
 };
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel) HOVER_WUR;
 void vm_destroy(struct vm *vm);
+
+/*
+ * A thread of this VM starts (the event loop, vCPU `index`, disk `index`'s I/O
+ * thread): run the owner's hook before any guest-facing work. On failure the
+ * VM is asked to stop (the thread must not run unconfined) and -errno returned.
+ */
+int vm_thread_enter(struct vm *vm, enum vm_thread kind, unsigned index);
 
 /* Record why the VM stops (first caller wins) and kick every vCPU. Thread-safe,
  * lock-free: devices call it with vm->lock held. */

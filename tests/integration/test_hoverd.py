@@ -5,6 +5,7 @@ button, rm), every bad input, and many clients at once. The guest runs busybox
 acpid (power button -> poweroff -f) and prints "tick N" every second."""
 import json
 import os
+import pathlib
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BOOT_TIMEOUT, BUILD, HOVER
+from conftest import BOOT_TIMEOUT, BUILD, GUEST, HOVER
 from unixhttp import api
 
 HOVERD = os.path.join(BUILD, "hoverd")
@@ -40,7 +41,9 @@ class Daemon:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([HOVERD, "--socket", self.sock, "--state-dir", self.state],
+        # The guest's files, and this test's own directory, are what hoverd serves.
+        self.proc = subprocess.Popen([HOVERD, "--socket", self.sock, "--state-dir", self.state,
+                                      "--allow-dir", GUEST, "--allow-dir", self.dir],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "hoverd.log"), "ab"))
         assert wait_for(lambda: self.proc.poll() is None and os.path.exists(self.sock) and
@@ -317,8 +320,10 @@ def test_concurrency(daemon, guest):
         assert daemon.cli("rm", n)[0] == 0
 
 
-def test_relative_paths_are_the_callers(daemon, guest, tmp_path):
+def test_relative_paths_are_the_callers(daemon, guest):
     """hoverd runs in another directory: `hover create` makes relative paths absolute."""
+    # inside a directory hoverd serves (--allow-dir), as every file of a definition must be
+    tmp_path = pathlib.Path(tempfile.mkdtemp(dir=daemon.dir))
     os.symlink(guest["kernel"], tmp_path / "vmlinuz")
     os.symlink(guest["initrd"], tmp_path / "initrd.gz")
     (tmp_path / "d.img").write_bytes(bytes(1 << 20))
