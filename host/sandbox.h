@@ -30,6 +30,12 @@ enum sandbox_thread {
 struct sandbox_config {
 	bool kvm;   /* the kvm engine: KVM ioctls (type 0xAE) */
 	bool slirp; /* --net user: libslirp opens sockets and reads /etc/resolv.conf */
+	/*
+	 * The directory snapshots go to (an O_PATH fd), or -1: the loop may
+	 * create, rename and remove files in it, and only in it (openat,
+	 * renameat, unlinkat with this fd as their directory).
+	 */
+	int snapshot_dirfd;
 };
 
 /* The rules for one kind of thread; returns how many were written (at most max). */

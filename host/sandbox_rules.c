@@ -16,7 +16,9 @@
  *   rt_sigreturn sched_yield restart_syscall exit exit_group.
  * The loop adds epoll_wait epoll_pwait accept4 getsockopt setsockopt
  *   getsockname getpeername (accepting console and API clients) and
- *   getrusage (the API's metrics).
+ *   getrusage (the API's metrics); and openat, renameat and unlinkat whose
+ *   directory argument is the snapshot directory's fd, opened before the
+ *   filters (POST /vm/snapshot writes NAME.partial there, then renames it).
  * A vcpu adds, on kvm, rt_sigaction (the kick signal's handler, installed on
  *   the first run); on emu, memfd_create and executable mmap/mprotect (the
  *   translator maps its code buffer on first use, two views of one memfd).
@@ -257,6 +259,15 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 	ADD(common_rules);
 	if (kind == SANDBOX_LOOP)
 		ADD(loop_rules);
+	if (kind == SANDBOX_LOOP && cfg->snapshot_dirfd >= 0) {
+		const struct sandbox_rule snap[] = {
+			ARG(SYS_openat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),
+			ARG(SYS_renameat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),
+			ARG(SYS_unlinkat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),
+		};
+
+		ADD(snap);
+	}
 	if (kind == SANDBOX_VCPU && cfg->kvm)
 		ADD(vcpu_kvm_rules);
 	if (kind == SANDBOX_VCPU && !cfg->kvm)

@@ -231,9 +231,9 @@ static int write_at(int fd, const void *buf, size_t len, u64 off)
 	return 0;
 }
 
-static int write_file(struct pc *pc, const char *path, const u8 *meta, size_t meta_len,
-		      const u8 *dev, size_t dev_len, struct pc_snapshot_stats *st, char *err,
-		      size_t errlen)
+static int write_file(struct pc *pc, int dirfd, const char *path, const u8 *meta,
+		      size_t meta_len, const u8 *dev, size_t dev_len, struct pc_snapshot_stats *st,
+		      char *err, size_t errlen)
 {
 	struct snapshot_header h;
 	u8 hdr[SNAPSHOT_HEADER_LEN];
@@ -242,7 +242,7 @@ static int write_file(struct pc *pc, const char *path, const u8 *meta, size_t me
 
 	/* Guest memory is private: the file is the owner's alone, and appears whole or not at all. */
 	snprintf(tmp, sizeof(tmp), "%s.partial", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: cannot create the snapshot: %s", tmp, strerror(errno));
@@ -261,18 +261,19 @@ static int write_file(struct pc *pc, const char *path, const u8 *meta, size_t me
 		ret = -errno;
 	if (close(fd) && !ret)
 		ret = -errno;
-	if (!ret && rename(tmp, path))
+	if (!ret && renameat(dirfd, tmp, dirfd, path))
 		ret = -errno;
 	if (ret) {
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		snprintf(err, errlen, "%s: cannot write the snapshot: %s", path, strerror(-ret));
 	}
 	st->file_bytes = h.ram_off + h.ram_len;
 	return ret;
 }
 
-int pc_snapshot_save(struct pc *pc, const char *path, const char *const *args, unsigned nargs,
-		     bool stop, struct pc_snapshot_stats *st, char *err, size_t errlen)
+int pc_snapshot_save(struct pc *pc, int dirfd, const char *path, const char *const *args,
+		     unsigned nargs, bool stop, struct pc_snapshot_stats *st, char *err,
+		     size_t errlen)
 {
 	struct stream_writer *meta = NULL, *dev = NULL;
 	struct pc_snapshot_stats dummy;
@@ -306,7 +307,7 @@ int pc_snapshot_save(struct pc *pc, const char *path, const char *const *args, u
 	if (!ret)
 		ret = stream_writer_finish(dev, &d, &dl);
 	if (!ret)
-		ret = write_file(pc, path, m, ml, d, dl, st, err, errlen);
+		ret = write_file(pc, dirfd, path, m, ml, d, dl, st, err, errlen);
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot take the snapshot: %s", strerror(-ret));
 out:

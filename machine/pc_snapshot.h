@@ -22,14 +22,17 @@ struct pc_snapshot_stats {
 };
 
 /*
- * With vm->lock held (the event loop): pause, save everything to path (made
- * as path.partial, then renamed: a file at path is always whole), then
- * resume, or stop the VM (stop), or leave it paused if it was. args are the
- * options the machine was built from, stored for the restore. -errno and a
- * sentence in err; the VM runs on as it was after a failure.
+ * With vm->lock held (the event loop): pause, save everything to the file
+ * name in the directory dirfd (made as name.partial, then renamed: a file at
+ * name is always whole; only *at() calls on dirfd, which is what the loop's
+ * seccomp filter allows), then resume, or stop the VM (stop), or leave it
+ * paused if it was. args are the options the machine was built from, stored
+ * for the restore. -errno and a sentence in err; the VM runs on as it was
+ * after a failure.
  */
-int pc_snapshot_save(struct pc *pc, const char *path, const char *const *args, unsigned nargs,
-		     bool stop, struct pc_snapshot_stats *st, char *err, size_t errlen) HOVER_WUR;
+int pc_snapshot_save(struct pc *pc, int dirfd, const char *name, const char *const *args,
+		     unsigned nargs, bool stop, struct pc_snapshot_stats *st, char *err,
+		     size_t errlen) HOVER_WUR;
 
 /* Read and check a snapshot file; -EINVAL with a sentence naming it if it is not a whole one. */
 int pc_snapshot_open(struct pc_snapshot **out, const char *path, char *err,

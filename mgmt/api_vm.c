@@ -103,19 +103,47 @@ static json_t *metrics_object(struct api_vm *a)
 }
 
 /*
+ * The file name of a snapshot PATH inside the VM's snapshot directory (hover
+ * run --snapshot-dir, default its working directory): a bare name, or a path
+ * whose directory is that one as hover resolved it at start. NULL otherwise.
+ */
+static const char *snapshot_name(const struct api_vm *a, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	/* Compared as text: resolving links would need calls the loop's filter refuses. */
+	if (!slash)
+		return strcmp(path, ".") && strcmp(path, "..") ? path : NULL;
+	if (!slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, "..") ||
+	    n != strlen(a->info.snapshot_dir) || strncmp(path, a->info.snapshot_dir, n))
+		return NULL;
+	return slash + 1;
+}
+
+/*
  * POST /vm/snapshot {"file": PATH, "stop": false}: the whole VM to PATH
- * (machine/pc_snapshot.c). PATH is relative to the VM's working directory;
+ * (machine/pc_snapshot.c), which must lie in the VM's snapshot directory;
  * the file is made 0600, whole or not at all.
  */
 static void vm_snapshot(struct api_vm *a, const json_t *body, struct api_reply *rep)
 {
 	json_t *file = json_object_get(body, "file"), *stop = json_object_get(body, "stop");
 	struct pc_snapshot_stats st;
+	const char *name;
 	char err[1024];
 
 	if (!json_is_string(file) || !json_string_length(file) || (stop && !json_is_boolean(stop)))
 		return api_error(rep, 400, "snapshot needs {\"file\": PATH[, \"stop\": true|false]}");
-	if (pc_snapshot_save(a->pc, json_string_value(file), a->info.machine_args,
+	if (a->info.snapshot_dirfd < 0)
+		return api_error(rep, 409, "this VM has no snapshot directory (hover run "
+				 "--snapshot-dir DIR)");
+	name = snapshot_name(a, json_string_value(file));
+	if (!name)
+		return api_error(rep, 400, "%s: snapshots of this VM go in %s (a file name, or a "
+				 "path in that directory; hover run --snapshot-dir chooses it)",
+				 json_string_value(file), a->info.snapshot_dir);
+	if (pc_snapshot_save(a->pc, a->info.snapshot_dirfd, name, a->info.machine_args,
 			     a->info.nmachine_args, json_is_true(stop), &st, err, sizeof(err)))
 		return api_error(rep, 500, "%s", err);
 	api_json(rep, 200, json_pack("{s:s,s:s,s:b,s:f,s:f,s:I,s:I}", "action", "snapshot",

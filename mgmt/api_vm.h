@@ -26,6 +26,9 @@ struct api_vm_info {
 	/* The options that built the machine, kept in snapshots (hover run --restore). */
 	const char *const *machine_args;
 	unsigned nmachine_args;
+	/* Where snapshots go: an O_PATH fd (-1: none) and its real path. */
+	int snapshot_dirfd;
+	const char *snapshot_dir;
 };
 
 int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err,

@@ -5,7 +5,9 @@
  * user quits with Ctrl-A x.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,7 @@ struct run_opts {
 	char *disk_arg[PC_MAX_DISKS], *net_arg[PC_MAX_NICS];
 	char *cport_arg[VIRTIO_CONSOLE_MAX_PORTS];
 	const char *restore; /* --restore FILE */
+	const char *snapshot_dir; /* --snapshot-dir DIR; NULL: the working directory */
 	/* --- network, console ports, rng --- */
 	struct net_config net[PC_MAX_NICS]; /* --net, in order */
 	unsigned nnets;
@@ -102,6 +105,8 @@ void cmd_run_help(FILE *f)
 		"                     appended to a file (repeatable, up to 8)\n"
 		"  --restore FILE     continue the VM saved in FILE (hover snapshot, or POST\n"
 		"                     /vm/snapshot): its machine options come from the file\n"
+		"  --snapshot-dir DIR where POST /vm/snapshot may write (default: the working\n"
+		"                     directory); the VM can create files nowhere else\n"
 		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
 		"                     host's getrandom)\n"
 		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
@@ -191,7 +196,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
-	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_NO_SANDBOX,
+	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
 	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
@@ -209,6 +214,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
 		{ "restore", required_argument, NULL, O_RESTORE },
+		{ "snapshot-dir", required_argument, NULL, O_SNAPSHOT_DIR },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 		{ "confine-dir", required_argument, NULL, O_CONFINE_DIR },
 		{ "jail", required_argument, NULL, O_JAIL },
@@ -305,6 +311,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_RESTORE: o->restore = optarg; break;
+		case O_SNAPSHOT_DIR: o->snapshot_dir = optarg; break;
 		case O_CONSOLE_PORT: {
 			char err[256];
 
@@ -404,7 +411,8 @@ static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
 {
 	int ret;
 
-	*sc = (struct sandbox_config){ .kvm = !strcmp(o->accel, "kvm") };
+	*sc = (struct sandbox_config){ .kvm = !strcmp(o->accel, "kvm"),
+				       .snapshot_dirfd = o->mgmt.snapshot_dirfd };
 	for (unsigned i = 0; i < o->nnets; i++)
 		sc->slirp |= o->net[i].type == NET_USER;
 	ret = sandbox_init();
@@ -606,6 +614,26 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hover: --cpus %u: the %s engine runs one vCPU for now (use --cpus 1)\n",
 			o.cpus, accel->name);
 		return EXIT_USAGE;
+	}
+
+	/* Snapshots go to one directory, opened now: the loop's filter allows only it. */
+	{
+		char real[PATH_MAX];
+		const char *dir = o.snapshot_dir ? o.snapshot_dir : ".";
+
+		o.mgmt.snapshot_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (o.mgmt.snapshot_dirfd < 0 || !realpath(dir, real)) {
+			if (o.snapshot_dir) {
+				fprintf(stderr, "hover: --snapshot-dir %s: %s (a directory hover can "
+					"write to)\n", dir, strerror(errno));
+				return EXIT_USAGE;
+			}
+			if (o.mgmt.snapshot_dirfd >= 0)
+				close(o.mgmt.snapshot_dirfd);
+			o.mgmt.snapshot_dirfd = -1;
+		} else {
+			o.mgmt.snapshot_dir = strdup(real);
+		}
 	}
 
 	/* --- mgmt: the API and console sockets live across guest reboots --- */

@@ -55,6 +55,7 @@ int run_mgmt_open(struct run_mgmt *m, const struct vm_def *eff, char *err, size_
 			.cpus = eff->cpus, .config = m->config, .api_socket = m->api_sock,
 			.console_socket = m->console_sock,
 			.machine_args = m->machine_args, .nmachine_args = m->nmachine_args,
+			.snapshot_dirfd = m->snapshot_dirfd, .snapshot_dir = m->snapshot_dir,
 		};
 
 		ret = api_vm_create(&m->api, &info, err, errlen);

@@ -21,6 +21,8 @@ struct run_mgmt {
 	/* The options that built the machine (cmd_run.c), for snapshots through the API. */
 	const char *const *machine_args;
 	unsigned nmachine_args;
+	int snapshot_dirfd; /* -1: none */
+	const char *snapshot_dir;
 	struct api_vm *api;
 	struct console_sock *csock;
 	json_t *config;

@@ -59,7 +59,8 @@ def test_three_snapshots_in_a_row_lose_nothing(hover, guest, tmp_path):
     disk.write_bytes(bytes(1 << 20))
     child = spawn_hover(["run", "--accel", "emu", "--kernel", guest["kernel"],
                          "--initrd", guest["initrd"], "--memory", "256M", "--cmdline", CMDLINE,
-                         "--disk", f"{disk},format=raw,readonly=on", "--api-sock", sock])
+                         "--disk", f"{disk},format=raw,readonly=on", "--api-sock", sock,
+                         "--snapshot-dir", str(tmp_path)])
     out = Tee()
     child.logfile_read = out
     child.expect_exact("hover-guest: shell on the console")
@@ -79,7 +80,7 @@ def test_three_snapshots_in_a_row_lose_nothing(hover, guest, tmp_path):
         assert child.exitstatus == 0
         last = counts(out.text)[-1]
         child = spawn_hover(["run", "--accel", "emu", "--restore", str(snap),
-                             "--api-sock", sock])
+                             "--api-sock", sock, "--snapshot-dir", str(tmp_path)])
         out = Tee()
         child.logfile_read = out
         child.expect_exact("restored from the snapshot")
@@ -107,7 +108,8 @@ def saved(hover, guest, tmp_path_factory):
     disk.write_bytes(bytes(1 << 20))
     child = spawn_hover(["run", "--accel", "emu", "--kernel", guest["kernel"],
                          "--initrd", guest["initrd"], "--memory", "128M", "--cmdline", CMDLINE,
-                         "--disk", f"{disk},format=raw", "--api-sock", sock])
+                         "--disk", f"{disk},format=raw", "--api-sock", sock,
+                         "--snapshot-dir", str(d)])
     child.expect_exact("hover-guest: shell on the console")
     snapshot(sock, d / "vm.snap")
     child.expect(pexpect.EOF, timeout=60)
@@ -152,16 +154,21 @@ def test_snapshot_without_stop_keeps_the_vm_running(hover, guest, tmp_path):
     sock = str(tmp_path / "api.sock")
     child = spawn_hover(["run", "--accel", "emu", "--kernel", guest["kernel"],
                          "--initrd", guest["initrd"], "--memory", "128M",
-                         "--cmdline", CMDLINE + " hover.test=ticker", "--api-sock", sock])
+                         "--cmdline", CMDLINE + " hover.test=ticker", "--api-sock", sock,
+                         "--snapshot-dir", str(tmp_path)])
     child.expect(r"tick (\d+)", timeout=BOOT_TIMEOUT)
     rep = snapshot(sock, tmp_path / "live.snap", stop=False)
     assert not rep["stopped"]
     st, vm = api(sock, "GET", "/vm")
     assert st == 200 and vm["state"] == "running"
     child.expect(r"tick (\d+)", timeout=60)
-    # A bad request: no file.
+    # Bad requests: no file; a file outside the snapshot directory (the loop may write
+    # nowhere else, its seccomp filter says so).
     st, e = api(sock, "POST", "/vm/snapshot", {"stop": True})
     assert st == 400
+    st, e = api(sock, "POST", "/vm/snapshot", {"file": "/etc/evil.snap"})
+    assert st == 400 and str(tmp_path) in e["error"]["message"], e
+    assert not os.path.exists("/etc/evil.snap")
     child.sendcontrol("a")
     child.send("x")
     child.expect(pexpect.EOF, timeout=30)
