@@ -31,7 +31,8 @@ struct sandbox_config {
 	bool kvm;   /* the kvm engine: KVM ioctls (type 0xAE) */
 	bool slirp; /* --net user: libslirp opens sockets and reads /etc/resolv.conf */
 	/*
-	 * The directory snapshots go to (an O_PATH fd), or -1: the loop may
+	 * The directory snapshots go to (an O_PATH fd), or 0 or -1 for none (fd 0
+	 * is stdin, never that directory): the loop may
 	 * create, rename and remove files in it, and only in it (openat,
 	 * renameat, unlinkat with this fd as their directory).
 	 */

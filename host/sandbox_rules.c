@@ -259,7 +259,7 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 	ADD(common_rules);
 	if (kind == SANDBOX_LOOP)
 		ADD(loop_rules);
-	if (kind == SANDBOX_LOOP && cfg->snapshot_dirfd >= 0) {
+	if (kind == SANDBOX_LOOP && cfg->snapshot_dirfd > 0) {
 		const struct sandbox_rule snap[] = {
 			ARG(SYS_openat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),
 			ARG(SYS_renameat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),

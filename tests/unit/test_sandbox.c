@@ -148,6 +148,24 @@ static void test_rules_per_thread(void **state)
 	assert_true(allows(SANDBOX_LOOP, &kvm_slirp, SYS_socket));
 	assert_false(allows(SANDBOX_LOOP, &emu, SYS_socket));
 	assert_false(allows(SANDBOX_LOOP, &emu, SYS_openat));
+	/* A snapshot directory: openat/renameat/unlinkat on its fd, and only there. */
+	{
+		const struct sandbox_config snap = { .snapshot_dirfd = 7 };
+		struct sandbox_rule r[256];
+		size_t n = sandbox_rules(SANDBOX_LOOP, &snap, r, 256), found = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].nr != SYS_openat && r[i].nr != SYS_renameat && r[i].nr != SYS_unlinkat)
+				continue;
+			assert_int_equal(r[i].arg, 0);
+			assert_int_equal(r[i].mask, 0xffffffffu);
+			assert_int_equal(r[i].value, 7);
+			found++;
+		}
+		assert_int_equal(found, 3);
+		assert_false(allows(SANDBOX_VCPU, &snap, SYS_openat));
+		assert_false(allows(SANDBOX_IO, &snap, SYS_renameat));
+	}
 }
 
 /* Filters stack: a narrow thread inherits the main thread's filter, so the main
