@@ -21,6 +21,7 @@
 #include "virtio/console.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
+#include "include/hover/timer.h"
 #include "include/hover/log_cap.h"
 #include "machine/pc.h"
 #include "machine/pc_snapshot.h"
@@ -590,7 +591,9 @@ int cmd_run(int argc, char **argv)
 	struct pc_snapshot *snap;
 	char **argv2;
 	int argc2, ret;
+	u64 t_start;
 
+	t_start = clock_ns();
 	ret = restore_argv(argc, argv, &snap, &argc2, &argv2);
 	if (ret)
 		return ret;
@@ -723,9 +726,12 @@ int cmd_run(int argc, char **argv)
 
 		memset(&rs, 0, sizeof(rs));
 		rs.mgmt = &o.mgmt;
+		u64 t_build = clock_ns(), t_state = 0;
+
 		ret = pc_create(&pc, &cfg, msg, sizeof(msg));
 		if (ret == 0 && snap) {
 			/* Once: a reboot of the restored guest boots its kernel afresh. */
+			t_state = clock_ns();
 			ret = pc_snapshot_restore(pc, snap, msg, sizeof(msg));
 			pc_snapshot_close(snap);
 			snap = NULL;
@@ -733,7 +739,11 @@ int cmd_run(int argc, char **argv)
 				pc_destroy(pc);
 				ret = ret == -ENOMEM ? -ENOMEM : -EINVAL;
 			} else {
-				log_info("restored from the snapshot; the guest continues");
+				u64 now = clock_ns();
+
+				log_info("restored from the snapshot in %.1f ms (machine %.1f ms, state "
+					 "%.1f ms); the guest continues", (now - t_start) / 1e6,
+					 (t_state - t_build) / 1e6, (now - t_state) / 1e6);
 			}
 		}
 		if (ret == 0 && run_mgmt_attach(&o.mgmt, pc)) {
