@@ -10,7 +10,7 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -66,6 +66,10 @@ bench-disk: all guest
 check-kvm: all guest
 	HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		tests/integration/test_kvm.py
+
+# Snapshot save and restore-to-running, hover emu beside QEMU TCG's migrate-to-file.
+bench-snapshot: all guest
+	/usr/bin/python3 bench/snapshot.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)
