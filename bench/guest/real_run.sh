@@ -20,9 +20,11 @@ mkdir -p $W
 cd $W || exit 1
 
 only=
+limit=120
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	bench.only=*) only=",${arg#bench.only=}," ;;
+	bench.limit=*) limit=${arg#bench.limit=} ;;
 	esac
 done
 
@@ -41,7 +43,9 @@ timed() {
 	sync
 	echo "BEGIN $name"
 	t0=$(date +%s%N)
-	"$@" >$W/out.$name 2>$W/err.$name
+	# A program that hangs (an emulator bug) must not stop the others: each
+	# runs in its own shell under timeout (bench.limit=SECONDS, default 120).
+	timeout $limit /bench/run.sh --call "$@" >$W/out.$name 2>$W/err.$name
 	st=$?
 	t1=$(date +%s%N)
 	echo "END $name"
@@ -57,11 +61,11 @@ timed() {
 
 # --- compression: compress the 4 MiB corpus, then decompress it (each timed) ---
 gzip_c() { gzip -6 -c $D/corpus >$W/c.gz && md5sum <$W/c.gz; }
-gzip_d() { gzip -dc $W/c.gz | md5sum; }
+gzip_d() { gzip -dc $W/c.gz >$W/d && md5sum <$W/d; }
 bzip2_c() { bzip2 -9 -c $D/corpus >$W/c.bz2 && md5sum <$W/c.bz2; }
-bzip2_d() { bzip2 -dc $W/c.bz2 | md5sum; }
+bzip2_d() { bzip2 -dc $W/c.bz2 >$W/d && md5sum <$W/d; }
 xz_c() { xz -6 -T1 -c $D/corpus >$W/c.xz && md5sum <$W/c.xz; }
-xz_d() { xz -dc $W/c.xz | md5sum; }
+xz_d() { xz -dc $W/c.xz >$W/d && md5sum <$W/d; }
 # 7-Zip's own LZMA2 encoder on the same input (7z archive, fixed mtimes), then a test.
 sevenz_a() {
 	rm -f $W/c.7z
@@ -84,10 +88,10 @@ md5() { md5sum $D/corpus $D/corpus $D/corpus $D/corpus $D/corpus $D/corpus $D/co
 KEY=000102030405060708090a0b0c0d0e0f
 IV=f0e0d0c0b0a090807060504030201000
 openssl_enc() {
-	openssl enc -aes-128-cbc -K $KEY -iv $IV -in $D/corpus | md5sum &&
+	openssl enc -aes-128-cbc -K $KEY -iv $IV -in $D/corpus -out $W/enc && md5sum <$W/enc &&
 		openssl dgst -sha256 -r $D/corpus && openssl dgst -sha512 -r $D/corpus
 }
-openssl_enc_nosimd() { OPENSSL_ia32cap=0 openssl_enc; }
+openssl_enc_nosimd() { export OPENSSL_ia32cap=0; openssl_enc; }
 # speed NAME ALG...: throughput in bytes/s of 8 KiB blocks over one second.
 speed() {
 	n=$1
@@ -98,8 +102,8 @@ speed() {
 }
 speed_sha256() { speed openssl-speed-sha256 sha256; }
 speed_aes() { speed openssl-speed-aes128cbc -evp aes-128-cbc; }
-speed_sha256_nosimd() { OPENSSL_ia32cap=0 speed openssl-speed-sha256-nosimd sha256; }
-speed_aes_nosimd() { OPENSSL_ia32cap=0 speed openssl-speed-aes128cbc-nosimd -evp aes-128-cbc; }
+speed_sha256_nosimd() { export OPENSSL_ia32cap=0; speed openssl-speed-sha256-nosimd sha256; }
+speed_aes_nosimd() { export OPENSSL_ia32cap=0; speed openssl-speed-aes128cbc-nosimd -evp aes-128-cbc; }
 
 # --- sqlite3: 20,000 INSERTs in a transaction, indexes, queries (on tmpfs) ---
 sqlite() { rm -f $W/t.db && sqlite3 $W/t.db <$D/bench.sql; }
@@ -148,6 +152,12 @@ small_files() {
 	ls $W/files | wc -l
 	rm -r $W/files
 }
+
+if [ "$1" = --call ]; then
+	shift
+	"$@"
+	exit
+fi
 
 echo "BENCH-START $(uname -r) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "BENCH-FLAGS $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)"
