@@ -206,10 +206,10 @@ data="$root/bench/data"
 # Text: Python's standard library and the C headers, in byte order of their names.
 # (head stops reading early: the cat's SIGPIPE is expected.)
 { (cd "$root" && find usr/lib/python3.11 usr/include -type f \( -name '*.py' -o -name '*.h' \) |
-	LC_ALL=C sort | xargs cat) || true; } | head -c 3145728 >"$data/text"
+	LC_ALL=C sort | xargs cat 2>/dev/null) || true; } | head -c 3145728 >"$data/text"
 [ "$(stat -c %s "$data/text")" = 3145728 ] || die "not enough text for data/text"
 # Binary: the ELF programs, in name order.
-{ (cd "$root" && find usr/bin -type f | LC_ALL=C sort | xargs cat) || true; } | head -c 1048576 >"$work/bin"
+{ (cd "$root" && find usr/bin -type f | LC_ALL=C sort | xargs cat 2>/dev/null) || true; } | head -c 1048576 >"$work/bin"
 cat "$data/text" "$work/bin" >"$data/corpus"
 
 # stb's libraries as one C file: real, widely used code tcc has to chew through.

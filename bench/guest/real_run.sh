@@ -101,9 +101,9 @@ speed() {
 	grep -q '^+F:' $W/speed.txt && echo ok
 }
 speed_sha256() { speed openssl-speed-sha256 sha256; }
-speed_aes() { speed openssl-speed-aes128cbc -evp aes-128-cbc; }
+speed_aes() { speed openssl-speed-aes -evp aes-128-cbc; }
 speed_sha256_nosimd() { export OPENSSL_ia32cap=0; speed openssl-speed-sha256-nosimd sha256; }
-speed_aes_nosimd() { export OPENSSL_ia32cap=0; speed openssl-speed-aes128cbc-nosimd -evp aes-128-cbc; }
+speed_aes_nosimd() { export OPENSSL_ia32cap=0; speed openssl-speed-aes-nosimd -evp aes-128-cbc; }
 
 # --- sqlite3: 20,000 INSERTs in a transaction, indexes, queries (on tmpfs) ---
 sqlite() { rm -f $W/t.db && sqlite3 $W/t.db <$D/bench.sql; }
