@@ -305,8 +305,8 @@ def main():
     # The guest clock against the host's, per engine, over the timed programs.
     clock = {}
     for name, rs in results.items():
-        g = sum(sum(r["guest"].get(k, 0) for k in r["host"]) for r in rs)
-        h = sum(sum(r["host"].values()) for r in rs)
+        g = sum(sum(r["guest"][k] for k in r["host"] if k in r["guest"]) for r in rs)
+        h = sum(sum(v for k, v in r["host"].items() if k in r["guest"]) for r in rs)
         clock[name] = g / h if h and g else 1.0
 
     n = a.runs

@@ -215,6 +215,7 @@ cat "$data/text" "$work/bin" >"$data/corpus"
 # stb's libraries as one C file: real, widely used code tcc has to chew through.
 cat >"$data/stb.c" <<'EOF'
 #define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_SIMD
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_TRUETYPE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
