@@ -31,7 +31,15 @@ Output: per program the median seconds (or rate) of hover and QEMU, the
 ratio, the geometric mean of the ratios, boot-to-init medians, the number of
 runs. --json FILE writes every raw figure. --perf adds one extra hover run
 under `perf record` and shows where hover's host time goes: translated code,
-interpreter handlers (op_*), and the rest.
+interpreter handlers (op_*), and the rest. That is host time per handler, not
+execution counts per decoded form: cpu/x86/jit*.c keeps no such counter. Exact
+counts would need, in jit.c's emit_call() (the path of every instruction that
+is not an inline template), an `inc qword [table + key]` emitted before the
+handler call when an environment switch (say HOVER_EMU_PROFILE=FILE) is set,
+keyed by (map, opcode, mandatory prefix, ModRM.reg for groups, mod == 3,
+operand size) from struct x86_insn, the same for jit_inline()'s templates, and
+a dump at vCPU exit naming each key's handler (dladdr(in->op)), sorted by
+count; about 40 lines, for the cpu/x86 owner to add.
 
   make bench-real                       # all programs, 3 runs each
   bench/real_programs.py --runs 1 --only gzip-c,sqlite3 --engines hover
