@@ -142,6 +142,8 @@ def parse(lines, done, err):
         elif f[0] == "RATE" and len(f) == 4:
             res["rate"][f[1]] = float(f[2])
             res["unit"][f[1]] = f[3]
+        elif f[0] == "OUT" and len(f) >= 2:
+            res.setdefault("out", {})[f[1]] = " ".join(f[2:])
         elif f[0] == "FAIL":
             res["fail"][f[1]] = text
         elif f[0] == "BENCH-FLAGS":
@@ -150,6 +152,9 @@ def parse(lines, done, err):
             res["clock"] = " ".join(f[1:])
         elif f[0] == "BENCH-START":
             res["cpu"] = " ".join(f[2:])
+    for prog in res["fail"]:  # a failed program's time is not a figure
+        for key in ("host", "guest", "rate"):
+            res[key].pop(prog, None)
     if not done:
         res["tail"] = [text for _, text in lines[-15:]] + err.splitlines()[-5:]
     return res
@@ -233,9 +238,25 @@ def main():
     ap.add_argument("--clock", choices=("host", "guest"), default="host")
     ap.add_argument("--qemu-cpu", default=None, help="QEMU -cpu model (default: QEMU's)")
     ap.add_argument("--json", default=None, help="write every raw figure to this file")
+    ap.add_argument("--from-json", default=None,
+                    help="print the table from a --json file of an earlier run; run nothing")
     ap.add_argument("--perf", action="store_true",
                     help="one more hover run under perf record: where the host time goes")
     a = ap.parse_args()
+
+    if a.from_json:
+        with open(a.from_json) as f:
+            saved = json.load(f)
+        results = saved["results"]
+        for rs in results.values():
+            for r in rs:
+                for prog in r["fail"]:
+                    for key in ("host", "guest", "rate"):
+                        r[key].pop(prog, None)
+        bad = [f"{name} run {i + 1}: {v}" for name, rs in results.items()
+               for i, r in enumerate(rs) for v in r["fail"].values()]
+        a.runs, a.clock = saved["runs"], saved.get("clock", a.clock)
+        return report(a, results, bad, {name: 0 for name in results}, saved["cmdline"])
 
     bg = a.bench_guest or os.path.join(a.build, "bench-guest")
     mk = subprocess.run([os.path.join(ROOT, "scripts", "make-bench-guest.sh"), bg],
@@ -288,16 +309,40 @@ def main():
                 bad.append(f"{name} run {i + 1}: the driver did not finish; last lines: "
                            + " | ".join(res.get("tail", [])))
 
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"runs": a.runs, "cmdline": cmdline, "memory": a.memory,
+                       "initrd": initrd, "kernel": kernel, "clock": a.clock,
+                       "results": results}, f, indent=1)
+    rc = report(a, results, bad, failed_boots, cmdline)
+    if a.perf:
+        data = os.path.join(bg, "perf.data")
+        print("\n--perf: one more hover run under perf record ...", flush=True)
+        res = run_guest(hover, a.timeout, prefix=["perf", "record", "-q", "-e", "cpu-clock",
+                                                  "-F", "499", "-o", data, "--"])
+        if not res["done"]:
+            print("  (the perf run did not finish)")
+        print(perf_report(data, a.build))
+    return rc
+
+
+def report(a, results, bad, failed_boots, cmdline):
+    """The table; returns the exit status (1 if any program failed or outputs differ)."""
     # Every output must be identical across runs and engines.
     sums = {}
+    differ = set()
     for name, rs in results.items():
         for i, r in enumerate(rs):
             for prog, s in r["sum"].items():
                 sums.setdefault(prog, {}).setdefault(s, []).append(f"{name}#{i + 1}")
     for prog, by in sums.items():
         if len(by) > 1:
+            differ.add(prog)
             bad.append(f"{prog}: outputs differ: " +
                        "; ".join(f"{s} from {', '.join(who)}" for s, who in by.items()))
+            for name, rs in results.items():
+                if rs and prog in rs[0].get("out", {}):
+                    bad.append(f"  {name} printed: {rs[0]['out'][prog]}")
 
     order = []
     for rs in results.values():
@@ -343,8 +388,11 @@ def main():
         for p_, u, h, q, r in rows:
             if r:
                 ratios[p_] = r
+            fails = [name for name, rs in results.items() for r in rs if p_ in r["fail"]]
+            note = f"  FAILED under {', '.join(sorted(set(fails)))}" if fails else ""
+            note += "  OUTPUTS DIFFER (see below)" if p_ in differ else ""
             print(f"  {p_:30s} {u:>5s} {fmt(h, u):>9s} {fmt(q, u):>9s} "
-                  f"{(f'{r:.2f}' if r else '-'):>7s}")
+                  f"{(f'{r:.2f}' if r else '-'):>7s}{note}")
     if ratios:
         gm = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
         print(f"  {'geometric mean of ratios':30s} {'':5s} {'':9s} {'':9s} {gm:7.2f}"
@@ -364,21 +412,6 @@ def main():
         if rs:
             print(f"  {name:5s} guest: CPU '{rs[0]['cpu']}', clocksource {rs[0]['clock']}, "
                   f"flags: {rs[0]['flags']}")
-
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"runs": n, "cmdline": cmdline, "memory": a.memory, "initrd": initrd,
-                       "kernel": kernel, "clock": a.clock, "results": results,
-                       "ratios": ratios}, f, indent=1)
-
-    if a.perf:
-        data = os.path.join(bg, "perf.data")
-        print("\n--perf: one more hover run under perf record ...", flush=True)
-        res = run_guest(hover, a.timeout, prefix=["perf", "record", "-q", "-e", "cpu-clock",
-                                                  "-F", "499", "-o", data, "--"])
-        if not res["done"]:
-            print("  (the perf run did not finish)")
-        print(perf_report(data, a.build))
 
     if bad:
         print("\nFAILED:", file=sys.stderr)

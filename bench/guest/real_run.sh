@@ -54,6 +54,8 @@ timed() {
 		return 0
 	fi
 	grep '^RATE ' $W/err.$name
+	# Short outputs are shown too, so that a difference can be read on the host.
+	[ "$(wc -c <$W/out.$name)" -le 300 ] && echo "OUT $name $(tr '\n' '|' <$W/out.$name)"
 	sum=$(md5sum <$W/out.$name | cut -c1-16)
 	echo "BENCH $name $(ns_to_s $((t1 - t0))) $sum"
 	rm -f $W/out.$name $W/err.$name
