@@ -116,7 +116,8 @@ tcc_stb() {
 }
 
 # --- python3: a pure-Python loop ---
-python() { python3 $D/loop.py; }
+# -B: writing __pycache__ into /usr would change what `find` sees later.
+python() { python3 -B $D/loop.py; }
 
 # --- text tools ---
 sort_text() { sort $D/text | md5sum && sort -n -k2 -t' ' $D/text | md5sum; }
