@@ -160,52 +160,64 @@ def parse(lines, done, err):
     return res
 
 
-def perf_report(data, build):
-    """Where hover's host time went, by host symbol class."""
-    try:
-        out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                              "--sort", "dso,sym", "--percent-limit", "0.01"],
-                             capture_output=True, text=True, timeout=600).stdout
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"perf report failed: {e}"
+def perf_rows(data, sort):
+    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                          "--sort", sort, "--percent-limit", "0"],
+                         capture_output=True, text=True, timeout=600).stdout
     rows = []
     for line in out.splitlines():
         s = line.strip()
-        if not s or s.startswith("#") or "%" not in s.split()[0]:
+        if not s or s.startswith("#") or not s.split()[0].endswith("%"):
             continue
-        parts = s.split(None, 3)
-        if len(parts) < 4:
-            continue
-        pct = float(parts[0].rstrip("%"))
-        dso, sym = parts[1], parts[3]
-        rows.append((pct, dso, sym))
+        pct, rest = s.split(None, 1)
+        rows.append((float(pct.rstrip("%")), rest.strip()))
+    return rows
+
+
+FLAG_HELPERS = ("shift_", "lazy_", "x86_szp", "x86_flags_sync", "x86_cond", "grp1", "unary_rm")
+
+
+def perf_report(data, build):
+    """Where hover's host time went: by DSO, then hover's own symbols by class."""
+    try:
+        by_dso = perf_rows(data, "dso")
+        by_sym = [(p, r.split("[.]", 1)[1].strip()) for p, r in perf_rows(data, "dso,sym")
+                  if r.startswith("hover ") and "[.]" in r]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"perf report failed: {e}"
     classes = {}
-    handlers = {}
-    for pct, dso, sym in rows:
-        name = sym.replace("[.] ", "").replace("[k] ", "").strip()
-        if "hover-jit" in dso or dso.startswith("[unknown]") or name.startswith("0x0000"):
-            c = "translated code (JIT)"
-        elif name.startswith("op_"):
-            c = "interpreter handlers (op_*)"
-            handlers[name] = handlers.get(name, 0) + pct
+    for pct, dso in by_dso:
+        if "hover-jit" in dso or dso.startswith("[unknown]") or dso.startswith("//anon"):
+            c = "translated code (JIT buffer)"
+        elif dso == "hover":
+            continue
         elif dso == "[kernel.kallsyms]":
             c = "host kernel"
-        elif dso.startswith("hover"):
-            c = "hover, other (TLB, block lookup, devices, run loop)"
         else:
-            c = f"libraries ({dso})" if len(classes) < 12 else "libraries"
+            c = f"library {dso}"
         classes[c] = classes.get(c, 0) + pct
-    lines = ["hover host time by class (perf record -e cpu-clock, one run of all programs):"]
+    handlers = {}
+    for pct, sym in by_sym:
+        if sym.startswith("op_"):
+            c = "interpreter handlers (op_*)"
+            handlers[sym] = handlers.get(sym, 0) + pct
+        elif sym.startswith(FLAG_HELPERS):
+            c = "flag/shift helpers the handlers call (shift_*, lazy_*, x86_szp, ...)"
+        else:
+            c = "hover, other (block lookup, TLB, decode, devices, run loop)"
+        classes[c] = classes.get(c, 0) + pct
+    lines = ["hover's host time by class (perf record -e cpu-clock, one run):"]
     for c, v in sorted(classes.items(), key=lambda kv: -kv[1]):
-        lines.append(f"  {v:6.2f}%  {c}")
-    lines.append("interpreter handlers called from translated code, by host time "
-                 "(a handler's name is its decoded instruction form):")
-    for h, v in sorted(handlers.items(), key=lambda kv: -kv[1])[:40]:
+        if v >= 0.05:
+            lines.append(f"  {v:6.2f}%  {c}")
+    lines.append("interpreter handlers (called from translated code, or interpreted), by host "
+                 "time; a handler's name is its decoded instruction form:")
+    for h, v in sorted(handlers.items(), key=lambda kv: -kv[1])[:30]:
         lines.append(f"  {v:6.2f}%  {h}")
-    lines.append("hover, other: top symbols")
-    other = [(p, s) for p, d, s in rows if d.startswith("hover") and "op_" not in s]
-    for p, s in sorted(other, reverse=True)[:20]:
-        lines.append(f"  {p:6.2f}%  {s.replace('[.] ', '')}")
+    lines.append("hover's other symbols, top 15:")
+    other = [(p, s_) for p, s_ in by_sym if not s_.startswith("op_")]
+    for p, s_ in sorted(other, reverse=True)[:15]:
+        lines.append(f"  {p:6.2f}%  {s_}")
     return "\n".join(lines)
 
 
