@@ -10,7 +10,7 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk bench-snapshot
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -52,6 +52,14 @@ bench-boot: all guest
 
 bench-cpu: all guest
 	/usr/bin/python3 bench/cpu_programs.py --build $(BUILD) --guest $(GUEST)
+
+# Real programs from Debian 12's packages (7-Zip, xz, gzip, bzip2, sha256sum,
+# openssl, sqlite3, tcc, python3, sort/awk/find, fork/pipes/files) in an
+# initramfs (scripts/make-bench-guest.sh, cached), hover emu beside QEMU TCG,
+# RUNS runs each (default 3), medians and ratios. Not part of `make bench`:
+# it takes the better part of an hour on a loaded 2-core machine.
+bench-real: all guest
+	/usr/bin/python3 bench/real_programs.py --build $(BUILD) --guest $(GUEST) --runs $${RUNS:-3}
 
 # TCP through user-mode networking, both directions, hover emu beside QEMU TCG.
 bench-net: all guest
