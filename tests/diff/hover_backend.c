@@ -10,6 +10,14 @@
  * Every IDT gate switches to IST1 (Intel SDM Vol. 3A 6.14.5), so the
  * exception frame never lands in a compared window; the frame gives the
  * faulting RIP, RFLAGS and RSP.
+ *
+ * 32-bit mode: the same page tables under a PAE PDPT (SDM Vol. 3A 4.4), flat
+ * segments, an IDT of 32-bit interrupt gates to the same stubs. Real mode:
+ * no paging (the windows are whole segments, diff.h), an IVT (SDM Vol. 3A
+ * 20.1.4) pointing at stubs in segment 0x1300 that record the vector in the
+ * harness's exception record. Neither has an IST, so the frame lands on the
+ * case's stack: it is read there, then the bytes it covered are put back as
+ * the case left them (Unicorn delivers nothing).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,14 @@
 #include "tests/unit/cpu_harness.h"
 
 #define IST_TOP 0x90000ULL
+#define PAE_PDPT 0x6f000ULL     /* free page of the harness */
+#define REAL_STUB_SEG 0x1300u   /* real-mode stubs: CS:0 is HARNESS_EXC_REC */
+#define REAL_STUB_OFF 0x400u
+
+struct hover_diff {
+	struct cpu_harness *h;
+	int mode;
+};
 
 static u64 *pte(struct cpu_harness *h, u64 lin)
 {
@@ -48,6 +64,85 @@ static void setup_maps(struct cpu_harness *h)
 	x86_tlb_flush_all(h->cpu);
 }
 
+static void setup_prot32(struct cpu_harness *h)
+{
+	struct vcpu_regs r;
+	struct seg_reg data = { .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_DATA,
+				.attr = 0xc093 };
+
+	for (u64 v = 0; v < 256; v++) {
+		u64 stub = HARNESS_STUBS + v * 16;
+
+		memcpy(harness_ptr(h, HARNESS_IDT + v * 8), &(u64){ (stub & 0xffff) |
+			((u64)HARNESS_SEL_CODE32 << 16) | (0x8eULL << 40) | ((stub >> 16) << 48) }, 8);
+	}
+	memset(harness_ptr(h, PAE_PDPT), 0, 0x1000);
+	memcpy(harness_ptr(h, PAE_PDPT), &(u64){ 0x3000 | HARNESS_PTE_P }, 8); /* the harness's PD */
+	x86_cpu_get_regs(h->cpu, &r);
+	for (int i = 0; i < SEG_COUNT; i++)
+		r.seg[i] = data;
+	r.seg[SEG_CS] = (struct seg_reg){ .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_CODE32,
+					  .attr = 0xc09b };
+	r.idtr = (struct dtable_reg){ .base = HARNESS_IDT, .limit = 0x7ff };
+	r.cr3 = PAE_PDPT;
+	r.efer = 0x800; /* NXE; LME clear: legacy PAE paging */
+	x86_cpu_set_regs(h->cpu, &r);
+}
+
+static void setup_real(struct cpu_harness *h)
+{
+	struct vcpu_regs r;
+
+	for (u32 v = 0; v < 256; v++) {
+		u32 off = REAL_STUB_OFF + v * 16;
+		/* mov dword cs:[0], v; hlt */
+		u8 code[11] = { 0x66, 0x2e, 0xc7, 0x06, 0, 0, (u8)v, 0, 0, 0, 0xf4 };
+
+		memcpy(harness_ptr(h, REAL_STUB_SEG * 16 + off), code, sizeof(code));
+		memcpy(harness_ptr(h, v * 4), &(u32){ off | REAL_STUB_SEG << 16 }, 4);
+	}
+	x86_cpu_get_regs(h->cpu, &r);
+	for (int i = 0; i < SEG_COUNT; i++)
+		r.seg[i] = (struct seg_reg){ .base = 0, .limit = 0xffff, .sel = 0, .attr = 0x93 };
+	r.seg[SEG_CS].attr = 0x9b;
+	r.idtr = (struct dtable_reg){ .base = 0, .limit = 0x3ff };
+	r.cr0 = 0x30; /* NE ET: x87 errors as #MF, as in Unicorn */
+	r.cr3 = 0;
+	r.cr4 = 0x600;
+	r.efer = 0;
+	x86_cpu_set_regs(h->cpu, &r);
+}
+
+/* Read the frame an exception pushed on the case's stack and restore what it covered. */
+static void pop_frame(struct x86_cpu *cpu, struct cpu_harness *h, const struct diff_case *c,
+		      bool has_err, struct diff_state *st)
+{
+	const struct diff_layout *L = diff_layout(c->mode);
+	bool real = c->mode == DIFF_MODE16;
+	unsigned w = real ? 2 : 4, n = (has_err ? 4 : 3) * w;
+	u64 sp = cpu->gpr[GPR_RSP], ssb = cpu->seg[SEG_SS].base, f[4];
+
+	for (unsigned k = 0; k < n / w; k++) {
+		u64 a = real ? ssb + (u16)(sp + k * w) : (u32)(sp + k * w);
+
+		f[k] = 0;
+		memcpy(&f[k], harness_ptr(h, a), w);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		u64 a = real ? ssb + (u16)(sp + k) : (u32)(sp + k);
+
+		if (a >= L->stack && a < L->stack + L->stack_size)
+			*(u8 *)harness_ptr(h, a) = c->init.stack[a - L->stack];
+		else if (a >= L->data && a < L->data + L->data_size)
+			*(u8 *)harness_ptr(h, a) = c->init.data[a - L->data];
+	}
+	st->rip = f[has_err];
+	st->rflags = real ? (x86_get_rflags(cpu) & ~0xffffULL) | f[has_err + 2] : f[has_err + 2];
+	st->gpr[GPR_RSP] = real ? (sp & ~0xffffULL) | (u16)(sp + n) : (u32)(sp + n);
+	if (real) /* the stub ran with CS = REAL_STUB_SEG: the frame has the case's CS */
+		cpu->seg[SEG_CS].sel = (u16)f[has_err + 1];
+}
+
 static u16 tag_of(const struct diff_fpreg *r)
 {
 	unsigned e = r->exp & 0x7fff;
@@ -61,24 +156,34 @@ static u16 tag_of(const struct diff_fpreg *r)
 
 static int hover_run(void *priv, const struct diff_case *c, struct diff_result *out)
 {
-	struct cpu_harness *h = priv;
+	struct hover_diff *d = priv;
+	struct cpu_harness *h = d->h;
 	struct x86_cpu *cpu = h->cpu;
 	const struct diff_state *in = &c->init;
+	const struct diff_layout *L = diff_layout(d->mode);
 	struct diff_state *st = &out->st;
-	static u8 page[DIFF_CODE_SIZE];
+	static u8 page[DIFF_WIN_MAX];
 	int vec;
 
-	memset(page, 0xf4, sizeof(page));
+	memset(page, 0xf4, L->code_size);
 	memcpy(page, c->code, c->len);
-	harness_load_at(h, DIFF_CODE, page, sizeof(page));
-	memcpy(harness_ptr(h, DIFF_DATA), in->data, DIFF_DATA_SIZE);
-	memcpy(harness_ptr(h, DIFF_STACK), in->stack, DIFF_STACK_SIZE);
+	harness_load_at(h, L->code, page, L->code_size);
+	memcpy(harness_ptr(h, L->data), in->data, L->data_size);
+	memcpy(harness_ptr(h, L->stack), in->stack, L->stack_size);
 	memcpy(cpu->gpr, in->gpr, sizeof(cpu->gpr));
-	cpu->rip = DIFF_CODE;
+	cpu->rip = L->ip0;
+	if (d->mode == DIFF_MODE16) {
+		for (int i = 0; i < SEG_COUNT; i++) {
+			cpu->seg[i].sel = in->sel[i];
+			cpu->seg[i].base = (u64)in->sel[i] << 4;
+		}
+	}
 	cpu->lf.op = X86_LF_NONE;
 	cpu->rflags = in->rflags;
-	cpu->seg[SEG_FS].base = in->fs_base;
-	cpu->seg[SEG_GS].base = in->gs_base;
+	if (d->mode == DIFF_MODE64) {
+		cpu->seg[SEG_FS].base = in->fs_base;
+		cpu->seg[SEG_GS].base = in->gs_base;
+	}
 	cpu->cr2 = 0;
 	cpu->intr_shadow = false;
 	memcpy(cpu->fpu.xmm, in->xmm, sizeof(in->xmm));
@@ -106,15 +211,23 @@ static int hover_run(void *priv, const struct diff_case *c, struct diff_result *
 	if (vec >= 0) {
 		bool soft = c->map == X86_MAP_1B && (c->opcode == 0xcd || c->opcode == 0xcc ||
 						     c->opcode == 0xf1);
-		bool has_err = !soft && (vec == 8 || (vec >= 10 && vec <= 14) || vec == 17);
+		/* Real mode pushes no error code (SDM Vol. 3A 20.1.4). */
+		bool has_err = !soft && d->mode != DIFF_MODE16 &&
+			       (vec == 8 || (vec >= 10 && vec <= 14) || vec == 17);
 		u64 f = IST_TOP - (has_err ? 48 : 40) + (has_err ? 8 : 0);
 
-		memcpy(&st->rip, harness_ptr(h, f), 8);
-		memcpy(&st->rflags, harness_ptr(h, f + 16), 8);
-		memcpy(&st->gpr[GPR_RSP], harness_ptr(h, f + 24), 8);
+		if (d->mode == DIFF_MODE64) {
+			memcpy(&st->rip, harness_ptr(h, f), 8);
+			memcpy(&st->rflags, harness_ptr(h, f + 16), 8);
+			memcpy(&st->gpr[GPR_RSP], harness_ptr(h, f + 24), 8);
+		} else {
+			pop_frame(cpu, h, c, has_err, st);
+		}
 	}
-	st->fs_base = cpu->seg[SEG_FS].base;
-	st->gs_base = cpu->seg[SEG_GS].base;
+	for (int i = 0; i < SEG_COUNT; i++)
+		st->sel[i] = cpu->seg[i].sel;
+	st->fs_base = d->mode == DIFF_MODE64 ? cpu->seg[SEG_FS].base : in->fs_base;
+	st->gs_base = d->mode == DIFF_MODE64 ? cpu->seg[SEG_GS].base : in->gs_base;
 	memcpy(st->xmm, cpu->fpu.xmm, sizeof(st->xmm));
 	st->mxcsr = cpu->fpu.mxcsr;
 	st->fcw = cpu->fpu.fcw;
@@ -126,26 +239,39 @@ static int hover_run(void *priv, const struct diff_case *c, struct diff_result *
 		if (((cpu->fpu.ftw >> (2 * i)) & 3) == 3)
 			st->ftag |= (u8)(1u << i);
 	}
-	memcpy(st->data, harness_ptr(h, DIFF_DATA), DIFF_DATA_SIZE);
-	memcpy(st->stack, harness_ptr(h, DIFF_STACK), DIFF_STACK_SIZE);
+	memcpy(st->data, harness_ptr(h, L->data), L->data_size);
+	memcpy(st->stack, harness_ptr(h, L->stack), L->stack_size);
 	return 0;
 }
 
 static void hover_destroy(void *priv)
 {
-	harness_destroy(priv);
+	struct hover_diff *d = priv;
+
+	harness_destroy(d->h);
+	free(d);
 }
 
-int hover_engine_create(struct diff_engine *e)
+int hover_engine_create(struct diff_engine *e, int mode)
 {
+	struct hover_diff *d = calloc(1, sizeof(*d));
 	struct cpu_harness *h = harness_create();
 
-	if (!h)
+	if (!h || !d) {
+		harness_destroy(h);
+		free(d);
 		return -1;
+	}
+	d->h = h;
+	d->mode = mode;
 	setup_maps(h);
+	if (mode == DIFF_MODE32)
+		setup_prot32(h);
+	else if (mode == DIFF_MODE16)
+		setup_real(h);
 	/* HOVER_EMU_JIT=off: check the interpreter instead of the translator (meson test diffcpu-interp). */
 	if (getenv("HOVER_EMU_JIT") && !strcmp(getenv("HOVER_EMU_JIT"), "off"))
 		x86_cpu_set_jit(h->cpu, false);
-	*e = (struct diff_engine){ "hover", h, hover_run, hover_destroy };
+	*e = (struct diff_engine){ "hover", d, hover_run, hover_destroy };
 	return 0;
 }
