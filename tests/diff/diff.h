@@ -99,7 +99,7 @@ struct diff_case {
 	int map, opcode, mp;          /* dispatch-table entry of the target */
 	bool has_mem;                 /* the target has a ModRM memory operand ... */
 	u64 ea;                       /* ... at this linear address */
-	u64 ea_off;                   /* ... and this offset in its segment */
+	u64 ea_off;                   /* ... and this offset in its segment (also a moffs) */
 	struct diff_state init;
 };
 

@@ -541,7 +541,7 @@ static bool real_mode_limit(const struct diff_case *c, const struct x86_insn *in
 	 */
 	if (u->exc == 14)
 		return true;
-	if (c->has_mem && (c->ea_off & 0xffff) > 0xfff0)
+	if ((c->ea_off & 0xffff) > 0xfff0) /* a ModRM or moffs operand */
 		return true;
 	if (sp < 0x10 || sp > 0xfff0)
 		return true;

@@ -852,11 +852,13 @@ again:
 			}
 		}
 		if (in.has_modrm && in.mod == 3 && s->map == X86_MAP_1B && s->opcode == 0xff &&
-		    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5))
+		    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5) &&
+		    (m64 || in.rm != GPR_RSP)) /* ESP stays a stack pointer: the frame goes there */
 			st->gpr[in.rm] = exit_target;
 		if (s->map == X86_MAP_1B && s->opcode >= 0xa0 && s->opcode <= 0xa3) { /* moffs */
 			u64 t = pick_target(&g, 8, in.seg) - segbase;
 
+			c->ea_off = t;
 			put_le(ib + in.len - in.addrsize, t, in.addrsize);
 		}
 		if (is_rel_branch(s->map, s->opcode)) {

@@ -11,11 +11,10 @@
  * exception frame never lands in a compared window; the frame gives the
  * faulting RIP, RFLAGS and RSP.
  *
- * 32-bit mode: the same page tables under a PAE PDPT (SDM Vol. 3A 4.4), flat
- * segments, an IDT of 32-bit interrupt gates to the same stubs. Real mode:
- * no paging (the windows are whole segments, diff.h), an IVT (SDM Vol. 3A
- * 20.1.4) pointing at stubs in segment 0x1300 that record the vector in the
- * harness's exception record. Neither has an IST, so the frame lands on the
+ * 32-bit mode: the same page tables under a PAE PDPT (SDM Vol. 3A 4.4), the
+ * harness's flat segments and IDT of 32-bit gates. Real mode: no paging (the
+ * windows are whole segments, diff.h), the harness's IVT (SDM Vol. 3A
+ * 20.1.4). Neither has an IST, so the frame lands on the
  * case's stack: it is read there, then the bytes it covered are put back as
  * the case left them (Unicorn delivers nothing).
  */
@@ -27,9 +26,7 @@
 #include "tests/unit/cpu_harness.h"
 
 #define IST_TOP 0x90000ULL
-#define PAE_PDPT 0x6f000ULL     /* free page of the harness */
-#define REAL_STUB_SEG 0x1300u   /* real-mode stubs: CS:0 is HARNESS_EXC_REC */
-#define REAL_STUB_OFF 0x400u
+#define PAE_PDPT 0x6f000ULL /* free page of the harness */
 
 struct hover_diff {
 	struct cpu_harness *h;
@@ -46,7 +43,7 @@ static u64 *pte(struct cpu_harness *h, u64 lin)
 static void setup_maps(struct cpu_harness *h)
 {
 	for (u64 a = 0; a < HARNESS_RAM_SIZE; a += 0x1000) {
-		bool sys = (a >= HARNESS_GDT && a < 0x15000) || a == IST_TOP - 0x1000;
+		bool sys = (a >= HARNESS_GDT && a < HARNESS_IDT32 + 0x1000) || a == IST_TOP - 0x1000;
 		u64 flags = HARNESS_PTE_P | HARNESS_PTE_W;
 
 		if (a == DIFF_CODE)
@@ -64,52 +61,19 @@ static void setup_maps(struct cpu_harness *h)
 	x86_tlb_flush_all(h->cpu);
 }
 
+/* The harness's flat 32-bit mode, with its page tables under a PAE PDPT. */
 static void setup_prot32(struct cpu_harness *h)
 {
 	struct vcpu_regs r;
-	struct seg_reg data = { .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_DATA,
-				.attr = 0xc093 };
 
-	for (u64 v = 0; v < 256; v++) {
-		u64 stub = HARNESS_STUBS + v * 16;
-
-		memcpy(harness_ptr(h, HARNESS_IDT + v * 8), &(u64){ (stub & 0xffff) |
-			((u64)HARNESS_SEL_CODE32 << 16) | (0x8eULL << 40) | ((stub >> 16) << 48) }, 8);
-	}
+	harness_prot32(h);
 	memset(harness_ptr(h, PAE_PDPT), 0, 0x1000);
 	memcpy(harness_ptr(h, PAE_PDPT), &(u64){ 0x3000 | HARNESS_PTE_P }, 8); /* the harness's PD */
 	x86_cpu_get_regs(h->cpu, &r);
-	for (int i = 0; i < SEG_COUNT; i++)
-		r.seg[i] = data;
-	r.seg[SEG_CS] = (struct seg_reg){ .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_CODE32,
-					  .attr = 0xc09b };
-	r.idtr = (struct dtable_reg){ .base = HARNESS_IDT, .limit = 0x7ff };
+	r.cr0 |= 0x80000000; /* PG */
 	r.cr3 = PAE_PDPT;
-	r.efer = 0x800; /* NXE; LME clear: legacy PAE paging */
-	x86_cpu_set_regs(h->cpu, &r);
-}
-
-static void setup_real(struct cpu_harness *h)
-{
-	struct vcpu_regs r;
-
-	for (u32 v = 0; v < 256; v++) {
-		u32 off = REAL_STUB_OFF + v * 16;
-		/* mov dword cs:[0], v; hlt */
-		u8 code[11] = { 0x66, 0x2e, 0xc7, 0x06, 0, 0, (u8)v, 0, 0, 0, 0xf4 };
-
-		memcpy(harness_ptr(h, REAL_STUB_SEG * 16 + off), code, sizeof(code));
-		memcpy(harness_ptr(h, v * 4), &(u32){ off | REAL_STUB_SEG << 16 }, 4);
-	}
-	x86_cpu_get_regs(h->cpu, &r);
-	for (int i = 0; i < SEG_COUNT; i++)
-		r.seg[i] = (struct seg_reg){ .base = 0, .limit = 0xffff, .sel = 0, .attr = 0x93 };
-	r.seg[SEG_CS].attr = 0x9b;
-	r.idtr = (struct dtable_reg){ .base = 0, .limit = 0x3ff };
-	r.cr0 = 0x30; /* NE ET: x87 errors as #MF, as in Unicorn */
-	r.cr3 = 0;
-	r.cr4 = 0x600;
-	r.efer = 0;
+	r.cr4 |= 0x20;       /* PAE */
+	r.efer = 0x800;      /* NXE; LME clear: legacy PAE paging */
 	x86_cpu_set_regs(h->cpu, &r);
 }
 
@@ -139,7 +103,7 @@ static void pop_frame(struct x86_cpu *cpu, struct cpu_harness *h, const struct d
 	st->rip = f[has_err];
 	st->rflags = real ? (x86_get_rflags(cpu) & ~0xffffULL) | f[has_err + 2] : f[has_err + 2];
 	st->gpr[GPR_RSP] = real ? (sp & ~0xffffULL) | (u16)(sp + n) : (u32)(sp + n);
-	if (real) /* the stub ran with CS = REAL_STUB_SEG: the frame has the case's CS */
+	if (real) /* the stub ran in the harness's stub segment: the frame has the case's CS */
 		cpu->seg[SEG_CS].sel = (u16)f[has_err + 1];
 }
 
@@ -268,7 +232,7 @@ int hover_engine_create(struct diff_engine *e, int mode)
 	if (mode == DIFF_MODE32)
 		setup_prot32(h);
 	else if (mode == DIFF_MODE16)
-		setup_real(h);
+		harness_real_mode(h, diff_layout(mode)->cs, 0);
 	/* HOVER_EMU_JIT=off: check the interpreter instead of the translator (meson test diffcpu-interp). */
 	if (getenv("HOVER_EMU_JIT") && !strcmp(getenv("HOVER_EMU_JIT"), "off"))
 		x86_cpu_set_jit(h->cpu, false);
