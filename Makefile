@@ -73,6 +73,7 @@ check-cpu: all
 	$(BUILD)/tests/diff/diffcpu --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 	$(BUILD)/tests/diff/diffcpu --mode 32 --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 	$(BUILD)/tests/diff/diffcpu --mode 16 --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
+	$(BUILD)/tests/diff/diffcpu --mode 16p --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 
 # The decoder under libFuzzer with ASan/UBSan for FUZZ_SECONDS (default 120).
 fuzz:

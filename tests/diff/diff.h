@@ -20,6 +20,8 @@
  * In real mode each window is one whole 64 KiB segment (CS = 0x4000,
  * DS = ES = FS = GS = 0x5000, SS = 0x6000), so that no 16-bit offset can
  * leave its window: real mode has no paging to make a stray access fault.
+ * 16-bit protected mode uses the same windows through GDT descriptors
+ * (CS 0x50: 16-bit code, DS..GS 0x58, SS 0x60: 16-bit stack), paging off.
  *
  * References: Intel SDM Vol. 1 ch. 3 (state), Vol. 3A 6.15 (exceptions),
  * Vol. 3A 20.1 (real-address mode).
@@ -41,8 +43,33 @@
 /* The largest window (real mode's 64 KiB segments). */
 #define DIFF_WIN_MAX 0x10000u
 
-/* The modes a case runs in (diffcpu --mode). */
-enum { DIFF_MODE16 = 16, DIFF_MODE32 = 32, DIFF_MODE64 = 64 };
+/* The modes a case runs in (diffcpu --mode 16|16p|32|64); 16P is 16-bit protected mode. */
+enum { DIFF_MODE16 = 16, DIFF_MODE16P = 17, DIFF_MODE32 = 32, DIFF_MODE64 = 64 };
+
+/* Real mode and 16-bit protected mode: 16-bit code, each window a whole 64 KiB segment. */
+static inline bool diff_seg16(int mode)
+{
+	return mode == DIFF_MODE16 || mode == DIFF_MODE16P;
+}
+
+/* 16-bit protected mode's selectors, in a GDT at DIFF16P_GDT both engines share (the harness's). */
+#define DIFF16P_GDT 0x10000ULL
+#define DIFF16P_SEL_CODE 0x50  /* 16-bit code, base 0x40000, limit 0xffff */
+#define DIFF16P_SEL_DATA 0x58  /* data, base 0x50000, limit 0xffff */
+#define DIFF16P_SEL_STACK 0x60 /* 16-bit stack (B = 0), base 0x60000, limit 0xffff */
+#define DIFF16P_GDT_LIMIT 0x67
+
+/* The three descriptors (Intel SDM Vol. 3A 3.4.5), indexed by selector >> 3. */
+static inline u64 diff16p_desc(unsigned sel)
+{
+	u64 base = sel == DIFF16P_SEL_CODE ? 0x40000 : sel == DIFF16P_SEL_DATA ? 0x50000 : 0x60000;
+	u64 type = sel == DIFF16P_SEL_CODE ? 0x9b : 0x93;
+
+	return 0xffff | (base & 0xffffff) << 16 | type << 40 | (base >> 24) << 56;
+}
+
+/* "real mode", "16-bit protected mode", ... */
+const char *diff_mode_name(int mode);
 
 /* Where a mode's windows are, and the segments that reach them. */
 struct diff_layout {

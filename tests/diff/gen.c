@@ -146,7 +146,8 @@ static const struct diff_elsewhere elsewhere[] = {
 
 const struct diff_elsewhere *gen_elsewhere(int map, int op, int mode)
 {
-	unsigned m = mode == DIFF_MODE16 ? M16 : mode == DIFF_MODE32 ? M32 : M64;
+	/* 16-bit protected mode leaves out what 32-bit mode does: descriptors */
+	unsigned m = mode == DIFF_MODE16 ? M16 : mode == DIFF_MODE64 ? M64 : M32;
 
 	for (unsigned i = 0; i < ARRAY_SIZE(elsewhere); i++)
 		if (elsewhere[i].map == map && op >= elsewhere[i].lo && op <= elsewhere[i].hi &&
@@ -156,26 +157,34 @@ const struct diff_elsewhere *gen_elsewhere(int map, int op, int mode)
 }
 
 /*
- * The windows of each mode. Real mode: one 64 KiB segment per window, below
+ * The windows of each mode. Real and 16-bit protected mode: one 64 KiB segment per window, below
  * 1 MiB and clear of the harness's system pages (hover_backend.c).
  */
-static const struct diff_layout layouts[3] = {
+static const struct diff_layout layouts[4] = {
 	{ DIFF_CODE, DIFF_DATA, DIFF_STACK, DIFF_CODE_SIZE, DIFF_DATA_SIZE, DIFF_STACK_SIZE,
 	  DIFF_CODE, 0, 0, 0 },
 	{ DIFF_CODE, DIFF_DATA, DIFF_STACK, DIFF_CODE_SIZE, DIFF_DATA_SIZE, DIFF_STACK_SIZE,
 	  DIFF_CODE, 0, 0, 0 },
 	{ 0x40000, 0x50000, 0x60000, 0x10000, 0x10000, 0x10000, 0, 0x4000, 0x5000, 0x6000 },
+	{ 0x40000, 0x50000, 0x60000, 0x10000, 0x10000, 0x10000, 0, DIFF16P_SEL_CODE,
+	  DIFF16P_SEL_DATA, DIFF16P_SEL_STACK },
 };
 
 const struct diff_layout *diff_layout(int mode)
 {
-	return &layouts[mode == DIFF_MODE16 ? 2 : mode == DIFF_MODE32 ? 1 : 0];
+	return &layouts[mode == DIFF_MODE16P ? 3 : mode == DIFF_MODE16 ? 2 : mode == DIFF_MODE32 ? 1 : 0];
+}
+
+const char *diff_mode_name(int mode)
+{
+	return mode == DIFF_MODE16 ? "real mode" : mode == DIFF_MODE16P ? "16-bit protected mode" :
+	       mode == DIFF_MODE32 ? "32-bit protected mode" : "64-bit mode";
 }
 
 int gen_x86_mode(int mode)
 {
-	return mode == DIFF_MODE16 ? X86_MODE_REAL : mode == DIFF_MODE32 ? X86_MODE_PROT32 :
-	       X86_MODE_LONG64;
+	return mode == DIFF_MODE16 ? X86_MODE_REAL : mode == DIFF_MODE16P ? X86_MODE_PROT16 :
+	       mode == DIFF_MODE32 ? X86_MODE_PROT32 : X86_MODE_LONG64;
 }
 
 unsigned gen_slots(struct diff_slot *slots, unsigned cap)
@@ -308,10 +317,10 @@ static void rand_state(struct gen *g, struct diff_state *st)
 
 	for (int i = 0; i < 16; i++)
 		st->gpr[i] = rand_gpr(g);
-	for (int i = 0; i < 16 && g->mode == DIFF_MODE16; i++) /* pointers into the windows' segments */
+	for (int i = 0; i < 16 && diff_seg16(g->mode); i++) /* pointers into the windows' segments */
 		if (st->gpr[i] >= DIFF_DATA && st->gpr[i] < DIFF_DATA + DIFF_DATA_SIZE)
 			st->gpr[i] = (st->gpr[i] & ~0xffffULL) | below(g, 0x10000);
-	if (g->mode == DIFF_MODE16) {
+	if (diff_seg16(g->mode)) {
 		/* SP is an offset in SS; sometimes near 0 so that pushes wrap to 0xFFFE. */
 		u64 sp = chance(g, 12) ? below(g, 8) & ~1u : 0x800 + (below(g, 0x1000) & ~1u);
 
@@ -421,7 +430,7 @@ static u64 stack_lin(struct gen *g, unsigned off)
 {
 	u64 sp = g->c->init.gpr[GPR_RSP];
 
-	if (g->mode == DIFF_MODE16)
+	if (diff_seg16(g->mode))
 		return g->L->stack + (u16)(sp + off);
 	return sp + off;
 }
@@ -496,7 +505,7 @@ static u64 pick_target(struct gen *g, unsigned align, int seg)
 	const struct diff_layout *L = g->L;
 	u64 base = L->data, size = L->data_size, t;
 
-	if (g->mode == DIFF_MODE16 && seg == SEG_SS) {
+	if (diff_seg16(g->mode) && seg == SEG_SS) {
 		base = L->stack;
 		size = L->stack_size;
 	}
@@ -513,7 +522,7 @@ static u64 seg_base(struct gen *g, int seg)
 {
 	const struct diff_case *c = g->c;
 
-	if (g->mode == DIFF_MODE16)
+	if (diff_seg16(g->mode))
 		return seg == SEG_SS ? g->L->stack : seg == SEG_CS ? g->L->code : g->L->data;
 	if (g->mode == DIFF_MODE64)
 		return seg == SEG_FS ? c->init.fs_base : seg == SEG_GS ? c->init.gs_base : 0;
@@ -737,7 +746,7 @@ again:
 
 		if (chance(&g, 10))
 			exit_target = chance(&g, 2) ? rnd(&g) : DIFF_DATA + below(&g, DIFF_DATA_SIZE);
-		if (mode == DIFF_MODE16) /* any IP lands in the code segment's HLT padding */
+		if (diff_seg16(mode)) /* any IP lands in the code segment's HLT padding */
 			exit_target &= 0xffff;
 		else if (mode == DIFF_MODE32)
 			exit_target &= 0xffffffff;
@@ -897,7 +906,7 @@ again:
 				dst = src + below(&g, 32) - 16; /* overlapping */
 			st->gpr[GPR_RSI] = src - segbase;
 			st->gpr[GPR_RDI] = s->opcode == 0xf7 ? dst - segbase : dst - seg_base(&g, SEG_ES);
-			if (mode == DIFF_MODE16) { /* offsets in their segments */
+			if (diff_seg16(mode)) { /* offsets in their segments */
 				st->gpr[GPR_RSI] &= 0xffff;
 				st->gpr[GPR_RDI] &= 0xffff;
 			}
@@ -909,10 +918,10 @@ again:
 		}
 		if (s->map == X86_MAP_1B && s->opcode == 0xd7) /* XLAT */
 			st->gpr[GPR_RBX] = (L->data + 0x100 + below(&g, 0x1000) - segbase) &
-					   (mode == DIFF_MODE16 ? 0xffff : ~0ULL);
+					   (diff_seg16(mode) ? 0xffff : ~0ULL);
 		if (s->map == X86_MAP_1B && (s->opcode == 0xc8 || s->opcode == 0xc9))
 			st->gpr[GPR_RBP] = DIFF_STACK + 0x800 + (below(&g, 0x800) & ~7u) -
-					   (mode == DIFF_MODE16 ? DIFF_STACK : 0);
+					   (diff_seg16(mode) ? DIFF_STACK : 0);
 		if (s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3))
 			st->gpr[GPR_RCX] = (st->gpr[GPR_RCX] & ~0xffULL) |
 					   shift_counts[below(&g, sizeof(shift_counts))];
@@ -926,8 +935,8 @@ again:
 
 			if (s->opcode == 0xf6)
 				st->gpr[GPR_RAX] = (st->gpr[GPR_RAX] & ~0xff00ULL) | (neg ? 0xff00 : 0);
-			else
-				st->gpr[GPR_RDX] = neg ? ~0ULL : 0;
+			else if (!in.has_modrm || in.mod == 3 || (in.base != GPR_RDX && in.index != GPR_RDX))
+				st->gpr[GPR_RDX] = neg ? ~0ULL : 0; /* (not when RDX addresses the divisor) */
 			if (neg)
 				st->gpr[GPR_RAX] |= 0x8000000000000000ULL | 0x80000000 | 0x8000 | 0x80;
 		}

@@ -27,10 +27,12 @@
 
 #define IST_TOP 0x90000ULL
 #define PAE_PDPT 0x6f000ULL /* free page of the harness */
+#define STUB_HLT 11          /* offset of the HLT in each harness IDT stub */
 
 struct hover_diff {
 	struct cpu_harness *h;
 	int mode;
+	struct seg_reg seg[SEG_COUNT]; /* 16-bit protected mode: the segments each case starts with */
 };
 
 static u64 *pte(struct cpu_harness *h, u64 lin)
@@ -40,10 +42,12 @@ static u64 *pte(struct cpu_harness *h, u64 lin)
 	return (u64 *)((u8 *)harness_ptr(h, 0x4000 + (page >> 9) * 0x1000) + (page & 511) * 8);
 }
 
-static void setup_maps(struct cpu_harness *h)
+static void setup_maps(struct cpu_harness *h, int mode)
 {
 	for (u64 a = 0; a < HARNESS_RAM_SIZE; a += 0x1000) {
-		bool sys = (a >= HARNESS_GDT && a < HARNESS_IDT32 + 0x1000) || a == IST_TOP - 0x1000;
+		/* The IST stack only in 64-bit mode: elsewhere it would be a page Unicorn lacks. */
+		bool sys = (a >= HARNESS_GDT && a < HARNESS_IDT32 + 0x1000) ||
+			   (a == IST_TOP - 0x1000 && mode == DIFF_MODE64);
 		u64 flags = HARNESS_PTE_P | HARNESS_PTE_W;
 
 		if (a == DIFF_CODE)
@@ -77,23 +81,71 @@ static void setup_prot32(struct cpu_harness *h)
 	x86_cpu_set_regs(h->cpu, &r);
 }
 
+/*
+ * 16-bit protected mode: the harness's 32-bit mode without paging, plus three
+ * 16-bit segments (diff.h) loaded as a far transfer would load them. The
+ * IDT's 32-bit gates push a 32-bit frame on the 16-bit stack.
+ */
+static void setup_prot16(struct hover_diff *d)
+{
+	struct cpu_harness *h = d->h;
+	struct x86_cpu *cpu = h->cpu;
+	static const unsigned sel[SEG_COUNT] = { DIFF16P_SEL_DATA, DIFF16P_SEL_CODE, DIFF16P_SEL_STACK,
+						 DIFF16P_SEL_DATA, DIFF16P_SEL_DATA, DIFF16P_SEL_DATA };
+
+	harness_prot32(h);
+	/*
+	 * The stubs' store to the exception record goes through DS, a 64 KiB
+	 * segment here: the gates enter at each stub's HLT instead, and the
+	 * vector is told by where the CPU halted (stub_vector).
+	 */
+	for (u64 v = 0; v < 256; v++) {
+		u64 hlt = HARNESS_STUBS + v * 16 + STUB_HLT;
+
+		memcpy(harness_ptr(h, HARNESS_IDT32 + v * 8), &(u64){ (hlt & 0xffff) |
+			(u64)HARNESS_SEL_CODE32 << 16 | 0x8eULL << 40 | (hlt >> 16) << 48 }, 8);
+	}
+	for (unsigned s = DIFF16P_SEL_CODE; s <= DIFF16P_SEL_STACK; s += 8)
+		memcpy(harness_ptr(h, DIFF16P_GDT + s), &(u64){ diff16p_desc(s) }, 8);
+	cpu->gdtr.limit = DIFF16P_GDT_LIMIT;
+	for (int i = 0; i < SEG_COUNT; i++) {
+		u64 desc = diff16p_desc(sel[i]);
+
+		d->seg[i] = (struct seg_reg){ .base = (desc >> 16) & 0xffffff, .limit = 0xffff,
+					      .sel = (u16)sel[i], .attr = (u16)((desc >> 40) & 0xff) | 1 };
+	}
+	memcpy(cpu->seg, d->seg, sizeof(d->seg));
+	x86_update_mode(cpu);
+}
+
+/* 16-bit protected mode: the vector whose stub's HLT the CPU stopped after, or -1. */
+static int stub_vector(const struct x86_cpu *cpu)
+{
+	u64 off = cpu->rip - 1 - STUB_HLT - HARNESS_STUBS;
+
+	if (cpu->seg[SEG_CS].sel != HARNESS_SEL_CODE32 || cpu->rip < HARNESS_STUBS + STUB_HLT + 1 ||
+	    off >= 256 * 16 || off % 16)
+		return -1;
+	return (int)(off / 16);
+}
+
 /* Read the frame an exception pushed on the case's stack and restore what it covered. */
 static void pop_frame(struct x86_cpu *cpu, struct cpu_harness *h, const struct diff_case *c,
 		      bool has_err, struct diff_state *st)
 {
 	const struct diff_layout *L = diff_layout(c->mode);
-	bool real = c->mode == DIFF_MODE16;
+	bool real = c->mode == DIFF_MODE16, wrap = diff_seg16(c->mode); /* wrap: a 16-bit SP */
 	unsigned w = real ? 2 : 4, n = (has_err ? 4 : 3) * w;
 	u64 sp = cpu->gpr[GPR_RSP], ssb = cpu->seg[SEG_SS].base, f[4];
 
 	for (unsigned k = 0; k < n / w; k++) {
-		u64 a = real ? ssb + (u16)(sp + k * w) : (u32)(sp + k * w);
+		u64 a = wrap ? ssb + (u16)(sp + k * w) : (u32)(sp + k * w);
 
 		f[k] = 0;
 		memcpy(&f[k], harness_ptr(h, a), w);
 	}
 	for (unsigned k = 0; k < n; k++) {
-		u64 a = real ? ssb + (u16)(sp + k) : (u32)(sp + k);
+		u64 a = wrap ? ssb + (u16)(sp + k) : (u32)(sp + k);
 
 		if (a >= L->stack && a < L->stack + L->stack_size)
 			*(u8 *)harness_ptr(h, a) = c->init.stack[a - L->stack];
@@ -102,7 +154,7 @@ static void pop_frame(struct x86_cpu *cpu, struct cpu_harness *h, const struct d
 	}
 	st->rip = f[has_err];
 	st->rflags = real ? (x86_get_rflags(cpu) & ~0xffffULL) | f[has_err + 2] : f[has_err + 2];
-	st->gpr[GPR_RSP] = real ? (sp & ~0xffffULL) | (u16)(sp + n) : (u32)(sp + n);
+	st->gpr[GPR_RSP] = wrap ? (sp & ~0xffffULL) | (u16)(sp + n) : (u32)(sp + n);
 	if (real) /* the stub ran in the harness's stub segment: the frame has the case's CS */
 		cpu->seg[SEG_CS].sel = (u16)f[has_err + 1];
 }
@@ -136,6 +188,10 @@ static int hover_run(void *priv, const struct diff_case *c, struct diff_result *
 	memcpy(harness_ptr(h, L->stack), in->stack, L->stack_size);
 	memcpy(cpu->gpr, in->gpr, sizeof(cpu->gpr));
 	cpu->rip = L->ip0;
+	if (d->mode == DIFF_MODE16P) { /* the last case may have ended in a 32-bit stub */
+		memcpy(cpu->seg, d->seg, sizeof(d->seg));
+		x86_update_mode(cpu);
+	}
 	if (d->mode == DIFF_MODE16) {
 		for (int i = 0; i < SEG_COUNT; i++) {
 			cpu->seg[i].sel = in->sel[i];
@@ -169,7 +225,7 @@ static int hover_run(void *priv, const struct diff_case *c, struct diff_result *
 	memcpy(st->gpr, cpu->gpr, sizeof(st->gpr));
 	st->rflags = x86_get_rflags(cpu);
 	st->rip = cpu->rip - 1; /* past the HLT padding that ended the run */
-	vec = harness_exception(h);
+	vec = d->mode == DIFF_MODE16P ? stub_vector(cpu) : harness_exception(h);
 	out->exc = vec;
 	out->cr2 = cpu->cr2;
 	if (vec >= 0) {
@@ -228,11 +284,13 @@ int hover_engine_create(struct diff_engine *e, int mode)
 	}
 	d->h = h;
 	d->mode = mode;
-	setup_maps(h);
+	setup_maps(h, mode);
 	if (mode == DIFF_MODE32)
 		setup_prot32(h);
 	else if (mode == DIFF_MODE16)
 		harness_real_mode(h, diff_layout(mode)->cs, 0);
+	else if (mode == DIFF_MODE16P)
+		setup_prot16(d);
 	/* HOVER_EMU_JIT=off: check the interpreter instead of the translator (meson test diffcpu-interp). */
 	if (getenv("HOVER_EMU_JIT") && !strcmp(getenv("HOVER_EMU_JIT"), "off"))
 		x86_cpu_set_jit(h->cpu, false);

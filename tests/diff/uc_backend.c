@@ -13,6 +13,9 @@
  * run when execution leaves the case's bytes.
  *
  * UC_MODE_32 starts in protected mode with flat segments and no paging;
+ * 16-bit protected mode is UC_MODE_32 with diff.h's GDT mapped and its
+ * 16-bit segments loaded (the descriptor's D/B bits make the code and the
+ * stack 16-bit);
  * UC_MODE_16 in real mode, where writing a segment register loads base =
  * selector * 16 and uc_emu_start's address is linear (CS:IP). Outside
  * 64-bit mode Unicorn has only the 32-bit registers (EAX..EDI, EIP, EFLAGS)
@@ -165,7 +168,9 @@ static int uc_run(void *priv, const struct diff_case *c, struct diff_result *out
 	u->end = L->code + c->len;
 	u->intno = -1;
 	u->fault = false;
-	err = uc_emu_start(u->uc, L->code, L->code + L->code_size, 0, 100000);
+	/* begin is EIP in protected mode (CS base apart), CS * 16 + IP in real mode */
+	err = uc_emu_start(u->uc, u->mode == DIFF_MODE16P ? L->ip0 : L->code, L->code + L->code_size, 0,
+			   100000);
 
 	out->exc = DIFF_NO_EXC;
 	out->cr2 = 0;
@@ -203,11 +208,12 @@ static int uc_run(void *priv, const struct diff_case *c, struct diff_result *out
 		uc_reg_read(u->uc, UC_X86_REG_EIP, &r32);
 		st->rip = r32;
 		/*
-		 * Unicorn 2.0.1 in real mode: where it stopped the run (the code
-		 * hook, `until`) EIP reads back as the linear address CS * 16 + IP.
+		 * Unicorn 2.0.1 with a CS base (real and 16-bit protected mode):
+		 * where it stopped the run (the code hook, `until`) EIP reads back
+		 * as the linear address CS.base + IP.
 		 */
-		if (u->mode == DIFF_MODE16 && st->rip >= L->code)
-			st->rip -= (u64)in->sel[SEG_CS] << 4;
+		if (diff_seg16(u->mode) && st->rip >= L->code)
+			st->rip -= L->code;
 		r32 = 0;
 		uc_reg_read(u->uc, UC_X86_REG_EFLAGS, &r32);
 		st->rflags = r32;
@@ -267,8 +273,8 @@ int uc_engine_create(struct diff_engine *e, int mode)
 		return -1;
 	u->mode = mode;
 	u->L = L;
-	if (uc_open(UC_ARCH_X86, mode == DIFF_MODE16 ? UC_MODE_16 : mode == DIFF_MODE32 ? UC_MODE_32 :
-		    UC_MODE_64, &u->uc) != UC_ERR_OK)
+	if (uc_open(UC_ARCH_X86, mode == DIFF_MODE16 ? UC_MODE_16 : mode == DIFF_MODE64 ? UC_MODE_64 :
+		    UC_MODE_32, &u->uc) != UC_ERR_OK)
 		goto err_open;
 	/*
 	 * Core 2: has LAHF/SAHF in 64-bit mode as hover does (qemu64 lacks it)
@@ -279,6 +285,26 @@ int uc_engine_create(struct diff_engine *e, int mode)
 	    uc_mem_map(u->uc, L->data, L->data_size, UC_PROT_READ | UC_PROT_WRITE) ||
 	    uc_mem_map(u->uc, L->stack, L->stack_size, UC_PROT_READ | UC_PROT_WRITE))
 		goto err_map;
+	if (mode == DIFF_MODE16P) {
+		static const int ids[6] = { UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS,
+					    UC_X86_REG_GS, UC_X86_REG_CS };
+		uc_x86_mmr gdtr = { .base = DIFF16P_GDT, .limit = DIFF16P_GDT_LIMIT };
+		u8 gdt[DIFF16P_GDT_LIMIT + 1] = { 0 };
+
+		for (unsigned s = DIFF16P_SEL_CODE; s <= DIFF16P_SEL_STACK; s += 8)
+			memcpy(gdt + s, &(u64){ diff16p_desc(s) }, 8);
+		if (uc_mem_map(u->uc, DIFF16P_GDT, 0x1000, UC_PROT_READ | UC_PROT_WRITE) ||
+		    uc_mem_write(u->uc, DIFF16P_GDT, gdt, sizeof(gdt)) ||
+		    uc_reg_write(u->uc, UC_X86_REG_GDTR, &gdtr))
+			goto err_map;
+		for (int i = 0; i < 6; i++) {
+			u16 sel = ids[i] == UC_X86_REG_CS ? DIFF16P_SEL_CODE :
+				  ids[i] == UC_X86_REG_SS ? DIFF16P_SEL_STACK : DIFF16P_SEL_DATA;
+
+			if (uc_reg_write(u->uc, ids[i], &sel))
+				goto err_map;
+		}
+	}
 	if (mode == DIFF_MODE16) {
 		/*
 		 * Unicorn 2.0.1 in real mode stores a CR0/CR4 written with
