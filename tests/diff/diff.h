@@ -141,7 +141,7 @@ struct diff_engine {
 int hover_engine_create(struct diff_engine *e, int mode);
 int uc_engine_create(struct diff_engine *e, int mode);
 
-/* ---- generator (gen.c) ---- */
+/* ---- generator (gen.c; its slots, elsewhere table and layouts: slots.c) ---- */
 
 /* Dispatch-table entries the generator can produce, one per (map, opcode, mp) slot. */
 struct diff_slot {
