@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Data movement: MOV, MOVZX/MOVSX/MOVSXD (ARPL outside 64-bit mode), LEA, XCHG, CMPXCHG, CMPXCHG8B/16B,
- * XADD, CMOVcc, SETcc, CBW/CWD families, LAHF/SAHF, the flag instructions,
- * XLAT, MOVNTI, and the NOP/UD opcode space.
+ * Data movement: MOV, MOVZX/MOVSX/MOVSXD (ARPL outside 64-bit mode), LEA,
+ * XCHG, CMPXCHG, CMPXCHG8B/16B, XADD, CMOVcc, SETcc, CBW/CWD families,
+ * LAHF/SAHF, the flag instructions, XLAT, MOVNTI, and the NOP/UD opcode space.
  *
  * References: Intel SDM Vol. 2A-2D, the instruction pages of each mnemonic;
  * Vol. 2 Appendix A for the hint-NOP space (0F 18-1F) and UD0/UD1/UD2.
@@ -454,11 +454,11 @@ static void op_xlat(struct x86_cpu *cpu, const struct x86_insn *in)
 	x86_set_reg8(cpu, false, GPR_RAX, x86_read8(cpu, in->seg, off));
 }
 
-/* MOVNTI My, Gy: the non-temporal hint means nothing here. */
 /*
- * MOVNTI My, Gy: "y" is a doubleword unless REX.W (SDM Vol. 2 A.2.2), so a
- * 16-bit operand size (real mode, 16-bit code) still moves 32 bits; a 66
- * prefix selects another slot of the table (#UD).
+ * MOVNTI My, Gy: the non-temporal hint means nothing here. "y" is a
+ * doubleword unless REX.W (SDM Vol. 2 A.2.2), so a 16-bit operand size (real
+ * mode, 16-bit code) still moves 32 bits; a 66 prefix selects another slot
+ * of the table (#UD).
  */
 static void op_movnti_My_Gy(struct x86_cpu *cpu, const struct x86_insn *in)
 {

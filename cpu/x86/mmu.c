@@ -48,8 +48,10 @@ struct walk {
 
 static void *entry_ptr(struct x86_cpu *cpu, u64 gpa)
 {
+	u8 *page;
+
 	gpa &= cpu->a20_mask; /* paging-structure reads go through the A20 gate too */
-	u8 *page = cpu->bus.ram_page(cpu->bus.opaque, gpa & ~0xfffULL);
+	page = cpu->bus.ram_page(cpu->bus.opaque, gpa & ~0xfffULL);
 
 	return page ? page + (gpa & 0xfff) : NULL;
 }
