@@ -551,6 +551,10 @@ static bool real_mode_limit(const struct diff_case *c, const struct x86_insn *in
 		return true;
 	if ((c->ea_off & 0xffff) > 0xfff0) /* a ModRM or moffs operand */
 		return true;
+	/* BT/BTS/BTR/BTC with a register bit offset: the operand moves by up to 2^28 bytes */
+	if (c->map == X86_MAP_0F && (c->opcode == 0xa3 || c->opcode == 0xab || c->opcode == 0xb3 ||
+				     c->opcode == 0xbb) && in->mod != 3)
+		return true;
 	if (sp < 0x10 || sp > 0xfff0)
 		return true;
 	if (in->addrsize == 2 && ((u16)c->init.gpr[GPR_RSI] > 0xffe0 ||

@@ -596,8 +596,11 @@ again:
 
 		if (chance(&g, 10))
 			exit_target = chance(&g, 2) ? rnd(&g) : DIFF_DATA + below(&g, DIFF_DATA_SIZE);
-		if (diff_seg16(mode)) /* any IP lands in the code segment's HLT padding */
+		if (diff_seg16(mode)) { /* any IP lands in the code segment's HLT padding ... */
 			exit_target &= 0xffff;
+			if (exit_target < next) /* ... but not back in the sequence: it would loop */
+				exit_target = next + below(&g, 12);
+		}
 		else if (mode == DIFF_MODE32)
 			exit_target &= 0xffffffff;
 
@@ -676,7 +679,7 @@ again:
 			}
 			/* Values the instruction's memory operand should sometimes hold. */
 			if (s->map == X86_MAP_1B && s->opcode == 0xff &&
-			    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5))
+			    (modrm_reg == 2 || modrm_reg == 4) && (!chance(&g, 5) || diff_seg16(mode)))
 				store_data(&g, t, &exit_target, 8);
 			if (!m64 && s->map == X86_MAP_1B && s->opcode == 0x62 && chance(&g, 2)) {
 				/* BOUND: bounds around the index, so that #BR is not the rule */
@@ -711,7 +714,7 @@ again:
 			}
 		}
 		if (in.has_modrm && in.mod == 3 && s->map == X86_MAP_1B && s->opcode == 0xff &&
-		    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5) &&
+		    (modrm_reg == 2 || modrm_reg == 4) && (!chance(&g, 5) || diff_seg16(mode)) &&
 		    (m64 || in.rm != GPR_RSP)) /* ESP stays a stack pointer: the frame goes there */
 			st->gpr[in.rm] = exit_target;
 		if (s->map == X86_MAP_1B && s->opcode >= 0xa0 && s->opcode <= 0xa3) { /* moffs */

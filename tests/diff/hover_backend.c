@@ -224,7 +224,8 @@ static int hover_run(void *priv, const struct diff_case *c, struct diff_result *
 
 	memcpy(st->gpr, cpu->gpr, sizeof(st->gpr));
 	st->rflags = x86_get_rflags(cpu);
-	st->rip = cpu->rip - 1; /* past the HLT padding that ended the run */
+	/* past the HLT padding that ended the run (IP wraps at 0xFFFF in 16-bit code) */
+	st->rip = (cpu->rip - 1) & (diff_seg16(d->mode) ? 0xffff : d->mode == DIFF_MODE32 ? 0xffffffff : ~0ULL);
 	vec = d->mode == DIFF_MODE16P ? stub_vector(cpu) : harness_exception(h);
 	out->exc = vec;
 	out->cr2 = cpu->cr2;

@@ -6,7 +6,7 @@
  *
  *  - the power-up state: CS = F000 with base FFFF0000, IP = FFF0;
  *  - real mode: INT n and a hardware interrupt through the IVT, IRET;
- *    the A20 gate (x86_cpu_set_a20);
+ *    the A20 gate (x86_cpu_set_a20); the 64 KiB limit on a far pointer;
  *  - the boot chain: real -> 32-bit protected (CR0.PE, far JMP) -> 32-bit
  *    paging with 4 MiB pages -> PAE paging -> long mode (EFER.LME, CR0.PG,
  *    far JMP to a 64-bit code segment);
@@ -162,6 +162,27 @@ static void test_modes_a20(void **state)
 	harness_real_mode(h, REAL_SEG, 0);
 	assert_int_equal(harness_run(h), X86_EXIT_HALT);
 	assert_int_equal(cpu->gpr[GPR_RAX] & 0xff, 0x22);
+}
+
+/*
+ * A far pointer is one operand: at DS:FFFE its selector lies past the 64 KiB
+ * limit, #GP, not wrapped to DS:0000 (diffcpu --mode 16 found the wrap).
+ */
+static void test_modes_real_far_pointer_limit(void **state)
+{
+	struct x86_cpu *cpu = h->cpu;
+	u16 off, sel;
+
+	put(REAL_BASE, CODE("\xc5\x1e\xfc\xff\xc5\x1e\xfe\xff\xf4")); /* lds bx, [0xfffc]; lds bx, [0xfffe] */
+	put(0xfffc, CODE("\x34\x12\x00\x00"));
+	harness_real_mode(h, REAL_SEG, 0);
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), X86_EXC_GP);
+	assert_int_equal(h->exc_rip, 4);
+	memcpy(&off, harness_ptr(h, 0xfffc), 2);
+	memcpy(&sel, harness_ptr(h, 0xfffe), 2);
+	assert_int_equal(cpu->gpr[GPR_RBX] & 0xffff, off); /* the first LDS, at FFFC, ran */
+	assert_int_equal(cpu->seg[SEG_DS].sel, sel);
 }
 
 static void test_modes_boot_chain(void **state)
@@ -343,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_modes_reset_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_real_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_a20, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_real_far_pointer_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_boot_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_call16_thunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_prot32_segments, setup, teardown),
