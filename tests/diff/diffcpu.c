@@ -551,6 +551,11 @@ static bool real_mode_limit(const struct diff_case *c, const struct x86_insn *in
 		return true;
 	if ((c->ea_off & 0xffff) > 0xfff0) /* a ModRM or moffs operand */
 		return true;
+	/* x87/SSE state images (FNSAVE 94/108 bytes ... FXSAVE 512) near the segment end */
+	if (c->has_mem && (c->ea_off & 0xffff) > 0x10000 - 512 &&
+	    ((c->map == X86_MAP_1B && (c->opcode == 0xd9 || c->opcode == 0xdd) && (in->reg & 7) >= 4) ||
+	     (c->map == X86_MAP_0F && c->opcode == 0xae && (in->reg & 7) <= 1)))
+		return true;
 	/* BT/BTS/BTR/BTC with a register bit offset: the operand moves by up to 2^28 bytes */
 	if (c->map == X86_MAP_0F && (c->opcode == 0xa3 || c->opcode == 0xab || c->opcode == 0xb3 ||
 				     c->opcode == 0xbb) && in->mod != 3)
