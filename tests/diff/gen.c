@@ -717,6 +717,9 @@ again:
 		    (modrm_reg == 2 || modrm_reg == 4) && (!chance(&g, 5) || diff_seg16(mode)) &&
 		    (m64 || in.rm != GPR_RSP)) /* ESP stays a stack pointer: the frame goes there */
 			st->gpr[in.rm] = exit_target;
+		else if (in.has_modrm && in.mod == 3 && s->map == X86_MAP_1B && s->opcode == 0xff &&
+			 diff_seg16(mode) && in.rm == GPR_RSP && (u16)st->gpr[GPR_RSP] < next)
+			st->gpr[GPR_RSP] += 0x800; /* JMP/CALL SP must not land back in the sequence */
 		if (s->map == X86_MAP_1B && s->opcode >= 0xa0 && s->opcode <= 0xa3) { /* moffs */
 			u64 t = pick_target(&g, 8, in.seg) - segbase;
 
