@@ -551,6 +551,16 @@ static bool real_mode_limit(const struct diff_case *c, const struct x86_insn *in
 		return true;
 	if ((c->ea_off & 0xffff) > 0xfff0) /* a ModRM or moffs operand */
 		return true;
+	if (in->has_modrm && in->mod != 3) { /* the offset the registers really give */
+		u64 ea = (u64)(s64)in->disp;
+
+		if (in->base < 16)
+			ea += c->init.gpr[in->base];
+		if (in->index < 16)
+			ea += c->init.gpr[in->index] << in->scale;
+		if ((in->addrsize == 2 ? (u16)ea : (u32)ea) > 0xfff0)
+			return true;
+	}
 	/* x87/SSE state images (FNSAVE 94/108 bytes ... FXSAVE 512) near the segment end */
 	if (c->has_mem && (c->ea_off & 0xffff) > 0x10000 - 512 &&
 	    ((c->map == X86_MAP_1B && (c->opcode == 0xd9 || c->opcode == 0xdd) && (in->reg & 7) >= 4) ||

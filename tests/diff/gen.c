@@ -778,7 +778,8 @@ again:
 		if (s->map == X86_MAP_1B && (s->opcode == 0xc8 || s->opcode == 0xc9))
 			st->gpr[GPR_RBP] = DIFF_STACK + 0x800 + (below(&g, 0x800) & ~7u) -
 					   (diff_seg16(mode) ? DIFF_STACK : 0);
-		if (s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3))
+		if (s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3) &&
+		    (!c->has_mem || (in.base != GPR_RCX && in.index != GPR_RCX)))
 			st->gpr[GPR_RCX] = (st->gpr[GPR_RCX] & ~0xffULL) |
 					   shift_counts[below(&g, sizeof(shift_counts))];
 		if (s->map == X86_MAP_0F && (s->opcode == 0xa5 || s->opcode == 0xad))
