@@ -98,6 +98,9 @@ clean:
 # SEED=N picks another seed, JOBS=N the number of processes.
 check-cpu: all
 	$(BUILD)/tests/diff/diffcpu --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
+	$(BUILD)/tests/diff/diffcpu --mode 32 --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
+	$(BUILD)/tests/diff/diffcpu --mode 16 --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
+	$(BUILD)/tests/diff/diffcpu --mode 16p --seed $${SEED:-1} --count 10000000 --jobs $${JOBS:-2}
 
 # Every tests/fuzz target under libFuzzer with ASan/UBSan, FUZZ_SECONDS (default 30)
 # each; FUZZ_TARGETS="qcow2 boot" for some (scripts/fuzz.sh).

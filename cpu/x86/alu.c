@@ -314,7 +314,7 @@ static u64 far_pointer(struct x86_cpu *cpu, const struct x86_insn *in, u16 *sel)
 		x86_ud(cpu);
 	ea = x86_ea(cpu, in);
 	off = x86_read(cpu, in->seg, ea, in->opsize);
-	*sel = x86_read16(cpu, in->seg, x86_trunc(ea + in->opsize, in->addrsize));
+	*sel = x86_read16(cpu, in->seg, x86_far_sel_off(cpu, in, ea));
 	return off;
 }
 

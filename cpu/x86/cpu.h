@@ -274,6 +274,8 @@ struct x86_cpu {
 	_Atomic bool dirty_log;
 	_Atomic u32 wdrop_req;
 	_Atomic u32 wdrop_ack;
+	/* Physical-address mask of the A20 gate: ~0, or bit 20 clear (x86_cpu_set_a20). */
+	u64 a20_mask;
 };
 
 /* Lifecycle. x86_cpu_create() allocates the TLB and block cache; state is power-on reset. */
@@ -329,6 +331,16 @@ void x86_cpu_poll_requests(struct x86_cpu *cpu);
  * those bytes is dropped before this CPU executes them again.
  */
 void x86_cpu_phys_written(struct x86_cpu *cpu, u64 gpa, u64 len);
+
+/*
+ * The A20 gate (the A20M# input, SDM Vol. 3A 8.7.13.4 and 22.29.2): with
+ * `enabled` false, bit 20 of every physical address the CPU forms is 0, so
+ * real-mode addresses past 1 MiB wrap as on an 8086. The board calls it when
+ * its gate device changes (i8042 output port bit 1, port 0x92 bit 1), from
+ * the vCPU thread (the port write that changed it) or with the CPU stopped.
+ * The state belongs to that device: the CPU starts and resets with A20 on.
+ */
+void x86_cpu_set_a20(struct x86_cpu *cpu, bool enabled);
 
 /* Full RFLAGS with lazy flags materialised. */
 u64 x86_get_rflags(struct x86_cpu *cpu);

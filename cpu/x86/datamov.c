@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Data movement: MOV, MOVZX/MOVSX/MOVSXD, LEA, XCHG, CMPXCHG, CMPXCHG8B/16B,
- * XADD, CMOVcc, SETcc, CBW/CWD families, LAHF/SAHF, the flag instructions,
- * XLAT, MOVNTI, and the NOP/UD opcode space.
+ * Data movement: MOV, MOVZX/MOVSX/MOVSXD (ARPL outside 64-bit mode), LEA,
+ * XCHG, CMPXCHG, CMPXCHG8B/16B, XADD, CMOVcc, SETcc, CBW/CWD families,
+ * LAHF/SAHF, the flag instructions, XLAT, MOVNTI, and the NOP/UD opcode space.
  *
  * References: Intel SDM Vol. 2A-2D, the instruction pages of each mnemonic;
  * Vol. 2 Appendix A for the hint-NOP space (0F 18-1F) and UD0/UD1/UD2.
@@ -121,15 +121,43 @@ static void op_movsx_Gv_Ew(struct x86_cpu *cpu, const struct x86_insn *in)
 	x86_set_reg(cpu, in, in->reg, in->opsize, x86_sext(x86_rm_read(cpu, in, 2), 2));
 }
 
+static void set_zf(struct x86_cpu *cpu, bool zf);
+
+/*
+ * ARPL Ew, Gw (SDM Vol. 2 ARPL): raise the RPL of a selector to the
+ * caller's. 16-bit whatever the operand size; #UD in real and virtual-8086
+ * mode, where selectors have no RPL. The destination is written back even
+ * when it does not change, as the read-modify-write it is (QEMU does too).
+ */
+static void arpl(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	u16 dst, src = (u16)x86_get_reg(cpu, in, in->reg, 2);
+
+	if (cpu->mode == X86_MODE_REAL || cpu->mode == X86_MODE_V86)
+		x86_ud(cpu);
+	if (in->mod != 3)
+		x86_check_write(cpu, in->seg, x86_ea(cpu, in), 2);
+	dst = (u16)x86_rm_read(cpu, in, 2);
+	if ((dst & 3) < (src & 3)) {
+		dst = (u16)((dst & ~3u) | (src & 3u));
+		set_zf(cpu, true);
+	} else {
+		set_zf(cpu, false);
+	}
+	x86_rm_write(cpu, in, 2, dst);
+}
+
 /*
  * 63: MOVSXD in 64-bit mode; without REX.W it moves r/m32 (or r/m16 with 66)
- * like MOV. Outside 64-bit mode 63 is ARPL, which hover does not implement.
+ * like MOV. Outside 64-bit mode 63 is ARPL.
  */
 static void op_movsxd_Gv_Ed(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	int_no_lock(cpu, in);
-	if (!x86_long64(cpu))
-		x86_ud(cpu);
+	if (!x86_long64(cpu)) {
+		arpl(cpu, in);
+		return;
+	}
 	if (in->opsize == 8)
 		x86_set_reg(cpu, in, in->reg, 8, x86_sext(x86_rm_read(cpu, in, 4), 4));
 	else
@@ -426,13 +454,20 @@ static void op_xlat(struct x86_cpu *cpu, const struct x86_insn *in)
 	x86_set_reg8(cpu, false, GPR_RAX, x86_read8(cpu, in->seg, off));
 }
 
-/* MOVNTI My, Gy: the non-temporal hint means nothing here. */
+/*
+ * MOVNTI My, Gy: the non-temporal hint means nothing here. "y" is a
+ * doubleword unless REX.W (SDM Vol. 2 A.2.2), so a 16-bit operand size (real
+ * mode, 16-bit code) still moves 32 bits; a 66 prefix selects another slot
+ * of the table (#UD).
+ */
 static void op_movnti_My_Gy(struct x86_cpu *cpu, const struct x86_insn *in)
 {
+	unsigned size = in->opsize == 8 ? 8 : 4;
+
 	int_no_lock(cpu, in);
-	if (in->mod == 3 || in->opsize == 2)
+	if (in->mod == 3)
 		x86_ud(cpu);
-	x86_write(cpu, in->seg, x86_ea(cpu, in), in->opsize, x86_get_reg(cpu, in, in->reg, in->opsize));
+	x86_write(cpu, in->seg, x86_ea(cpu, in), size, x86_get_reg(cpu, in, in->reg, size));
 }
 
 /*

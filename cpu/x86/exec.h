@@ -202,6 +202,20 @@ static inline __attribute__((always_inline)) u64 x86_ea(const struct x86_cpu *cp
 	return in->addrsize == 4 ? (u32)ea : (u16)ea;
 }
 
+/*
+ * Offset of the selector of an m16:16/32/64 far pointer at `ea`. Outside
+ * 64-bit mode the pointer is one operand, checked against the segment limit
+ * as a whole, so the selector's offset does not wrap at the address size (a
+ * pointer at DS:FFFE in real mode raises #GP, SDM Vol. 3A 20.1.1); in 64-bit
+ * mode a 32-bit address wraps.
+ */
+static inline u64 x86_far_sel_off(const struct x86_cpu *cpu, const struct x86_insn *in, u64 ea)
+{
+	if (cpu->mode == X86_MODE_LONG64)
+		return x86_trunc(ea + in->opsize, in->addrsize);
+	return ea + in->opsize;
+}
+
 /* The ModRM r/m operand, register or memory, of `size` bytes. */
 static inline __attribute__((always_inline)) u64 x86_rm_read(struct x86_cpu *cpu,
 							     const struct x86_insn *in,

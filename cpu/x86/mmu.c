@@ -17,6 +17,9 @@
  * so PS in a PML4E/PDPTE is a reserved-bit violation, and physical address
  * bits above X86_MAXPHYADDR are reserved.
  *
+ * With the A20 gate closed (x86_cpu_set_a20) bit 20 of every physical
+ * address formed here -- the result and the tables' own -- is cleared.
+ *
  * References: Intel SDM Vol. 3A ch. 4 (4.3 32-bit paging, 4.4 PAE paging,
  * 4.5 4-level paging, 4.6 access rights, 4.7 page-fault exceptions, 4.8
  * accessed and dirty flags).
@@ -45,7 +48,10 @@ struct walk {
 
 static void *entry_ptr(struct x86_cpu *cpu, u64 gpa)
 {
-	u8 *page = cpu->bus.ram_page(cpu->bus.opaque, gpa & ~0xfffULL);
+	u8 *page;
+
+	gpa &= cpu->a20_mask; /* paging-structure reads go through the A20 gate too */
+	page = cpu->bus.ram_page(cpu->bus.opaque, gpa & ~0xfffULL);
 
 	return page ? page + (gpa & 0xfff) : NULL;
 }
@@ -192,14 +198,14 @@ u64 x86_translate(struct x86_cpu *cpu, u64 linear, enum x86_access acc, bool use
 	struct walk w;
 
 	if (!(cpu->cr0 & X86_CR0_PG))
-		return linear;
+		return linear & cpu->a20_mask;
 	if (!walk(cpu, linear, acc, user, true, &w)) {
 		cpu->cr2 = linear;
 		x86_raise(cpu, X86_EXC_PF, w.err);
 	}
 	if (w.large)
 		x86_tlb_note_large(cpu);
-	return w.gpa;
+	return w.gpa & cpu->a20_mask;
 }
 
 bool x86_translate_probe(struct x86_cpu *cpu, u64 linear, enum x86_access acc, bool user, u64 *gpa)
@@ -207,12 +213,12 @@ bool x86_translate_probe(struct x86_cpu *cpu, u64 linear, enum x86_access acc, b
 	struct walk w;
 
 	if (!(cpu->cr0 & X86_CR0_PG)) {
-		*gpa = linear;
+		*gpa = linear & cpu->a20_mask;
 		return true;
 	}
 	if (!walk(cpu, linear, acc, user, false, &w))
 		return false;
-	*gpa = w.gpa;
+	*gpa = w.gpa & cpu->a20_mask;
 	return true;
 }
 

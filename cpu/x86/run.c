@@ -40,6 +40,7 @@ int x86_cpu_create(struct x86_cpu **out, const struct x86_bus *bus, u32 apic_id)
 	if (r < 0)
 		goto err_blocks;
 	x86_optable_get();
+	cpu->a20_mask = ~0ULL;
 	x86_cpu_reset(cpu);
 	*out = cpu;
 	return 0;
@@ -151,6 +152,22 @@ void x86_cpu_set_regs(struct x86_cpu *cpu, const struct vcpu_regs *r)
 void x86_cpu_kick(struct x86_cpu *cpu)
 {
 	atomic_store(&cpu->kick, true);
+}
+
+void x86_cpu_set_a20(struct x86_cpu *cpu, bool enabled)
+{
+	u64 mask = enabled ? ~0ULL : ~(1ULL << 20);
+
+	if (cpu->a20_mask == mask)
+		return;
+	cpu->a20_mask = mask;
+	/*
+	 * Cached translations name the old physical pages. Decoded blocks are
+	 * keyed by physical address and stay valid; the block running now ends
+	 * after the instruction that moved the gate.
+	 */
+	x86_tlb_flush_all(cpu);
+	cpu->end_block = true;
 }
 
 void x86_cpu_set_jit(struct x86_cpu *cpu, bool on)

@@ -798,7 +798,7 @@ static void op_lfp_Gv_Mp(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_ud(cpu);
 	ea = x86_ea(cpu, in);
 	off = x86_read(cpu, in->seg, ea, in->opsize);
-	sel = x86_read16(cpu, in->seg, x86_trunc(ea + in->opsize, in->addrsize));
+	sel = x86_read16(cpu, in->seg, x86_far_sel_off(cpu, in, ea));
 	/*
 	 * Not load_seg_insn(): LSS loads SS and rSP in one instruction, so it
 	 * opens no interrupt/single-step shadow (SDM Vol. 3A 6.8.3 names only

@@ -76,7 +76,8 @@ static void op_enter_Iw_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 	int_no_lock(cpu, in);
 	sp -= size;
 	x86_write(cpu, SEG_SS, x86_trunc(sp, ss), size, x86_trunc(bp, size));
-	frame = sp;
+	/* FrameTemp is SP, ESP or RSP by the stack size, not the operand size (Vol. 2 ENTER). */
+	frame = x86_trunc(sp, ss);
 	if (level > 0) {
 		for (i = 1; i < level; i++) {
 			u64 v;
@@ -90,7 +91,8 @@ static void op_enter_Iw_Ib(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_write(cpu, SEG_SS, x86_trunc(sp, ss), size, x86_trunc(frame, size));
 	}
 	sp -= x86_trunc(in->imm, 2);
-	x86_set_reg(cpu, in, GPR_RBP, x86_long64(cpu) ? 8 : size, frame);
+	/* The stack size picks BP or EBP too: a 16-bit stack keeps EBP's upper half. */
+	x86_set_reg(cpu, in, GPR_RBP, x86_long64(cpu) ? 8 : ss, frame);
 	int_set_wide(cpu, GPR_RSP, ss, sp);
 }
 

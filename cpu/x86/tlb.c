@@ -120,7 +120,7 @@ u8 *x86_tlb_fill(struct x86_cpu *cpu, u64 lin, enum x86_access acc, bool user, u
 	if (cpu->cr0 & X86_CR0_PG)
 		gpa = x86_translate(cpu, lin, acc, user) & X86_PAGE_MASK;
 	else
-		gpa = lin & X86_PAGE_MASK;
+		gpa = lin & X86_PAGE_MASK & cpu->a20_mask; /* x86_cpu_set_a20 */
 	*gpa_out = gpa;
 	host = cpu->bus.ram_page(cpu->bus.opaque, gpa);
 	if (!host)
@@ -157,7 +157,7 @@ unsigned x86_peek_code(struct x86_cpu *cpu, u64 rip, u8 *buf, unsigned len)
 
 	while (n < len) {
 		u64 lin = x86_fetch_linear(cpu, rip + n);
-		u64 gpa = lin;
+		u64 gpa = lin & cpu->a20_mask;
 		u8 *host;
 
 		if ((cpu->cr0 & X86_CR0_PG) &&

@@ -23,9 +23,20 @@
  * With probability 1/3 one or two flag-producing integer instructions come
  * first, so the target consumes lazily computed flags.
  *
- * Everything is a function of (seed, case number): a case can be rebuilt
- * and rerun alone.
+ * In 32-bit protected mode (flat segments) and real mode the same slots
+ * are generated without REX, with the segment prefixes 26/36/3E and 66/67
+ * toggling operand and address size, so 16-bit ModRM forms (BX+SI...) and
+ * the slots that are #UD in 64-bit mode (PUSHA/POPA, BOUND, LES/LDS, DAA..AAD,
+ * INTO, one-byte INC/DEC, PUSH/POP Sreg, ARPL) run for real. In real mode
+ * offsets are relative to the window's segment (diff.h); far transfers go to
+ * the code segment, segment loads take random selectors (any selector is
+ * valid in real mode), and SP sometimes sits near 0 so the stack wraps
+ * (Intel SDM Vol. 3A 20.1).
+ *
+ * Everything is a function of (seed, mode, case number): a case can be
+ * rebuilt and rerun alone.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "cpu/x86/decode_tables.h"
@@ -35,112 +46,13 @@
 struct gen {
 	u64 rng;
 	struct diff_case *c;
+	const struct diff_layout *L;
+	int mode;
 };
 
 static u64 rnd(struct gen *g) { return diff_rand(&g->rng); }
 static unsigned below(struct gen *g, unsigned n) { return (unsigned)(rnd(g) % n); }
 static bool chance(struct gen *g, unsigned n) { return below(g, n) == 0; }
-
-/*
- * Dispatch-table entries the generator does not produce, and the test that
- * exercises each instead: a test function of a unit test or a check of a
- * self-checking payload, named by a string diffcpu looks for in that file
- * (so a renamed or deleted test shows up as uncovered). Every mandatory-
- * prefix slot of the opcodes lo..hi is covered by the entry.
- */
-static const struct diff_elsewhere elsewhere[] = {
-#define UNIT(f) "tests/unit/" f
-#define ASM(f) "tests/asm/" f
-	{ X86_MAP_1B, 0x40, 0x4f, "INC/DEC r32", "REX prefixes in 64-bit mode",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_compat_mode" },
-	{ X86_MAP_1B, 0x6c, 0x6f, "INS/OUTS", "port I/O: Unicorn has no ports",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_port_io" },
-	{ X86_MAP_1B, 0x8c, 0x8c, "MOV Ev,Sreg", "selectors differ (no GDT in Unicorn)",
-	  ASM("sys_interrupts.S"), "t_movss" },
-	{ X86_MAP_1B, 0x8e, 0x8e, "MOV Sreg,Ew", "needs a GDT",
-	  UNIT("test_cpu_run.c"), "test_run_movss_single_step" },
-	{ X86_MAP_1B, 0x9a, 0x9a, "CALL ptr16:32", "#UD in 64-bit mode; compatibility mode",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_compat_mode" },
-	{ X86_MAP_1B, 0xca, 0xca, "RETF imm16", "needs a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_far_ret_imm" },
-	{ X86_MAP_1B, 0xcb, 0xcb, "RETF", "needs a GDT", ASM("sys_privilege.S"), "t_lret" },
-	{ X86_MAP_1B, 0xcf, 0xcf, "IRET", "needs a GDT",
-	  UNIT("test_cpu_system.c"), "test_iretq_same_privilege" },
-	{ X86_MAP_1B, 0xe4, 0xe7, "IN/OUT imm8", "port I/O: Unicorn has no ports",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_port_io" },
-	{ X86_MAP_1B, 0xea, 0xea, "JMP ptr16:32", "#UD in 64-bit mode; compatibility mode",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_compat_mode" },
-	{ X86_MAP_1B, 0xec, 0xef, "IN/OUT DX", "port I/O: Unicorn has no ports",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_port_io" },
-	{ X86_MAP_1B, 0xf4, 0xf4, "HLT", "ends every case", UNIT("test_cpu_run.c"), "test_run_basic" },
-	{ X86_MAP_1B, 0xfb, 0xfb, "STI", "interrupt shadow; no interrupts in the harness",
-	  UNIT("test_cpu_run.c"), "test_run_interrupt" },
-	{ X86_MAP_0F, 0x00, 0x00, "group 6 (SLDT STR LLDT LTR VERR VERW)", "descriptor tables",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_tables" },
-	{ X86_MAP_0F, 0x01, 0x01, "group 7 (SGDT SIDT LGDT LIDT SMSW LMSW INVLPG SWAPGS RDTSCP)",
-	  "descriptor tables, CR0", UNIT("test_cpu_sysinsn.c"), "test_sysinsn_tables" },
-	{ X86_MAP_0F, 0x02, 0x03, "LAR/LSL", "descriptor tables",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_tables" },
-	{ X86_MAP_0F, 0x05, 0x05, "SYSCALL", "MSRs and a GDT",
-	  UNIT("test_cpu_system.c"), "test_syscall_sysret" },
-	{ X86_MAP_0F, 0x06, 0x06, "CLTS", "CR0", UNIT("test_cpu_sysinsn.c"), "test_sysinsn_msw" },
-	{ X86_MAP_0F, 0x07, 0x07, "SYSRET", "MSRs and a GDT",
-	  UNIT("test_cpu_system.c"), "test_syscall_sysret" },
-	{ X86_MAP_0F, 0x08, 0x09, "INVD/WBINVD", "caches",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_counters_caches" },
-	{ X86_MAP_0F, 0x20, 0x20, "MOV r,CR", "control registers",
-	  UNIT("test_cpu_system.c"), "test_cr4_reserved" },
-	{ X86_MAP_0F, 0x21, 0x21, "MOV r,DR", "debug registers",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_debug_regs" },
-	{ X86_MAP_0F, 0x22, 0x22, "MOV CR,r", "control registers",
-	  UNIT("test_cpu_system.c"), "test_cr4_reserved" },
-	{ X86_MAP_0F, 0x23, 0x23, "MOV DR,r", "debug registers",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_debug_regs" },
-	{ X86_MAP_0F, 0x30, 0x30, "WRMSR", "MSRs", UNIT("test_cpu_system.c"), "test_msrs" },
-	{ X86_MAP_0F, 0x31, 0x31, "RDTSC", "not deterministic", ASM("sys_cpuid.S"), "t_tsc" },
-	{ X86_MAP_0F, 0x32, 0x32, "RDMSR", "MSRs", UNIT("test_cpu_system.c"), "test_msrs" },
-	{ X86_MAP_0F, 0x33, 0x33, "RDPMC", "performance counters",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_counters_caches" },
-	{ X86_MAP_0F, 0x34, 0x35, "SYSENTER/SYSEXIT", "MSRs and a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_sysenter_sysexit" },
-	{ X86_MAP_0F, 0xa0, 0xa1, "PUSH/POP FS", "needs a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_segment_loads" },
-	{ X86_MAP_0F, 0xa2, 0xa2, "CPUID", "hover's and Unicorn's CPU models differ",
-	  UNIT("test_cpu_system.c"), "test_cpuid" },
-	{ X86_MAP_0F, 0xa8, 0xa9, "PUSH/POP GS", "needs a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_segment_loads" },
-	{ X86_MAP_0F, 0xb2, 0xb2, "LSS", "needs a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_segment_loads" },
-	{ X86_MAP_0F, 0xb4, 0xb5, "LFS/LGS", "needs a GDT",
-	  UNIT("test_cpu_sysinsn.c"), "test_sysinsn_segment_loads" },
-#undef UNIT
-#undef ASM
-};
-
-const struct diff_elsewhere *gen_elsewhere(int map, int op)
-{
-	for (unsigned i = 0; i < ARRAY_SIZE(elsewhere); i++)
-		if (elsewhere[i].map == map && op >= elsewhere[i].lo && op <= elsewhere[i].hi)
-			return &elsewhere[i];
-	return NULL;
-}
-
-unsigned gen_slots(struct diff_slot *slots, unsigned cap)
-{
-	const struct x86_optable *t = x86_optable_get();
-	unsigned n = 0;
-
-	for (int map = 0; map < X86_MAP_COUNT; map++)
-		for (int op = 0; op < 256; op++)
-			for (int mp = 0; mp < X86_MP_COUNT; mp++) {
-				if (!t->fn[map][op][mp] || t->fn[map][op][mp] == x86_op_ud)
-					continue;
-				if (n < cap)
-					slots[n] = (struct diff_slot){ (u8)map, (u8)op, (u8)mp };
-				n++;
-			}
-	return n;
-}
 
 /* ---- random values ---- */
 
@@ -251,12 +163,29 @@ static struct diff_fpreg rand_f80(struct gen *g)
 
 static void rand_state(struct gen *g, struct diff_state *st)
 {
+	const struct diff_layout *L = g->L;
+
 	for (int i = 0; i < 16; i++)
 		st->gpr[i] = rand_gpr(g);
-	st->gpr[GPR_RSP] = DIFF_STACK + 0x800 + (below(g, 0x1000) & (chance(g, 4) ? ~0u : ~7u));
+	for (int i = 0; i < 16 && diff_seg16(g->mode); i++) /* pointers into the windows' segments */
+		if (st->gpr[i] >= DIFF_DATA && st->gpr[i] < DIFF_DATA + DIFF_DATA_SIZE)
+			st->gpr[i] = (st->gpr[i] & ~0xffffULL) | below(g, 0x10000);
+	if (diff_seg16(g->mode)) {
+		/* SP is an offset in SS; sometimes near 0 so that pushes wrap to 0xFFFE. */
+		u64 sp = chance(g, 12) ? below(g, 8) & ~1u : 0x800 + (below(g, 0x1000) & ~1u);
+
+		st->gpr[GPR_RSP] = sp | (chance(g, 2) ? rnd(g) & 0xffff0000ULL : 0);
+	} else {
+		st->gpr[GPR_RSP] = DIFF_STACK + 0x800 + (below(g, 0x1000) & (chance(g, 4) ? ~0u : ~7u));
+	}
 	st->rflags = 2 | (rnd(g) & (X86_FLAGS_ARITH | (chance(g, 4) ? X86_DF : 0)));
 	st->fs_base = chance(g, 2) ? 0 : below(g, 0x1000) & ~15u;
 	st->gs_base = chance(g, 2) ? 0 : below(g, 0x1000) & ~15u;
+	if (g->mode != DIFF_MODE64) /* segment bases are the layout's */
+		st->fs_base = st->gs_base = 0;
+	st->sel[SEG_ES] = st->sel[SEG_DS] = st->sel[SEG_FS] = st->sel[SEG_GS] = L->ds;
+	st->sel[SEG_CS] = L->cs;
+	st->sel[SEG_SS] = L->ss;
 	for (int i = 0; i < 16; i++)
 		rand_xmm(g, st->xmm[i]);
 	st->mxcsr = 0x1f80;
@@ -284,11 +213,11 @@ static void rand_state(struct gen *g, struct diff_state *st)
 		if (chance(g, 4))
 			st->ftag |= (u8)(1u << i);
 	}
-	for (unsigned i = 0; i < DIFF_DATA_SIZE; i += 8) {
+	for (unsigned i = 0; i < L->data_size; i += 8) {
 		u64 v = chance(g, 3) ? rand_f64(g) : rnd(g);
 		memcpy(st->data + i, &v, 8);
 	}
-	for (unsigned i = 0; i < DIFF_STACK_SIZE; i += 8) {
+	for (unsigned i = 0; i < L->stack_size; i += 8) {
 		u64 v = rnd(g);
 		memcpy(st->stack + i, &v, 8);
 	}
@@ -317,10 +246,10 @@ bool gen_lockable(int map, int op, unsigned reg)
 				     (op == 0xc7 && reg == 1));
 }
 
-static bool reg_excluded(int map, int op, unsigned reg)
+static bool reg_excluded(int map, int op, unsigned reg, int mode)
 {
-	if (map == X86_MAP_1B && op == 0xff)
-		return reg == 3 || reg == 5; /* far CALL/JMP */
+	if (map == X86_MAP_1B && op == 0xff && mode != DIFF_MODE16)
+		return reg == 3 || reg == 5; /* far CALL/JMP: a GDT outside real mode */
 	return false;
 }
 
@@ -331,16 +260,29 @@ static u8 *put_le(u8 *p, u64 v, unsigned n)
 	return p + n;
 }
 
-static void store_data(struct diff_state *st, u64 lin, const void *v, unsigned n)
+static void store_data(struct gen *g, u64 lin, const void *v, unsigned n)
 {
+	const struct diff_layout *L = g->L;
+	struct diff_state *st = &g->c->init;
+
 	for (unsigned i = 0; i < n; i++) {
 		u64 a = lin + i;
 
-		if (a >= DIFF_DATA && a < DIFF_DATA + DIFF_DATA_SIZE)
-			st->data[a - DIFF_DATA] = ((const u8 *)v)[i];
-		else if (a >= DIFF_STACK && a < DIFF_STACK + DIFF_STACK_SIZE)
-			st->stack[a - DIFF_STACK] = ((const u8 *)v)[i];
+		if (a >= L->data && a < L->data + L->data_size)
+			st->data[a - L->data] = ((const u8 *)v)[i];
+		else if (a >= L->stack && a < L->stack + L->stack_size)
+			st->stack[a - L->stack] = ((const u8 *)v)[i];
 	}
+}
+
+/* Linear address of the stack top (real mode: SS:SP, wrapping in the segment). */
+static u64 stack_lin(struct gen *g, unsigned off)
+{
+	u64 sp = g->c->init.gpr[GPR_RSP];
+
+	if (diff_seg16(g->mode))
+		return g->L->stack + (u16)(sp + off);
+	return sp + off;
 }
 
 static const u8 shift_counts[] = { 0, 1, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65,
@@ -353,13 +295,15 @@ static const u8 shift_counts[] = { 0, 1, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 3
 static unsigned gen_flag_insn(struct gen *g, u8 *p, unsigned allowed)
 {
 	static const u8 ops[] = { 0x01, 0x11, 0x19, 0x29, 0x39, 0x03, 0x2b, 0x13, 0x1b };
-	unsigned dst, src, n = 0, w = chance(g, 2), b = chance(g, 6), reg, rm;
+	bool m64 = g->mode == DIFF_MODE64;
+	unsigned nregs = m64 ? 16 : 8;
+	unsigned dst, src, n = 0, w = m64 && chance(g, 2), b = chance(g, 6), reg, rm;
 	u8 op, modrm_reg;
 
 	do
-		dst = below(g, 16);
+		dst = below(g, nregs);
 	while (!(allowed & (1u << dst)));
-	src = below(g, 16);
+	src = below(g, nregs);
 	if (!b && chance(g, 6))
 		p[n++] = 0x66;
 	if (chance(g, 4)) { /* NEG/INC/DEC r */
@@ -381,7 +325,7 @@ static unsigned gen_flag_insn(struct gen *g, u8 *p, unsigned allowed)
 		}
 		modrm_reg = (u8)reg;
 	}
-	if (w || (reg & 8) || (rm & 8) || (b && chance(g, 2)))
+	if (m64 && (w || (reg & 8) || (rm & 8) || (b && chance(g, 2))))
 		p[n++] = (u8)(0x40 | (w ? 8 : 0) | (((modrm_reg >> 3) & 1) << 2) | (rm >> 3));
 	p[n++] = op;
 	p[n++] = (u8)(0xc0 | ((modrm_reg & 7) << 3) | (rm & 7));
@@ -401,23 +345,91 @@ static bool is_string(int map, int op)
 	return map == X86_MAP_1B && op >= 0xa4 && op <= 0xaf && op != 0xa8 && op != 0xa9;
 }
 
-/* Where the target instruction should point its memory operand. */
-static u64 pick_target(struct gen *g, unsigned align)
+/*
+ * Where the target instruction should point its memory operand: in the data
+ * window, or in real mode in the window of the operand's segment (BP-based
+ * forms and 36 use SS, the stack window).
+ */
+static u64 pick_target(struct gen *g, unsigned align, int seg)
 {
-	u64 t;
+	const struct diff_layout *L = g->L;
+	u64 base = L->data, size = L->data_size, t;
 
-	if (chance(g, 16)) /* near the end of the window: page-crossing faults */
-		return DIFF_DATA + DIFF_DATA_SIZE - 1 - below(g, 16);
-	t = DIFF_DATA + 0x40 + below(g, DIFF_DATA_SIZE - 0x600);
+	if (diff_seg16(g->mode) && seg == SEG_SS) {
+		base = L->stack;
+		size = L->stack_size;
+	}
+	if (chance(g, 16)) /* near the end of the window: page-crossing faults, segment limit */
+		return base + size - 1 - below(g, 16);
+	t = base + 0x40 + below(g, (unsigned)size - 0x600);
 	if (align > 1 && !chance(g, 5))
 		t &= ~(u64)(align - 1);
 	return t;
 }
 
-void gen_case(struct diff_case *c, u64 seed, u64 n, const struct diff_slot *s)
+/* Segment base of `seg` at the start of a case. */
+static u64 seg_base(struct gen *g, int seg)
 {
-	struct gen g = { .rng = (seed * 0x9e3779b97f4a7c15ULL) ^ (n * 0xd1b54a32d192ed03ULL) ^ 0x1234567,
-			 .c = c };
+	const struct diff_case *c = g->c;
+
+	if (diff_seg16(g->mode))
+		return seg == SEG_SS ? g->L->stack : seg == SEG_CS ? g->L->code : g->L->data;
+	if (g->mode == DIFF_MODE64)
+		return seg == SEG_FS ? c->init.fs_base : seg == SEG_GS ? c->init.gs_base : 0;
+	return 0;
+}
+
+/* Store bytes at SS:SP + off onwards (wrapping in real mode's stack segment). */
+static void store_stack(struct gen *g, unsigned off, const u8 *p, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		store_data(g, stack_lin(g, off + k), &p[k], 1);
+}
+
+/*
+ * Real mode: far pointers, far-return and IRET frames name the code segment
+ * and an offset past the sequence, so that far transfers land in the HLT
+ * padding (a random selector would leave the windows: real mode has no
+ * paging to make that fault on hover as it does in Unicorn). With a 32-bit
+ * operand size the offset's upper half is 0: beyond the 64 KiB limit
+ * hardware raises #GP, and QEMU checks no limit (deviations.md).
+ */
+static void real_mode_operands(struct gen *g, const struct diff_slot *s, const struct x86_insn *in,
+			       u8 *ib, u64 target)
+{
+	unsigned os = in->opsize, r = in->reg & 7;
+	int op = s->opcode;
+	u8 p[16] = { 0 };
+
+	if (s->map != X86_MAP_1B)
+		return;
+	if (op == 0x9a || op == 0xea) { /* ptr16:16 / ptr16:32: the immediate ends the insn */
+		put_le(ib + in->len - 2 - os, target, os);
+		put_le(ib + in->len - 2, g->L->cs, 2);
+	}
+	if (op == 0xff && in->mod != 3 && (r == 3 || r == 5)) {
+		put_le(p, target, os);
+		put_le(p + os, g->L->cs, 2);
+		store_data(g, g->c->ea, p, os + 2);
+	}
+	if (op == 0xca || op == 0xcb || op == 0xcf) {
+		put_le(p, target, os);
+		put_le(p + os, g->L->cs, os);
+		if (op == 0xcf) /* IRET's FLAGS: no TF/IF/NT, as for POPF */
+			put_le(p + 2 * os, (rnd(g) & 0x3cd5) | 2, os);
+		store_stack(g, 0, p, 3 * os);
+	}
+}
+
+void gen_case(struct diff_case *c, u64 seed, u64 n, const struct diff_slot *s, int mode)
+{
+	/* 64-bit cases keep the seeds they had before modes existed. */
+	struct gen g = { .rng = (seed * 0x9e3779b97f4a7c15ULL) ^ (n * 0xd1b54a32d192ed03ULL) ^ 0x1234567 ^
+				(mode == DIFF_MODE64 ? 0 : (u64)mode << 40),
+			 .c = c, .L = diff_layout(mode), .mode = mode };
+	const struct diff_layout *L = g.L;
+	enum x86_mode xm = (enum x86_mode)gen_x86_mode(mode);
+	bool m64 = mode == DIFF_MODE64;
 	u8 buf[32];
 	unsigned attr = attr_of(s->map, s->opcode), bl, disp_off = 0, pre = 0;
 	unsigned modrm_reg = 0, tries = 0;
@@ -425,8 +437,10 @@ void gen_case(struct diff_case *c, u64 seed, u64 n, const struct diff_slot *s)
 	struct diff_state *st = &c->init;
 	bool sse_like = s->map != X86_MAP_1B;
 
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct diff_case, init));
+	memset(&c->init, 0, offsetof(struct diff_state, data));
 	c->seed = seed;
+	c->mode = mode;
 	c->map = s->map;
 	c->opcode = s->opcode;
 	c->mp = s->mp;
@@ -441,8 +455,12 @@ again:
 		u8 legacy[4];
 		unsigned nl = 0;
 
-		if (chance(&g, 8))
-			legacy[nl++] = chance(&g, 2) ? 0x64 : 0x65;
+		if (chance(&g, 8)) {
+			/* 2E (CS) is left out: a write through CS faults on hover, not in QEMU. */
+			static const u8 segp[] = { 0x64, 0x65, 0x26, 0x36, 0x3e };
+
+			legacy[nl++] = segp[below(&g, m64 ? 2 : 5)];
+		}
 		if (chance(&g, 12))
 			legacy[nl++] = 0x67;
 		/* shuffle */
@@ -463,7 +481,7 @@ again:
 		memcpy(buf, legacy, nl);
 		bl = nl;
 	}
-	if (chance(&g, 2))
+	if (m64 && chance(&g, 2))
 		buf[bl++] = (u8)(0x40 | below(&g, 16));
 	if (s->map != X86_MAP_1B)
 		buf[bl++] = 0x0f;
@@ -477,7 +495,10 @@ again:
 
 		do
 			reg = below(&g, 8);
-		while (reg_excluded(s->map, s->opcode, reg));
+		while (reg_excluded(s->map, s->opcode, reg, mode));
+		/* FF /3, /5 with a register operand (#UD) abort Unicorn's TCG: memory only. */
+		if (s->map == X86_MAP_1B && s->opcode == 0xff && (reg == 3 || reg == 5) && mod == 3)
+			mod = below(&g, 3);
 		modrm_reg = reg;
 		buf[bl++] = (u8)((mod << 6) | (reg << 3) | rm);
 		if (mod != 3) {
@@ -523,7 +544,7 @@ again:
 			buf[imm_at + 1] = 0;
 		}
 	}
-	if (x86_decode(buf, bl, X86_MODE_LONG64, &in) < 0 || in.len > 15) {
+	if (x86_decode(buf, bl, xm, &in) < 0 || in.len > 15) {
 		if (++tries < 50)
 			goto again;
 		in.len = 1; /* give up: a lone opcode byte (still a valid comparison) */
@@ -539,12 +560,12 @@ again:
 		memmove(buf + 1, buf, in.len);
 		buf[0] = 0xf0;
 		disp_off += disp_off ? 1 : 0;
-		x86_decode(buf, in.len + 1u, X86_MODE_LONG64, &in);
+		x86_decode(buf, in.len + 1u, xm, &in);
 	}
 
 	/* Flag-producing instructions first (they may not touch pointer registers). */
 	if (chance(&g, 3) && !(s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3))) {
-		unsigned allowed = (1u << GPR_RAX) | (1u << GPR_RDX) | 0xff00u;
+		unsigned allowed = (1u << GPR_RAX) | (1u << GPR_RDX) | (m64 ? 0xff00u : 0);
 
 		if (in.has_modrm && in.mod != 3) {
 			if (in.base < 16)
@@ -567,30 +588,54 @@ again:
 
 	/* ---- make the operands meaningful ---- */
 	{
-		u64 next = DIFF_CODE + c->len;
+		u64 next = L->ip0 + c->len;
 		u8 *ib = c->code + pre;
-		u64 segbase = in.seg == SEG_FS ? st->fs_base : in.seg == SEG_GS ? st->gs_base : 0;
+		u64 segbase = seg_base(&g, in.seg);
 		unsigned align = sse_like ? 16 : 8;
-		u64 exit_target = DIFF_CODE + c->len + below(&g, 12);
+		u64 exit_target = L->ip0 + c->len + below(&g, 12);
 
 		if (chance(&g, 10))
 			exit_target = chance(&g, 2) ? rnd(&g) : DIFF_DATA + below(&g, DIFF_DATA_SIZE);
+		if (diff_seg16(mode)) { /* any IP lands in the code segment's HLT padding ... */
+			exit_target &= 0xffff;
+			if (exit_target < next) /* ... but not back in the sequence: it would loop */
+				exit_target = next + below(&g, 12);
+		}
+		else if (mode == DIFF_MODE32)
+			exit_target &= 0xffffffff;
 
 		if (in.has_modrm && in.mod != 3) {
-			u64 t = pick_target(&g, align), off = t - segbase, idx = 0;
+			u64 t = pick_target(&g, align, in.seg), off = t - segbase, idx = 0;
 
 			c->has_mem = true;
 			c->ea = t;
+			c->ea_off = off;
 			unsigned sc = in.scale;
-			u64 amask = in.addrsize == 8 ? ~0ULL : 0xffffffffULL;
+			u64 amask = in.addrsize == 8 ? ~0ULL : in.addrsize == 4 ? 0xffffffffULL : 0xffff;
 
 			if (in.index < 16) {
 				idx = below(&g, 0x40) - (chance(&g, 4) ? 0x20 : 0);
-				if (in.addrsize == 4)
+				if (in.addrsize == 4 && m64)
 					idx = (u32)idx | (rnd(&g) & ~0xffffffffULL);
 				st->gpr[in.index] = idx;
 			}
-			if (in.base == X86_REG_RIP) {
+			if (!m64 && (in.base == GPR_RSP || in.index == GPR_RSP)) {
+				/*
+				 * ESP stays in the stack window: without an IST the
+				 * exception frame goes there. The index (if any) is
+				 * solved for the target instead; else the operand
+				 * lands where ESP + disp is.
+				 */
+				u64 sp = st->gpr[GPR_RSP], m = (1ULL << sc) - 1;
+
+				if (in.index < 16 && in.index != GPR_RSP) {
+					t -= (t - segbase - (u64)(s64)in.disp - sp) & m;
+					off = t - segbase;
+					st->gpr[in.index] = ((off - (u64)(s64)in.disp - sp) & amask) >> sc;
+				} else if (in.base < 16 && in.base != GPR_RSP) {
+					st->gpr[in.base] = (off - (u64)(s64)in.disp - (sp << sc)) & amask;
+				}
+			} else if (in.base == X86_REG_RIP) {
 				put_le(c->code + pre + disp_off, (u32)(off - next), 4);
 			} else if (in.base < 16) {
 				if (in.base == in.index) {
@@ -600,51 +645,90 @@ again:
 					c->ea = segbase + ((v + (v << sc) + (u64)(s64)in.disp) & amask);
 				} else {
 					st->gpr[in.base] = (off - (u64)(s64)in.disp - (idx << sc)) & amask;
-					if (in.addrsize == 4)
+					if (in.addrsize == 4 && m64)
 						st->gpr[in.base] |= rnd(&g) << 32;
+					if (in.addrsize == 2 && chance(&g, 2)) /* 16-bit forms ignore bits 16-31 */
+						st->gpr[in.base] |= rnd(&g) & 0xffff0000ULL;
 				}
 			} else if (disp_off) {
 				put_le(c->code + pre + disp_off, (off - (idx << sc)) & 0xffffffff, 4);
+			} else if (in.addrsize == 2 && in.index < 16) { /* [si+disp], [di+disp] */
+				st->gpr[in.index] = ((off - (u64)(s64)in.disp) & 0xffff) |
+						    (chance(&g, 2) ? rnd(&g) & 0xffff0000ULL : 0);
+			} else if (in.addrsize == 2 && in.base == X86_REG_NONE && in.index == X86_REG_NONE) {
+				/* [disp16]: the displacement ends the ModRM bytes, before any immediate */
+				unsigned at = 1 + (s->map != X86_MAP_1B) + (s->map >= X86_MAP_0F38);
+
+				for (unsigned k = 0; k < in.len; k++)
+					if (ib[k] == s->opcode && k + 1 < in.len && (ib[k + 1] & 0xc7) == 6) {
+						at = k + 2;
+						break;
+					}
+				put_le(ib + at, off, 2);
+			}
+			if (!m64 && (in.base < 16 || (in.addrsize == 2 && in.index < 16))) {
+				/* where the operand really is (16-bit forms in 32-bit mode cannot reach) */
+				u64 ea = (u64)(s64)in.disp;
+
+				if (in.base < 16)
+					ea += st->gpr[in.base];
+				if (in.index < 16)
+					ea += st->gpr[in.index] << sc;
+				c->ea_off = ea & amask;
+				c->ea = t = segbase + c->ea_off;
 			}
 			/* Values the instruction's memory operand should sometimes hold. */
 			if (s->map == X86_MAP_1B && s->opcode == 0xff &&
-			    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5))
-				store_data(st, t, &exit_target, 8);
+			    (modrm_reg == 2 || modrm_reg == 4) && (!chance(&g, 5) || diff_seg16(mode)))
+				store_data(&g, t, &exit_target, 8);
+			if (!m64 && s->map == X86_MAP_1B && s->opcode == 0x62 && chance(&g, 2)) {
+				/* BOUND: bounds around the index, so that #BR is not the rule */
+				u64 v = st->gpr[in.reg], lo = v - below(&g, 4), hi = v + below(&g, 4);
+
+				store_data(&g, t, &lo, in.opsize);
+				store_data(&g, t + in.opsize, &hi, in.opsize);
+			}
 			if (s->map == X86_MAP_0F && (s->opcode == 0xb0 || s->opcode == 0xb1) && chance(&g, 2))
-				store_data(st, t, &st->gpr[GPR_RAX], 8);
+				store_data(&g, t, &st->gpr[GPR_RAX], 8);
 			if (s->map == X86_MAP_0F && s->opcode == 0xc7 && chance(&g, 2)) {
-				store_data(st, t, &st->gpr[GPR_RAX], 4);
-				store_data(st, t + 4, &st->gpr[GPR_RDX], 4);
+				store_data(&g, t, &st->gpr[GPR_RAX], 4);
+				store_data(&g, t + 4, &st->gpr[GPR_RDX], 4);
 				if (in.opsize == 8) {
-					store_data(st, t, &st->gpr[GPR_RAX], 8);
-					store_data(st, t + 8, &st->gpr[GPR_RDX], 8);
+					store_data(&g, t, &st->gpr[GPR_RAX], 8);
+					store_data(&g, t + 8, &st->gpr[GPR_RDX], 8);
 				}
 			}
 			if (s->map == X86_MAP_0F && s->opcode == 0xae && chance(&g, 2)) {
 				u32 m = 0x1f80 | (chance(&g, 2) ? (u32)below(&g, 4) << 13 : 0);
 
-				store_data(st, t + (modrm_reg == 1 ? 24 : 0), &m, 4); /* FXRSTOR / LDMXCSR */
+				store_data(&g, t + (modrm_reg == 1 ? 24 : 0), &m, 4); /* FXRSTOR / LDMXCSR */
 			}
 			if (s->map == X86_MAP_0F && (s->opcode == 0xa3 || s->opcode == 0xab ||
 						     s->opcode == 0xb3 || s->opcode == 0xbb) &&
 			    !chance(&g, 4)) {
 				u64 v = (u64)(s64)(below(&g, 1280) - 256);
 
-				if (in.reg != in.base && in.reg != in.index)
+				/* ESP stays a stack pointer outside 64-bit mode (no IST) */
+				if (in.reg != in.base && in.reg != in.index && (m64 || in.reg != GPR_RSP))
 					st->gpr[in.reg] = v;
 			}
-			c->init.gpr[GPR_RSP] = st->gpr[GPR_RSP];
 		}
 		if (in.has_modrm && in.mod == 3 && s->map == X86_MAP_1B && s->opcode == 0xff &&
-		    (modrm_reg == 2 || modrm_reg == 4) && !chance(&g, 5))
+		    (modrm_reg == 2 || modrm_reg == 4) && (!chance(&g, 5) || diff_seg16(mode)) &&
+		    (m64 || in.rm != GPR_RSP)) /* ESP stays a stack pointer: the frame goes there */
 			st->gpr[in.rm] = exit_target;
+		else if (in.has_modrm && in.mod == 3 && s->map == X86_MAP_1B && s->opcode == 0xff &&
+			 diff_seg16(mode) && in.rm == GPR_RSP && (u16)st->gpr[GPR_RSP] < next)
+			st->gpr[GPR_RSP] += 0x800; /* JMP/CALL SP must not land back in the sequence */
 		if (s->map == X86_MAP_1B && s->opcode >= 0xa0 && s->opcode <= 0xa3) { /* moffs */
-			u64 t = pick_target(&g, 8) - segbase;
+			u64 t = pick_target(&g, 8, in.seg) - segbase;
 
+			c->ea_off = t;
 			put_le(ib + in.len - in.addrsize, t, in.addrsize);
 		}
 		if (is_rel_branch(s->map, s->opcode)) {
-			unsigned w = s->map == X86_MAP_1B && s->opcode != 0xe8 && s->opcode != 0xe9 ? 1 : 4;
+			unsigned w = s->map == X86_MAP_1B && s->opcode != 0xe8 && s->opcode != 0xe9 ? 1 :
+				     !m64 && in.opsize == 2 ? 2 : 4;
 			u64 rel = exit_target - next;
 
 			if (w == 1 && rel > 127)
@@ -655,37 +739,47 @@ again:
 			 * bytes there can abort Unicorn's TCG (FF /5 with a register
 			 * operand: seed 1 case 2550894). Keep that half zero.
 			 */
-			if (w == 4 && (in.prefix & X86_PFX_OPSIZE) && (u32)rel > 0xffff)
+			if (w == 4 && m64 && (in.prefix & X86_PFX_OPSIZE) && (u32)rel > 0xffff)
 				rel = below(&g, 12);
 			put_le(c->code + c->len - w, rel, w);
 		}
 		if (s->map == X86_MAP_1B && (s->opcode == 0xc3 || s->opcode == 0xc2) && !chance(&g, 5))
-			store_data(st, st->gpr[GPR_RSP], &exit_target, 8);
+			store_data(&g, stack_lin(&g, 0), &exit_target, m64 ? 8 : in.opsize);
 		if (s->map == X86_MAP_1B && s->opcode == 0x9d) { /* POPF: no TF/IF/NT/AC/RF/ID */
-			u64 v;
+			u64 v = 0;
 
-			memcpy(&v, st->stack + (st->gpr[GPR_RSP] - DIFF_STACK), 8);
+			for (unsigned k = 0; k < 8; k++)
+				v |= (u64)st->stack[stack_lin(&g, k) - L->stack] << (8 * k);
 			v = (v & 0x3cd5) | 2;
-			store_data(st, st->gpr[GPR_RSP], &v, 8);
+			store_data(&g, stack_lin(&g, 0), &v, m64 ? 8 : in.opsize);
 		}
+		if (mode == DIFF_MODE16)
+			real_mode_operands(&g, s, &in, ib, exit_target);
 		if (is_string(s->map, s->opcode) || (s->map == X86_MAP_0F && s->opcode == 0xf7)) {
-			u64 src = DIFF_DATA + 0x300 + below(&g, 0xa00), dst = DIFF_DATA + 0x1000 + below(&g, 0xa00);
+			u64 src = L->data + 0x300 + below(&g, 0xa00), dst = L->data + 0x1000 + below(&g, 0xa00);
 
 			if (chance(&g, 3))
 				dst = src + below(&g, 32) - 16; /* overlapping */
 			st->gpr[GPR_RSI] = src - segbase;
-			st->gpr[GPR_RDI] = s->opcode == 0xf7 ? dst - segbase : dst;
+			st->gpr[GPR_RDI] = s->opcode == 0xf7 ? dst - segbase : dst - seg_base(&g, SEG_ES);
+			if (diff_seg16(mode)) { /* offsets in their segments */
+				st->gpr[GPR_RSI] &= 0xffff;
+				st->gpr[GPR_RDI] &= 0xffff;
+			}
 			st->gpr[GPR_RCX] = chance(&g, 8) ? 0 : below(&g, 24);
 			if (chance(&g, 2))
-				memcpy(st->data + (dst - DIFF_DATA), st->data + (src - DIFF_DATA), 64);
+				memcpy(st->data + (dst - L->data), st->data + (src - L->data), 64);
 			if (chance(&g, 2)) /* SCAS finds AL/AX/EAX/RAX somewhere */
-				store_data(st, dst + 8 * below(&g, 8), &st->gpr[GPR_RAX], 8);
+				store_data(&g, dst + 8 * below(&g, 8), &st->gpr[GPR_RAX], 8);
 		}
 		if (s->map == X86_MAP_1B && s->opcode == 0xd7) /* XLAT */
-			st->gpr[GPR_RBX] = DIFF_DATA + 0x100 + below(&g, 0x1000) - segbase;
+			st->gpr[GPR_RBX] = (L->data + 0x100 + below(&g, 0x1000) - segbase) &
+					   (diff_seg16(mode) ? 0xffff : ~0ULL);
 		if (s->map == X86_MAP_1B && (s->opcode == 0xc8 || s->opcode == 0xc9))
-			st->gpr[GPR_RBP] = DIFF_STACK + 0x800 + (below(&g, 0x800) & ~7u);
-		if (s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3))
+			st->gpr[GPR_RBP] = DIFF_STACK + 0x800 + (below(&g, 0x800) & ~7u) -
+					   (diff_seg16(mode) ? DIFF_STACK : 0);
+		if (s->map == X86_MAP_1B && (s->opcode == 0xd2 || s->opcode == 0xd3) &&
+		    (!c->has_mem || (in.base != GPR_RCX && in.index != GPR_RCX)))
 			st->gpr[GPR_RCX] = (st->gpr[GPR_RCX] & ~0xffULL) |
 					   shift_counts[below(&g, sizeof(shift_counts))];
 		if (s->map == X86_MAP_0F && (s->opcode == 0xa5 || s->opcode == 0xad))
@@ -698,10 +792,13 @@ again:
 
 			if (s->opcode == 0xf6)
 				st->gpr[GPR_RAX] = (st->gpr[GPR_RAX] & ~0xff00ULL) | (neg ? 0xff00 : 0);
-			else
-				st->gpr[GPR_RDX] = neg ? ~0ULL : 0;
+			else if (!in.has_modrm || in.mod == 3 || (in.base != GPR_RDX && in.index != GPR_RDX))
+				st->gpr[GPR_RDX] = neg ? ~0ULL : 0; /* (not when RDX addresses the divisor) */
 			if (neg)
 				st->gpr[GPR_RAX] |= 0x8000000000000000ULL | 0x80000000 | 0x8000 | 0x80;
 		}
 	}
+	if (!m64) /* no 64-bit registers outside 64-bit mode; R8-R15 are never named */
+		for (int i = 0; i < 16; i++)
+			st->gpr[i] = i < 8 ? (u32)st->gpr[i] : 0;
 }

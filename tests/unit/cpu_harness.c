@@ -3,7 +3,9 @@
  * Flat-RAM test machine for the software CPU; see cpu_harness.h for the
  * memory map and how to use it. Builds 4-level identity page tables
  * (Intel SDM Vol. 3A 4.5), a GDT (3.4.5) and an IDT of 64-bit interrupt
- * gates (6.14.1) whose handlers record the vector and halt.
+ * gates (6.14.1) whose handlers record the vector and halt; for the other
+ * modes an IDT of 32-bit gates (6.11) and a real-mode IVT (20.1.4) reaching
+ * handlers that record the vector the same way.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -144,6 +146,19 @@ static void build_tables(struct cpu_harness *h)
 			      (((stub >> 16) & 0xffff) << 48));
 		put64(h, HARNESS_IDT + v * 16 + 8, stub >> 32);
 	}
+	for (u32 v = 0; v < 256; v++) {
+		u64 stub = HARNESS_REAL_STUBS + v * 16;
+		/* mov dword cs:[0], v; hlt (CS = 0x1300: CS:0 is HARNESS_EXC_REC) */
+		u8 code[11] = { 0x66, 0x2e, 0xc7, 0x06, 0, 0, (u8)v, 0, 0, 0, 0xf4 };
+
+		memcpy(h->ram + stub, code, sizeof(code));
+		u32 ivt = (u32)(stub - HARNESS_EXC_REC) | (u32)(HARNESS_EXC_REC >> 4) << 16;
+
+		memcpy(h->ram + v * 4, &ivt, 4); /* the IVT entry: offset, segment */
+		put64(h, HARNESS_IDT32 + v * 8,
+		      (HARNESS_STUBS + v * 16) % 0x10000 | ((u64)HARNESS_SEL_CODE32 << 16) | (0x8eULL << 40) |
+			      (((HARNESS_STUBS + v * 16) >> 16) << 48));
+	}
 	memset(h->ram + HARNESS_EXC_REC, 0xff, 4);
 }
 
@@ -168,6 +183,48 @@ static void set_long_mode(struct cpu_harness *h)
 	r.cr3 = HARNESS_PT;
 	r.cr4 = 0x620;      /* OSXMMEXCPT OSFXSR PAE */
 	r.efer = 0xd01;     /* NXE LMA LME SCE */
+	x86_cpu_set_regs(h->cpu, &r);
+}
+
+void harness_real_mode(struct cpu_harness *h, u16 cs, u16 ip)
+{
+	struct vcpu_regs r;
+
+	x86_cpu_get_regs(h->cpu, &r);
+	for (int i = 0; i < SEG_COUNT; i++)
+		r.seg[i] = (struct seg_reg){ .base = 0, .limit = 0xffff, .sel = 0, .attr = 0x93 };
+	r.seg[SEG_CS] = (struct seg_reg){ .base = (u64)cs << 4, .limit = 0xffff, .sel = cs,
+					  .attr = 0x9b };
+	r.idtr = (struct dtable_reg){ .base = 0, .limit = 0x3ff };
+	r.rip = ip;
+	r.rflags = 2;
+	r.gpr[GPR_RSP] = 0x8000;
+	r.cr0 = 0x30; /* ET NE */
+	r.cr3 = 0;
+	r.cr4 = 0x600;
+	r.efer = 0;
+	x86_cpu_set_regs(h->cpu, &r);
+}
+
+void harness_prot32(struct cpu_harness *h)
+{
+	struct vcpu_regs r;
+	struct seg_reg data = { .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_DATA,
+				.attr = 0xc093 };
+
+	x86_cpu_get_regs(h->cpu, &r);
+	for (int i = 0; i < SEG_COUNT; i++)
+		r.seg[i] = data;
+	r.seg[SEG_CS] = (struct seg_reg){ .base = 0, .limit = 0xffffffff, .sel = HARNESS_SEL_CODE32,
+					  .attr = 0xc09b };
+	r.idtr = (struct dtable_reg){ .base = HARNESS_IDT32, .limit = 0x7ff };
+	r.rip = HARNESS_CODE;
+	r.rflags = 2;
+	r.gpr[GPR_RSP] = HARNESS_STACK;
+	r.cr0 = 0x00010033; /* WP NE ET MP PE */
+	r.cr3 = 0;
+	r.cr4 = 0x600;
+	r.efer = 0;
 	x86_cpu_set_regs(h->cpu, &r);
 }
 
@@ -288,7 +345,17 @@ enum x86_exit harness_run(struct cpu_harness *h)
 		u64 sp = h->cpu->gpr[GPR_RSP];
 		bool has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
 
-		if (sp + 16 <= HARNESS_RAM_SIZE) {
+		if (h->cpu->mode == X86_MODE_REAL) { /* IP CS FLAGS, no error code */
+			sp = h->cpu->seg[SEG_SS].base + (u16)sp;
+			h->exc_err = 0;
+			h->exc_rip = sp + 2 <= HARNESS_RAM_SIZE ? (u16)harness_read64(h, sp) : 0;
+		} else if (h->cpu->mode != X86_MODE_LONG64) { /* [error] EIP CS EFLAGS */
+			sp = (u32)sp;
+			if (sp + 8 <= HARNESS_RAM_SIZE) {
+				h->exc_err = has_err ? (u32)harness_read64(h, sp) : 0;
+				h->exc_rip = (u32)harness_read64(h, sp + (has_err ? 4 : 0));
+			}
+		} else if (sp + 16 <= HARNESS_RAM_SIZE) {
 			h->exc_err = has_err ? harness_read64(h, sp) : 0;
 			h->exc_rip = harness_read64(h, sp + (has_err ? 8 : 0));
 		}

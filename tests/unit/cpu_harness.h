@@ -28,6 +28,11 @@
  * X86_EXIT_HALT and harness_exception() tells which. h->exc_rip / exc_err hold
  * the interrupted RIP and error code from the stack frame.
  *
+ * harness_real_mode() and harness_prot32() restart the CPU in real-address
+ * mode (an IVT at 0 whose vectors reach stubs at 0x15000 that record the
+ * vector the same way) or in flat 32-bit protected mode without paging (an
+ * IDT of 32-bit gates at HARNESS_IDT32 to the same stubs as the 64-bit IDT).
+ *
  * harness_run() stops the CPU after HARNESS_TIMEOUT_MS (X86_EXIT_STOP), so a
  * runaway test fails instead of hanging. Byte writes by the test into guest RAM
  * after the first run must go through harness_load_at()/harness_write() (they
@@ -46,6 +51,8 @@
 #define HARNESS_IDT 0x11000ULL
 #define HARNESS_STUBS 0x12000ULL
 #define HARNESS_EXC_REC 0x13000ULL
+#define HARNESS_REAL_STUBS 0x15000ULL /* real mode: 0x1300:0x2000 + 16 * vector */
+#define HARNESS_IDT32 0x16000ULL
 #define HARNESS_STACK 0x80000ULL
 #define HARNESS_CODE 0x100000ULL
 #define HARNESS_DATA 0x200000ULL
@@ -114,6 +121,15 @@ u64 harness_read64(struct cpu_harness *h, u64 gpa);
 enum x86_exit harness_run(struct cpu_harness *h);
 /* Vector taken by the last run (through the IDT stubs), or -1. */
 int harness_exception(struct cpu_harness *h);
+
+/*
+ * Real-address mode at cs:ip (Intel SDM Vol. 3A 9.1, 20.1): CR0 = ET NE,
+ * paging and long mode off, DS = ES = FS = GS = SS = 0, SP = 0x8000, the
+ * harness's IVT. A20 as the CPU has it.
+ */
+void harness_real_mode(struct cpu_harness *h, u16 cs, u16 ip);
+/* Flat 32-bit protected mode, paging off, CPL 0: EIP = HARNESS_CODE, ESP = HARNESS_STACK. */
+void harness_prot32(struct cpu_harness *h);
 
 /* Map / unmap one 4 KiB page (flushes that TLB entry). */
 void harness_map(struct cpu_harness *h, u64 linear, u64 gpa, u64 flags);

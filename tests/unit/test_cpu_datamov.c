@@ -142,6 +142,47 @@ static void test_datamov_faults(void **state)
 	assert_int_equal(int_exec(CODE("\xf0\x87\xc3"), &r), X86_EXC_UD);
 }
 
+/*
+ * Outside 64-bit mode (own harness: the group's stays in 64-bit mode). 63 is
+ * ARPL there (diffcpu --mode 32 found it #UD); MOVNTI with a 16-bit operand
+ * size still stores 32 bits ("y" operands, SDM Vol. 2 A.2.2; diffcpu
+ * --mode 16 found it #UD).
+ */
+static void test_datamov_legacy_modes(void **state)
+{
+	struct cpu_harness *h = harness_create();
+	struct x86_cpu *cpu;
+	u32 v;
+
+	assert_non_null(h);
+	cpu = h->cpu;
+	/* arpl ax, cx; pushf; pop ebx; arpl [0x200000], cx; hlt */
+	harness_load(h, CODE("\x63\xc8\x9c\x5b\x63\x0d\x00\x00\x20\x00\xf4"));
+	harness_write(h, HARNESS_DATA, "\x13\x00", 2);
+	harness_prot32(h);
+	cpu->gpr[GPR_RAX] = 0xffff0010;
+	cpu->gpr[GPR_RCX] = 0x0003;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), -1);
+	assert_int_equal(cpu->gpr[GPR_RAX], 0xffff0013); /* RPL raised, bits 16-31 kept */
+	assert_true(cpu->gpr[GPR_RBX] & X86_ZF);
+	assert_false(x86_get_rflags(cpu) & X86_ZF);       /* [mem] had RPL 3 already */
+	assert_int_equal(*(u16 *)harness_ptr(h, HARNESS_DATA), 0x13);
+
+	/* real mode: ARPL is #UD; movnti [0x100], eax stores 4 bytes */
+	harness_write(h, 0x98000, "\x0f\xc3\x06\x00\x01\x63\xc8\xf4", 8);
+	harness_real_mode(h, 0x9800, 0);
+	cpu->seg[SEG_DS].sel = 0x9000;
+	cpu->seg[SEG_DS].base = 0x90000;
+	cpu->gpr[GPR_RAX] = 0x12345678;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), X86_EXC_UD);
+	assert_int_equal(h->exc_rip, 5);
+	memcpy(&v, harness_ptr(h, 0x90100), 4);
+	assert_int_equal(v, 0x12345678);
+	harness_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_datamov_memory),
 		cmocka_unit_test(test_datamov_cmpxchg),
 		cmocka_unit_test(test_datamov_faults),
+		cmocka_unit_test(test_datamov_legacy_modes),
 	};
 
 	return cmocka_run_group_tests(tests, int_setup, int_teardown);

@@ -93,12 +93,44 @@ static void test_stack_enter_leave(void **state)
 	assert_int_equal(cpu->gpr[GPR_RSP], 0x70008);
 }
 
+/*
+ * ENTER with a 32-bit operand size on a 16-bit stack (real mode, diffcpu
+ * --mode 16): FrameTemp is SP, and the stack size picks BP, so EBP keeps
+ * its upper half and the pushed frame pointer is SP zero-extended (SDM
+ * Vol. 2 ENTER). Own harness: the group's stays in 64-bit mode.
+ */
+static void test_stack_enter_16bit_stack(void **state)
+{
+	struct cpu_harness *h = harness_create();
+	struct x86_cpu *cpu;
+	u32 v;
+
+	assert_non_null(h);
+	cpu = h->cpu;
+	harness_write(h, 0x98000, "\x66\xc8\x08\x00\x01\xf4", 6); /* enter 8, 1 (o32); hlt */
+	harness_real_mode(h, 0x9800, 0);
+	cpu->seg[SEG_SS].sel = 0x9000;
+	cpu->seg[SEG_SS].base = 0x90000;
+	cpu->gpr[GPR_RSP] = 0xabcd8000;
+	cpu->gpr[GPR_RBP] = 0x55557000;
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), -1);
+	assert_int_equal(cpu->gpr[GPR_RBP], 0x55557ffc);
+	assert_int_equal(cpu->gpr[GPR_RSP], 0xabcd7ff0);
+	memcpy(&v, harness_ptr(h, 0x97ffc), 4);
+	assert_int_equal(v, 0x55557000); /* old EBP, a doubleword */
+	memcpy(&v, harness_ptr(h, 0x97ff8), 4);
+	assert_int_equal(v, 0x7ffc);     /* FrameTemp = SP, zero-extended */
+	harness_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stack_push_pop),
 		cmocka_unit_test(test_stack_pop_ev),
 		cmocka_unit_test(test_stack_enter_leave),
+		cmocka_unit_test(test_stack_enter_16bit_stack),
 	};
 
 	return cmocka_run_group_tests(tests, int_setup, int_teardown);
