@@ -10,6 +10,7 @@
  */
 #include "host/block.h"
 #include "include/hover/log.h"
+#include "include/hover/path_confined.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
 
@@ -141,26 +142,6 @@ int block_preadv_full(int fd, const struct iovec *iov, int n, u64 off)
 int block_pwritev_full(int fd, const struct iovec *iov, int n, u64 off)
 {
 	return rw_full(fd, iov, n, off, true);
-}
-
-bool block_path_confined(const char *path, const char *const *dirs)
-{
-	char real[PATH_MAX], dir[PATH_MAX];
-
-	if (!realpath(path, real))
-		return false;
-	for (; dirs && *dirs; dirs++) {
-		size_t n;
-
-		if (!realpath(*dirs, dir))
-			continue;
-		n = strlen(dir);
-		while (n > 1 && dir[n - 1] == '/')
-			n--;
-		if (!strncmp(real, dir, n) && (real[n] == '/' || (n == 1 && dir[0] == '/')))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -329,7 +310,7 @@ static int open_at_depth(struct block **out, const char *path, enum block_format
 	bool guard;
 	int ret;
 
-	if (o->confine && !block_path_confined(path, o->confine)) {
+	if (o->confine && !path_confined(path, o->confine)) {
 		snprintf(err, errlen, "%s: outside the directories this VM may use (%s%s)", path,
 			 o->confine[0] ? o->confine[0] : "none",
 			 o->confine[0] && o->confine[1] ? ", ..." : "");

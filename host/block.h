@@ -154,7 +154,5 @@ int block_qcow2_open(struct block *b, struct block_chain *chain, char *err, size
 /* Open a backing file of an image at chain->depth (read-only; format PROBE or given). */
 int block_open_backing(struct block **out, const char *path, enum block_format fmt,
 		       struct block_chain *chain, char *err, size_t errlen) HOVER_WUR;
-/* True if path's real location lies inside one of dirs (NULL-terminated). */
-bool block_path_confined(const char *path, const char *const *dirs);
 
 #endif

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/block.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
 #include "include/hover/ram.h"
@@ -213,24 +214,6 @@ static int save_meta(struct pc *pc, struct stream_writer *sw, const char *const 
 	return ret;
 }
 
-static int write_at(int fd, const void *buf, size_t len, u64 off)
-{
-	const u8 *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (u64)n;
-	}
-	return 0;
-}
-
 static int write_file(struct pc *pc, int dirfd, const char *path, const u8 *meta,
 		      size_t meta_len, const u8 *dev, size_t dev_len, struct pc_snapshot_stats *st,
 		      char *err, size_t errlen)
@@ -252,11 +235,11 @@ static int write_file(struct pc *pc, int dirfd, const char *path, const u8 *meta
 	snapshot_header_encode(&h, hdr);
 	ret = ram_image_save(&pc->vm->ram, fd, h.ram_off, &st->ram_bytes);
 	if (!ret)
-		ret = write_at(fd, meta, meta_len, h.meta_off);
+		ret = block_pwrite_full(fd, meta, meta_len, h.meta_off);
 	if (!ret)
-		ret = write_at(fd, dev, dev_len, h.dev_off);
+		ret = block_pwrite_full(fd, dev, dev_len, h.dev_off);
 	if (!ret)
-		ret = write_at(fd, hdr, sizeof(hdr), 0);
+		ret = block_pwrite_full(fd, hdr, sizeof(hdr), 0);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
@@ -323,24 +306,6 @@ out:
 
 /* ---- restoring ---- */
 
-static int read_at(int fd, void *buf, size_t len, u64 off)
-{
-	u8 *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (u64)n;
-	}
-	return 0;
-}
-
 void pc_snapshot_close(struct pc_snapshot *s)
 {
 	if (!s)
@@ -398,7 +363,8 @@ int pc_snapshot_open(struct pc_snapshot **out, const char *path, char *err, size
 		ret = -EINVAL;
 		goto fail;
 	}
-	ret = read_at(s->fd, hdr, sizeof(hdr), 0);
+	/* block_pread_full reads zeroes past the end: a short file is told apart first. */
+	ret = (u64)st.st_size < sizeof(hdr) ? -EIO : block_pread_full(s->fd, hdr, sizeof(hdr), 0);
 	if (ret) {
 		snprintf(err, errlen, "%s: not a hover snapshot (too short)", path);
 		ret = -EINVAL;
@@ -418,9 +384,9 @@ int pc_snapshot_open(struct pc_snapshot **out, const char *path, char *err, size
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = read_at(s->fd, s->meta, s->h.meta_len, s->h.meta_off);
+	ret = block_pread_full(s->fd, s->meta, s->h.meta_len, s->h.meta_off);
 	if (!ret)
-		ret = read_at(s->fd, s->dev, s->h.dev_len, s->h.dev_off);
+		ret = block_pread_full(s->fd, s->dev, s->h.dev_len, s->h.dev_off);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;

@@ -21,6 +21,9 @@ if [ ! -f "$OUT/build.ninja" ]; then
 	fi
 	rm -f "$log"
 fi
+# A build dir configured before tests were added must learn of them first:
+# regenerate build.ninja (a no-op when current), then ask for the test list.
+ninja -C "$OUT" build.ninja >/dev/null 2>&1
 # The executables of the unit and fuzz suites, relative to the build dir.
 targets=$(meson introspect "$OUT" --tests | /usr/bin/python3 -c '
 import json, os, sys

@@ -16,7 +16,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import BOOT_TIMEOUT, run_hover, spawn_hover
+from conftest import BOOT_TIMEOUT, HOVER, run_hover, spawn_hover
 
 ACCEL = os.environ.get("HOVER_TEST_ACCEL", "emu")
 CMDLINE = "console=ttyS0 quiet panic=-1"
@@ -301,3 +301,51 @@ def test_malicious_descriptor_chains_from_the_guest(hover, guest, tmp_path):
     data_word = re.search(r"VQ data=(0x[0-9A-Fa-f]+)(0x[0-9A-Fa-f]+)", child.before)
     assert data_word and (int(data_word.group(1), 16) or int(data_word.group(2), 16))
     quit_hover(child)
+
+
+def test_a_hostile_vm_leaves_its_neighbour_under_hoverd_running(hover, guest):
+    """Two VMs under one hoverd: one floods the board's ports from inside; the other keeps
+    ticking, hoverd keeps answering, and the hostile one ends only as a machine ends."""
+    from test_hoverd import Daemon, definition, write_def
+
+    d = Daemon()
+    d.start()
+    try:
+        for defn in (definition(guest, "victim"),
+                     definition(guest, "attacker", cmdline="console=ttyS0 quiet panic=-1")):
+            rc, out, err = d.cli("create", write_def(d, defn))
+            assert rc == 0, err
+            rc, out, err = d.cli("start", defn["name"])
+            assert rc == 0, err
+        c = pexpect.spawn(HOVER, ["--connect", d.sock, "console", "attacker"], encoding="utf-8",
+                          timeout=BOOT_TIMEOUT)
+        c.expect_exact("hover-guest: shell on the console")
+        c.sendline("")
+        c.expect_exact("# ")
+        cmd = "; ".join(f"dd if=/dev/urandom of=/dev/port bs=1 seek={lo} count={hi - lo} "
+                        f"2>/dev/null" for lo, hi in PORT_RANGES)
+        c.sendline(cmd + "; echo FLOOD-DONE")
+        try:
+            c.expect_exact("FLOOD-DONE", timeout=BOOT_TIMEOUT)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            pass  # the attacker may have broken its own machine
+        c.sendcontrol("]")
+        c.expect(pexpect.EOF, timeout=30)
+        c.close()
+        ticks = d.logs("victim").count("tick ")
+        assert wait_for_ticks(d, ticks + 2, 60), "the neighbour stopped ticking"
+        assert d.state_of("victim") == "running"
+        assert d.ping(), "hoverd stopped answering"
+        assert d.state_of("attacker") in ("running", "stopped", "failed")
+    finally:
+        d.stop()
+
+
+def wait_for_ticks(d, n, timeout):
+    import time
+    end = time.time() + timeout
+    while time.time() < end:
+        if d.logs("victim").count("tick ") >= n:
+            return True
+        time.sleep(1)
+    return False
