@@ -24,22 +24,11 @@
 #include <cmocka.h>
 
 #include "host/block.h"
+#include "tests/unit/sh_util.h"
 #include "host/block_qcow2.h"
 
 static char dir[] = "/tmp/hover-blocksafe-XXXXXX";
 static bool have_qemu_img;
-
-static int sh(const char *fmt, ...) HOVER_PRINTF(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static const char *p(const char *name)
 {

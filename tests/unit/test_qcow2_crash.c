@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "host/block.h"
+#include "tests/unit/sh_util.h"
 
 ssize_t __real_pwrite64(int fd, const void *buf, size_t n, off_t off);
 ssize_t __real_pwritev64(int fd, const struct iovec *iov, int cnt, off_t off);
@@ -144,18 +145,6 @@ int __wrap_fdatasync(int fd)
 }
 
 /* ---- the writer ---- */
-
-static int sh(const char *fmt, ...) HOVER_PRINTF(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 /* Runs in a child: the workload, cut at write crash_at; the number of writes to a pipe. */
 static void writer(const char *img, long crash_at, unsigned seed, int report)
