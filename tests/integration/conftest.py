@@ -46,3 +46,14 @@ def spawn_hover(args, timeout=BOOT_TIMEOUT):
                           codec_errors="replace", dimensions=(40, 200))
     child.logfile_read = sys.stdout
     return child
+
+
+def guest_sh(child, cmd, timeout=BOOT_TIMEOUT):
+    """Run one shell command in the guest's console shell; return (status, output)."""
+    marker = "__done_%d__" % (abs(hash(cmd)) % 100000)
+    child.sendline(f"{cmd}; echo {marker}$?")
+    child.expect(marker + r"(\d+)", timeout=timeout)
+    out = child.before
+    status = int(child.match.group(1))
+    child.expect_exact("# ")
+    return status, out

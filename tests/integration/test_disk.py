@@ -12,7 +12,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import BOOT_TIMEOUT, run_hover, spawn_hover
+from conftest import BOOT_TIMEOUT, run_hover, spawn_hover, guest_sh as sh
 
 CMDLINE = "console=ttyS0 quiet panic=-1"
 ACCEL = os.environ.get("HOVER_TEST_ACCEL", "emu")
@@ -27,17 +27,6 @@ def boot_args(guest, disks, extra=""):
     for d in disks:
         args += ["--disk", d]
     return args
-
-
-def sh(child, cmd, timeout=BOOT_TIMEOUT):
-    """Run one shell command in the guest; return its output."""
-    marker = "__done_%d__" % (abs(hash(cmd)) % 100000)
-    child.sendline(f"{cmd}; echo {marker}$?")
-    child.expect(marker + r"(\d+)", timeout=timeout)
-    out = child.before
-    status = int(child.match.group(1))
-    child.expect_exact("# ")
-    return status, out
 
 
 def boot_to_shell(guest, disks, extra=""):

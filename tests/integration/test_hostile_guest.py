@@ -16,23 +16,13 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import BOOT_TIMEOUT, HOVER, run_hover, spawn_hover
+from conftest import BOOT_TIMEOUT, HOVER, run_hover, spawn_hover, guest_sh as sh
 
 ACCEL = os.environ.get("HOVER_TEST_ACCEL", "emu")
 CMDLINE = "console=ttyS0 quiet panic=-1"
 MiB = 1024 * 1024
 needs_qemu_img = pytest.mark.skipif(shutil.which("qemu-img") is None,
                                     reason="qemu-img (qemu-utils) not installed")
-
-
-def sh(child, cmd, timeout=BOOT_TIMEOUT):
-    marker = "__done_%d__" % (abs(hash(cmd)) % 100000)
-    child.sendline(f"{cmd}; echo {marker}$?")
-    child.expect(marker + r"(\d+)", timeout=timeout)
-    out = child.before
-    status = int(child.match.group(1))
-    child.expect_exact("# ")
-    return status, out
 
 
 def to_shell(child):

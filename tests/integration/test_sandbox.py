@@ -14,7 +14,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import BOOT_TIMEOUT, HOVER, run_hover, spawn_hover
+from conftest import BOOT_TIMEOUT, HOVER, run_hover, spawn_hover, guest_sh as sh
 
 CMDLINE = "console=ttyS0 quiet panic=-1"
 ACCEL = os.environ.get("HOVER_TEST_ACCEL", "emu")
@@ -32,16 +32,6 @@ def threads_of(pid):
             st = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
         out[tid] = (st["Name"], int(st["Seccomp"]), st.get("NoNewPrivs", "?").strip())
     return out
-
-
-def sh(child, cmd, timeout=BOOT_TIMEOUT):
-    marker = "__done_%d__" % (abs(hash(cmd)) % 100000)
-    child.sendline(f"{cmd}; echo {marker}$?")
-    child.expect(marker + r"(\d+)", timeout=timeout)
-    out = child.before
-    status = int(child.match.group(1))
-    child.expect_exact("# ")
-    return status, out
 
 
 @pytest.fixture
