@@ -35,6 +35,7 @@ need_pkg /bin/busybox busybox-static
 need_pkg cpio cpio
 need_pkg gzip gzip
 need_pkg xz xz-utils
+need_pkg modinfo kmod
 
 # Resolve the kernel package linux-image-amd64 currently points at.
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
@@ -102,6 +103,49 @@ for m in $order; do
 	echo "$m.ko" >>"$root/lib/modules/load-order"
 done
 echo "$kver" >"$root/lib/modules/kernel-version"
+
+# --- hardware drivers beyond virtio: hover-load-hw MODULE... ---
+# SATA/ATAPI (AHCI), the Bochs display and its DRM stack, the balloon, virtio
+# input, the PS/2 mouse, ISO 9660. Each wanted module's dependencies come from
+# its own modinfo, so /lib/modules/hw-deps/M lists what to load, in order.
+mkdir -p "$root/lib/modules/hw" "$root/lib/modules/hw-deps"
+hw_file() { find "$moddir" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -n1; }
+hw_copy() { # hw_copy NAME FILE: uncompressed into lib/modules/hw
+	[ -e "$root/lib/modules/hw/$1.ko" ] && return 0
+	case "$2" in
+	*.xz) xz -dc "$2" >"$root/lib/modules/hw/$1.ko" ;;
+	*.zst) zstd -qdc "$2" >"$root/lib/modules/hw/$1.ko" ;;
+	*) cp "$2" "$root/lib/modules/hw/$1.ko" ;;
+	esac
+}
+hw_order() { # hw_order NAME: prints NAME's dependencies (depth first), then NAME
+	local f d
+	f=$(hw_file "$1")
+	[ -n "$f" ] || return 0 # built into the kernel
+	hw_copy "$1" "$f"
+	for d in $(modinfo -F depends "$root/lib/modules/hw/$1.ko" | tr , ' '); do
+		hw_order "$d"
+	done
+	echo "$1"
+}
+for m in ahci sd_mod sr_mod isofs bochs virtio_balloon virtio_input psmouse evdev; do
+	hw_order "$m" | awk '!seen[$0]++' >"$root/lib/modules/hw-deps/$m"
+done
+cat >"$root/sbin/hover-load-hw" <<'EOS'
+#!/bin/sh
+# hover-load-hw MODULE...: load each module and its dependencies (see
+# /lib/modules/hw-deps); "hover-load-hw all" loads every one.
+[ "$1" = all ] && set -- $(ls /lib/modules/hw-deps)
+for want in "$@"; do
+	[ -f "/lib/modules/hw-deps/$want" ] || { echo "hover-load-hw: no module $want"; continue; }
+	for m in $(cat "/lib/modules/hw-deps/$want"); do
+		grep -q "^$(echo "$m" | tr - _) " /proc/modules && continue
+		insmod "/lib/modules/hw/$m.ko" 2>/dev/null || echo "hover-load-hw: $m failed"
+	done
+done
+EOS
+chmod 755 "$root/sbin/hover-load-hw"
+# --- end hardware drivers ---
 
 # --- hover.test=ticker (tests/integration/test_hoverd.py) ---
 # The ACPI power button reaches busybox acpid through evdev: button.ko makes
