@@ -88,8 +88,8 @@ static json_t *metrics_object(struct api_vm *a)
 		json_array_append_new(cpus, json_pack("{s:i,s:f}", "index", (int)i, "cpu_time_s",
 						      thread_cpu_s(vm->vcpu[i]->thread)));
 	getrusage(RUSAGE_SELF, &ru);
-	return json_pack("{s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
-			 "name", a->info.name, "state", state_of(a),
+	return json_pack("{s:s,s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
+			 "name", a->info.name, "state", state_of(a), "accel", a->info.accel,
 			 "uptime_s", seconds_since(a->start_ns), "vcpu", cpus,
 			 "vcpus_parked", (int)vm_parked_vcpus(vm),
 			 "memory", "guest_bytes", (json_int_t)a->info.memory,

@@ -124,6 +124,8 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm);
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms);
 json_t *hvm_object(struct hvm *vm);
+/* Without the lock (hoverd_metrics.c): every VM's object, live ones with "metrics". */
+json_t *hoverd_vms_metrics(struct hoverd *d);
 
 /* ---- path rules (hoverd_paths.c) ---- */
 /* Add a directory clients' files may come from (resolved now). 0 or -errno, err says why. */

@@ -47,44 +47,57 @@ static bool file_ok(const char *path, char *why, size_t len)
 	return true;
 }
 
-/* The checks hover run would make, made before anything is stored or started. */
+/* hoverd_def_paths_check's messages begin with the key they concern. */
+static const char *path_field(const char *err)
+{
+	static const char *const keys[] = { "kernel", "initrd", "disk" };
+
+	for (unsigned i = 0; i < 3; i++)
+		if (!strncmp(err, keys[i], strlen(keys[i])) && err[strlen(keys[i])] == ' ')
+			return keys[i];
+	return NULL;
+}
+
+/* The checks hover run would make, made before anything is stored or started. Each
+ * error names the definition key at fault ("field"), so a form can show it there. */
 static bool check_def(struct hoverd *d, const struct vm_def *def, struct api_reply *rep)
 {
 	char why[128], err[2048];
 
 	if (!def->name) {
-		api_error(rep, 400, "\"name\" is required");
+		api_error_field(rep, 400, "name", "\"name\" is required");
 		return false;
 	}
 	if (!def->kernel) {
-		api_error(rep, 400, "\"kernel\" is required (the guest's bzImage)");
+		api_error_field(rep, 400, "kernel", "\"kernel\" is required (the guest's bzImage)");
 		return false;
 	}
 	if (hoverd_def_paths_check(d, def, err, sizeof(err))) {
-		api_error(rep, 400, "%s", err);
+		api_error_field(rep, 400, path_field(err), "%s", err);
 		return false;
 	}
 	if (!file_ok(def->kernel, why, sizeof(why))) {
-		api_error(rep, 400, "kernel %s: %s", def->kernel, why);
+		api_error_field(rep, 400, "kernel", "kernel %s: %s", def->kernel, why);
 		return false;
 	}
 	if (def->initrd && !file_ok(def->initrd, why, sizeof(why))) {
-		api_error(rep, 400, "initrd %s: %s", def->initrd, why);
+		api_error_field(rep, 400, "initrd", "initrd %s: %s", def->initrd, why);
 		return false;
 	}
 	if (def->memory && def->memory > d->host_mem) {
-		api_error(rep, 400, "memory %s: more than this host has (%lluM)", def->memory_text,
-			  (unsigned long long)(d->host_mem >> 20));
+		api_error_field(rep, 400, "memory", "memory %s: more than this host has (%lluM)",
+				def->memory_text, (unsigned long long)(d->host_mem >> 20));
 		return false;
 	}
 	if (def->memory && (def->memory < (16u << 20) || (def->memory & 0xfff))) {
-		api_error(rep, 400, "memory %s: needs at least 16M, in whole 4K pages",
-			  def->memory_text);
+		api_error_field(rep, 400, "memory", "memory %s: needs at least 16M, in whole 4K pages",
+				def->memory_text);
 		return false;
 	}
 	if (def->accel && strcmp(def->accel, "auto") && strcmp(def->accel, "kvm") &&
 	    strcmp(def->accel, "emu")) {
-		api_error(rep, 400, "accel \"%s\": not an engine (auto, kvm or emu)", def->accel);
+		api_error_field(rep, 400, "accel", "accel \"%s\": not an engine (auto, kvm or emu)",
+				def->accel);
 		return false;
 	}
 	return true;
@@ -94,12 +107,13 @@ static void create(struct hoverd *d, const struct api_request *req, struct api_r
 {
 	struct vm_def def;
 	struct hvm *vm;
+	const char *field;
 	char err[512];
 
 	if (!req->body)
 		return api_error(rep, 400, "POST /vms needs a VM definition (a JSON object)");
-	if (config_json_parse(req->body, &def, err, sizeof(err)))
-		return api_error(rep, 400, "%s", err);
+	if (config_json_parse_field(req->body, &def, err, sizeof(err), &field))
+		return api_error_field(rep, 400, field, "%s", err);
 	if (!check_def(d, &def, rep)) {
 		config_json_free(&def);
 		return;
@@ -107,7 +121,7 @@ static void create(struct hoverd *d, const struct api_request *req, struct api_r
 	pthread_mutex_lock(&d->lock);
 	if (hvm_find(d, def.name)) {
 		pthread_mutex_unlock(&d->lock);
-		api_error(rep, 409, "a VM named %s already exists", def.name);
+		api_error_field(rep, 409, "name", "a VM named %s already exists", def.name);
 		config_json_free(&def);
 		return;
 	}
@@ -388,6 +402,10 @@ void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_r
 	if (n < 1 || strcmp(seg[0], "vms") != 0)
 		return api_error(rep, 404, "no such path: %s (see GET /openapi.yaml)", req->path);
 	if (n == 1) {
+		const char *m = api_query(req, "metrics");
+
+		if (get && m && strcmp(m, "0"))
+			return api_json(rep, 200, hoverd_vms_metrics(d));
 		if (get)
 			return list(d, rep);
 		if (strcmp(req->method, "POST") == 0)
