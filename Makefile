@@ -14,6 +14,7 @@ PREFIX ?= /usr/local
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+	scripts/build-webui.sh $(BUILD)
 
 deps:
 	@scripts/setup-deps.sh
@@ -89,6 +90,8 @@ install: all
 	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --quiet
+	mkdir -p $(DESTDIR)$(PREFIX)/share/hover/www
+	cp $(BUILD)/www/* $(DESTDIR)$(PREFIX)/share/hover/www/
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
