@@ -219,13 +219,41 @@ static void start(struct hoverd *d, const char *name, struct api_reply *rep)
 	pthread_mutex_lock(&d->lock);
 	vm = hvm_find(d, name);
 	if (ret) {
-		if (vm && vm->state == HVM_STARTING)
+		if (vm && vm->state == HVM_STARTING) {
+			/* why it did not start, for info and ls (hvm_start records a process's exit) */
 			vm->state = HVM_STOPPED;
+			if (vm->last_exit)
+				json_decref(vm->last_exit);
+			vm->last_exit = json_pack("{s:s}", "message", err);
+		}
 		pthread_mutex_unlock(&d->lock);
 		return api_error(rep, ret == -EINVAL ? 400 : 500, "%s", err);
 	}
 	api_json(rep, 200, vm ? hvm_object(vm) : json_object());
 	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * After a SIGKILL: answer once the main loop has seen the process end (its
+ * pidfd), so that `hover kill web; hover rm web` works at once. A process
+ * never ends after SIGKILL only if stuck in the kernel (D state): then 504.
+ */
+static void kill_wait(struct hoverd *d, const char *name, struct api_reply *rep)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct hvm *vm;
+
+		pthread_mutex_lock(&d->lock);
+		vm = hvm_find(d, name);
+		if (!vm || !hvm_live(vm)) {
+			api_json(rep, 200, vm ? hvm_object(vm) : json_pack("{s:s}", "name", name));
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		pthread_mutex_unlock(&d->lock);
+		usleep(10000);
+	}
+	api_error(rep, 504, "vm %s: SIGKILL sent, but its process has not ended after 10 s", name);
 }
 
 /* pause, resume, shutdown, reset, off, stop, kill, metrics */
@@ -286,8 +314,7 @@ static void action(struct hoverd *d, const char *name, const char *act,
 		vm->kill_requested = true;
 		kill(pid, SIGKILL);
 		pthread_mutex_unlock(&d->lock);
-		return api_json(rep, 202, json_pack("{s:s,s:s,s:i}", "name", name, "action", "kill",
-						    "pid", (int)pid));
+		return kill_wait(d, name, rep);
 	}
 	pthread_mutex_unlock(&d->lock);
 

@@ -357,14 +357,24 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 			char why[512];
 
 			log_reason(log_path, log_start, why, sizeof(why));
-			if (vm)
-				vm->state = HVM_CRASHED;
-			pthread_mutex_unlock(&d->lock);
-			if (pidfd >= 0)
-				close(pidfd);
 			snprintf(err, errlen, "vm %s did not start (exit status %d)%s%s", name,
 				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 				 why[0] ? ": " : "", why);
+			if (vm) {
+				/* info and ls show why, not only start's caller */
+				vm->state = HVM_CRASHED;
+				if (vm->last_exit)
+					json_decref(vm->last_exit);
+				vm->last_exit = json_pack("{s:i,s:s}", "code",
+							  WIFEXITED(status) ? WEXITSTATUS(status)
+									    : 128 + WTERMSIG(status),
+							  "message", err);
+			}
+			pthread_mutex_unlock(&d->lock);
+			if (pidfd >= 0)
+				close(pidfd);
+			unlink(api);
+			unlink(con);
 			return -EINVAL;
 		}
 	}
@@ -486,6 +496,9 @@ void hvm_exited(struct hoverd *d, struct hvm *vm)
 	vm->kill_requested = false;
 	store_run_path(d, vm->name, p, sizeof(p));
 	unlink(p);
+	/* A process that was killed leaves its sockets behind: nothing serves them now. */
+	unlink(vm->api_sock);
+	unlink(vm->console_sock);
 }
 
 void hvm_console_input(struct hoverd *d, struct hvm *vm)
