@@ -66,6 +66,7 @@ struct hvm {
 	u64 stop_deadline_ns; /* `stop --timeout`: power off at this time; 0: none */
 	bool kill_requested;  /* `kill`: a SIGKILL exit is then a stop, not a crash */
 	json_t *last_exit;    /* {"code": N, "signal": N, "message": "..."} or NULL */
+	off_t log_start;      /* the log's size when this run started: its own lines follow */
 	struct ring *ring;
 	unsigned jail_uid; /* the uid its process runs as (0: not jailed) */
 };

@@ -389,6 +389,7 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 	}
 	vm->pid = pid;
 	vm->pidfd = pidfd;
+	vm->log_start = log_start;
 	vm->child = true;
 	vm->starttime = proc_starttime(pid);
 	vm->started_at = wall_now();
@@ -472,12 +473,18 @@ void hvm_exited(struct hoverd *d, struct hvm *vm)
 	if (vm->child && waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
 		if (WIFEXITED(status)) {
 			int c = WEXITSTATUS(status);
+			char why[512], msg[600];
 
+			/* the run's own last "hover:" line says why (a bad kernel, a disk...) */
+			why[0] = '\0';
+			if (c)
+				log_reason(vm->log_path, vm->log_start, why, sizeof(why));
+			snprintf(msg, sizeof(msg), "%s%s%s",
+				 c == 0 ? "the guest powered off" :
+				 c == 1 ? "the guest failed" : "hover run failed",
+				 why[0] ? ": " : c ? " (see the log)" : "", why);
 			vm->state = c == 0 ? HVM_STOPPED : HVM_CRASHED;
-			vm->last_exit = json_pack("{s:i,s:s}", "code", c, "message",
-						  c == 0 ? "the guest powered off" :
-						  c == 1 ? "the guest failed (see the log)" :
-							   "hover run failed (see the log)");
+			vm->last_exit = json_pack("{s:i,s:s}", "code", c, "message", msg);
 		} else {
 			bool killed = vm->kill_requested && WTERMSIG(status) == SIGKILL;
 
