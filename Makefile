@@ -10,7 +10,7 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -79,6 +79,11 @@ check-kvm: all guest
 # Snapshot save and restore-to-running, hover emu beside QEMU TCG's migrate-to-file.
 bench-snapshot: all guest
 	/usr/bin/python3 bench/snapshot.py --build $(BUILD) --guest $(GUEST)
+
+# The web UI: first page + VM list with 50 VMs defined, in Debian's chromium, and
+# hoverd's CPU while a browser watches the graphs (bench/webui.py).
+bench-webui: all guest
+	/usr/bin/python3 bench/webui.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)

@@ -314,7 +314,28 @@ async function onCreate(ev) {
 }
 
 // ---- console ----
-function openConsole(name) {
+let xtermLoaded = null;
+function loadXterm() {
+  if (!xtermLoaded) {
+    xtermLoaded = new Promise((resolve, reject) => {
+      const css = document.createElement('link');
+      css.rel = 'stylesheet';
+      css.href = 'xterm.css';
+      document.head.appendChild(css);
+      const js = document.createElement('script');
+      js.src = 'xterm.js';
+      js.onload = resolve;
+      js.onerror = () => { xtermLoaded = null; reject(new Error('cannot load xterm.js')); };
+      document.head.appendChild(js);
+    });
+  }
+  return xtermLoaded;
+}
+
+async function openConsole(name) {
+  const opened = ui.page;
+  await loadXterm();
+  if (ui.page !== 'console' || opened !== ui.page || ui.term) return; // left meanwhile
   const term = new Terminal({ convertEol: false, cursorBlink: true, fontSize: 14, scrollback: 5000 });
   ui.term = term;
   term.open($('#terminal'));
@@ -404,8 +425,7 @@ async function start() {
     await login(m[1]);
     history.replaceState(null, '', location.pathname + '#/'); // the token leaves the address bar
   }
-  const r = await fetch('/api/version', { credentials: 'same-origin' });
-  if (r.status === 401) return showPage('login');
+  // no round trip to ask whether we are signed in: the first API call says so (401)
   startMetrics();
   route();
 }
