@@ -10,7 +10,7 @@
 const $ = (sel) => document.querySelector(sel);
 const HISTORY = 60; // samples per graph: a minute at one per second
 const ui = { vms: [], hist: new Map(), metricsWs: null, term: null, consoleWs: null,
-             logsAbort: null, page: null };
+             logsAbort: null, page: null, bearer: null };
 
 function toast(msg) {
   const t = $('#toast');
@@ -26,6 +26,8 @@ class ApiError extends Error {
 
 async function api(method, path, body) {
   const opts = { method, credentials: 'same-origin', headers: {} };
+  // on the first visit, until the cookie is set, the token from the address goes along
+  if (ui.bearer) opts.headers.Authorization = 'Bearer ' + ui.bearer;
   if (body !== undefined) {
     opts.headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);
@@ -83,24 +85,29 @@ function sample(vm, time) {
 }
 function push(a, v) { a.push(v); if (a.length > HISTORY) a.shift(); }
 
-function draw(canvas, values, floor) {
+// Draw every graph in two passes: all sizes read, then all pixels written, so the
+// browser lays the page out once rather than once per canvas.
+function drawAll(jobs) {
   const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth * dpr, hgt = canvas.clientHeight * dpr;
-  if (canvas.width !== w || canvas.height !== hgt) { canvas.width = w; canvas.height = hgt; }
-  const g = canvas.getContext('2d');
-  g.clearRect(0, 0, w, hgt);
-  canvas.dataset.samples = values.length;
-  canvas.dataset.last = values.length ? values[values.length - 1] : '';
-  if (values.length < 2) return;
-  const max = Math.max(floor, ...values);
-  g.beginPath();
-  values.forEach((v, i) => {
-    const x = (i / (HISTORY - 1)) * w, y = hgt - (v / max) * (hgt - 2 * dpr) - dpr;
-    if (i) g.lineTo(x, y); else g.moveTo(x, y);
+  const sizes = jobs.map(([c]) => [c.clientWidth * dpr, c.clientHeight * dpr]);
+  jobs.forEach(([canvas, values, floor], i) => {
+    const [w, hgt] = sizes[i];
+    if (canvas.width !== w || canvas.height !== hgt) { canvas.width = w; canvas.height = hgt; }
+    const g = canvas.getContext('2d');
+    g.clearRect(0, 0, w, hgt);
+    canvas.dataset.samples = values.length;
+    canvas.dataset.last = values.length ? values[values.length - 1] : '';
+    if (values.length < 2) return;
+    const max = Math.max(floor, ...values);
+    g.beginPath();
+    values.forEach((v, k) => {
+      const x = (k / (HISTORY - 1)) * w, y = hgt - (v / max) * (hgt - 2 * dpr) - dpr;
+      if (k) g.lineTo(x, y); else g.moveTo(x, y);
+    });
+    g.strokeStyle = '#2f6fdb';
+    g.lineWidth = 1.5 * dpr;
+    g.stroke();
   });
-  g.strokeStyle = '#2f6fdb';
-  g.lineWidth = 1.5 * dpr;
-  g.stroke();
 }
 
 // ---- the VM list ----
@@ -154,6 +161,7 @@ function card(vm) {
 function renderList(time) {
   const list = $('#vm-list');
   const seen = new Set();
+  const jobs = [];
   const vms = [...ui.vms].sort((a, b) => a.name.localeCompare(b.name));
   for (const vm of vms) {
     seen.add('vm-' + vm.name);
@@ -174,10 +182,11 @@ function renderList(time) {
       if (a) b.disabled = !a[2].includes(vm.state);
     }
     const h = time !== undefined ? sample(vm, time) : ui.hist.get(vm.name);
-    if (h) {
-      draw(c.querySelector('.g-cpu'), h.cpu, 5);
-      draw(c.querySelector('.g-mem'), h.mem, 1 << 20);
-      draw(c.querySelector('.g-disk'), h.disk, 4096);
+    // a VM with no counters now and none drawn before has nothing to draw
+    if (h && (vm.metrics || c.dataset.drawn)) {
+      c.dataset.drawn = vm.metrics ? '1' : '';
+      jobs.push([c.querySelector('.g-cpu'), h.cpu, 5], [c.querySelector('.g-mem'), h.mem, 1 << 20],
+                [c.querySelector('.g-disk'), h.disk, 4096]);
       const last = (a) => a.length ? a[a.length - 1] : null;
       c.querySelector('.v-cpu').textContent = last(h.cpu) != null && vm.metrics ? last(h.cpu).toFixed(0) + '%' : '';
       c.querySelector('.v-mem').textContent = vm.metrics ? fmtBytes(last(h.mem)) : '';
@@ -185,6 +194,7 @@ function renderList(time) {
     }
   }
   for (const c of [...list.children]) if (!seen.has(c.id)) c.remove();
+  drawAll(jobs);
   $('#vm-count').textContent = `(${ui.vms.length})`;
   $('#list-empty').hidden = ui.vms.length > 0;
 }
@@ -422,8 +432,15 @@ function route() {
 async function start() {
   const m = /token=([0-9a-fA-F]+)/.exec(location.hash);
   if (m) {
-    await login(m[1]);
     history.replaceState(null, '', location.pathname + '#/'); // the token leaves the address bar
+    // the list loads with the token in a header while the cookie is being set (one round
+    // trip less); WebSockets carry no header, so they wait for the cookie
+    ui.bearer = m[1];
+    route();
+    const ok = await login(m[1]);
+    ui.bearer = null;
+    if (ok) startMetrics();
+    return;
   }
   // no round trip to ask whether we are signed in: the first API call says so (401)
   startMetrics();
