@@ -28,7 +28,6 @@ struct api_vm {
 	u64 console_bytes;
 	unsigned resets;
 	int statm_fd; /* /proc/self/statm, opened at set-up: the sandboxed loop opens nothing */
-	int io_fd;    /* /proc/self/io, likewise: bytes this process read and wrote to storage */
 };
 
 static double seconds_since(u64 ns)
@@ -60,26 +59,6 @@ static u64 rss_bytes(int statm_fd)
 	return (u64)rss * (u64)sysconf(_SC_PAGESIZE);
 }
 
-/* /proc/PID/io's read_bytes and write_bytes: what reached storage (disk images; the
- * page cache hides reads it holds and delays writes until writeback). */
-static void io_bytes(int io_fd, u64 *rd, u64 *wr)
-{
-	char buf[512];
-	ssize_t n = io_fd >= 0 ? pread(io_fd, buf, sizeof(buf) - 1, 0) : -1;
-	const char *p;
-
-	*rd = *wr = 0;
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	p = strstr(buf, "\nread_bytes:");
-	if (p)
-		*rd = strtoull(p + 12, NULL, 10);
-	p = strstr(buf, "\nwrite_bytes:");
-	if (p)
-		*wr = strtoull(p + 13, NULL, 10);
-}
-
 static const char *state_of(struct api_vm *a)
 {
 	return pc_paused(a->pc) ? "paused" : "running";
@@ -103,15 +82,15 @@ static json_t *metrics_object(struct api_vm *a)
 {
 	struct vm *vm = pc_vm(a->pc);
 	json_t *cpus = json_array();
+	struct pc_io_counters io;
 	struct rusage ru;
-	u64 rd, wr;
 	json_t *m;
 
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		json_array_append_new(cpus, json_pack("{s:i,s:f}", "index", (int)i, "cpu_time_s",
 						      thread_cpu_s(vm->vcpu[i]->thread)));
 	getrusage(RUSAGE_SELF, &ru);
-	io_bytes(a->io_fd, &rd, &wr);
+	pc_io_counters(a->pc, &io);
 	m = json_pack("{s:s,s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
 			 "name", a->info.name, "state", state_of(a), "accel", a->info.accel,
 			 "uptime_s", seconds_since(a->start_ns), "vcpu", cpus,
@@ -124,9 +103,13 @@ static json_t *metrics_object(struct api_vm *a)
 			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 			 "console", "bytes_out", (json_int_t)a->console_bytes,
 			 "api", "requests", (json_int_t)api_server_requests(a->srv));
-	if (m)
-		json_object_set_new(m, "io", json_pack("{s:I,s:I}", "read_bytes", (json_int_t)rd,
-						       "write_bytes", (json_int_t)wr));
+	if (m) {
+		json_object_set_new(m, "disk", json_pack("{s:I,s:I}", "read_bytes",
+							 (json_int_t)io.disk_read, "written_bytes",
+							 (json_int_t)io.disk_written));
+		json_object_set_new(m, "net", json_pack("{s:I,s:I}", "rx_bytes", (json_int_t)io.net_rx,
+							"tx_bytes", (json_int_t)io.net_tx));
+	}
 	return m;
 }
 
@@ -283,7 +266,6 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 	a->info = *info;
 	a->start_ns = clock_ns();
 	a->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	a->io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
 	ret = api_listen_unix(info->api_socket, &fd, err, errlen);
 	if (ret)
 		goto err;
@@ -298,8 +280,6 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 err:
 	if (a->statm_fd >= 0)
 		close(a->statm_fd);
-	if (a->io_fd >= 0)
-		close(a->io_fd);
 	free(a);
 	return ret;
 }
@@ -328,8 +308,6 @@ void api_vm_destroy(struct api_vm *a)
 	unlink(a->info.api_socket);
 	if (a->statm_fd >= 0)
 		close(a->statm_fd);
-	if (a->io_fd >= 0)
-		close(a->io_fd);
 	free(a);
 }
 

@@ -2,7 +2,7 @@
 /*
  * Every VM with its live counters: hoverd's own record (hvm_object) and, for
  * a VM whose process runs, "metrics" from that VM's API (GET /vm/metrics:
- * CPU time, RSS, disk I/O). Serves GET /vms?metrics=1 (hover ls) and the web
+ * CPU time, RSS, disk and network bytes). Serves GET /vms?metrics=1 (hover ls) and the web
  * UI's pushed metrics. The lock is not held while VMs are asked, and a VM
  * that does not answer in time just has no metrics this round.
  */

@@ -69,15 +69,17 @@ const live = (st) => st === 'running' || st === 'paused' || st === 'starting';
 // ---- graphs: rates from successive samples of the VM's counters ----
 function sample(vm, time) {
   let h = ui.hist.get(vm.name);
-  if (!h) { h = { cpu: [], mem: [], disk: [], last: null }; ui.hist.set(vm.name, h); }
+  if (!h) { h = { cpu: [], mem: [], disk: [], net: [], last: null }; ui.hist.set(vm.name, h); }
   const m = vm.metrics;
   if (!m) { h.last = null; return h; }
   const cur = { t: time, cpu: m.process.user_cpu_s + m.process.system_cpu_s,
-                io: m.io ? m.io.read_bytes + m.io.write_bytes : 0 };
+                disk: m.disk ? m.disk.read_bytes + m.disk.written_bytes : 0,
+                net: m.net ? m.net.rx_bytes + m.net.tx_bytes : 0 };
   if (h.last && cur.t > h.last.t) {
     const dt = cur.t - h.last.t;
     push(h.cpu, Math.max(0, (cur.cpu - h.last.cpu) / dt * 100));
-    push(h.disk, Math.max(0, (cur.io - h.last.io) / dt));
+    push(h.disk, Math.max(0, (cur.disk - h.last.disk) / dt));
+    push(h.net, Math.max(0, (cur.net - h.last.net) / dt));
   }
   push(h.mem, m.memory.rss_bytes);
   h.last = cur;
@@ -135,7 +137,8 @@ function card(vm) {
     <div class="graphs">
       <div class="graph">CPU <span class="v-cpu"></span><canvas class="g-cpu"></canvas></div>
       <div class="graph">Memory (RSS) <span class="v-mem"></span><canvas class="g-mem"></canvas></div>
-      <div class="graph">Disk I/O <span class="v-disk"></span><canvas class="g-disk"></canvas></div>
+      <div class="graph">Disk <span class="v-disk"></span><canvas class="g-disk"></canvas></div>
+      <div class="graph">Network <span class="v-net"></span><canvas class="g-net"></canvas></div>
     </div>
     <div class="actions"></div>`;
   c.querySelector('.name').textContent = vm.name;
@@ -186,11 +189,12 @@ function renderList(time) {
     if (h && (vm.metrics || c.dataset.drawn)) {
       c.dataset.drawn = vm.metrics ? '1' : '';
       jobs.push([c.querySelector('.g-cpu'), h.cpu, 5], [c.querySelector('.g-mem'), h.mem, 1 << 20],
-                [c.querySelector('.g-disk'), h.disk, 4096]);
+                [c.querySelector('.g-disk'), h.disk, 4096], [c.querySelector('.g-net'), h.net, 1024]);
       const last = (a) => a.length ? a[a.length - 1] : null;
       c.querySelector('.v-cpu').textContent = last(h.cpu) != null && vm.metrics ? last(h.cpu).toFixed(0) + '%' : '';
       c.querySelector('.v-mem').textContent = vm.metrics ? fmtBytes(last(h.mem)) : '';
       c.querySelector('.v-disk').textContent = last(h.disk) != null && vm.metrics ? fmtBytes(last(h.disk)) + '/s' : '';
+      c.querySelector('.v-net').textContent = last(h.net) != null && vm.metrics ? fmtBytes(last(h.net)) + '/s' : '';
     }
   }
   for (const c of [...list.children]) if (!seen.has(c.id)) c.remove();
