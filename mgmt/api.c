@@ -403,7 +403,9 @@ static int server_create(struct api_server **out, int listen_fd, enum api_mode m
 		flags |= MHD_ALLOW_UPGRADE;
 	s->mhd = s->lib.start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
 				     listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_LIMIT,
+				     /* a TCP front is open to every local user: fewer threads */
+				     front ? (unsigned)256 : (unsigned)4000, MHD_OPTION_END);
 	if (!s->mhd) {
 		snprintf(err, errlen, "libmicrohttpd cannot serve on this socket");
 		close(listen_fd);
