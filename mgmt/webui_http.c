@@ -52,13 +52,13 @@ struct webui {
 /* What an upgraded connection is for; freed by the upgrade handler. */
 struct ws_req {
 	struct webui *w;
+	struct api_server *s;
 	enum webui_ws_kind kind;
 	char name[72];
 };
 
-static bool authorized(struct webui *w, void *conn, bool *by_cookie)
+static bool authorized(struct webui *w, struct api_server *s, void *conn, bool *by_cookie)
 {
-	struct api_server *s = w->srv;
 	const char *auth = api_header(s, conn, "Authorization");
 	const char *cookie = api_server_mhd(s)->lookup_connection_value(conn, MHD_COOKIE_KIND,
 									  WEBUI_COOKIE);
@@ -71,17 +71,17 @@ static bool authorized(struct webui *w, void *conn, bool *by_cookie)
 }
 
 /* A browser names the page's origin; it must be this server's own (Host). */
-static bool same_origin(struct webui *w, void *conn)
+static bool same_origin(struct webui *w, struct api_server *s, void *conn)
 {
-	const char *origin = api_header(w->srv, conn, "Origin");
-	const char *host = api_header(w->srv, conn, "Host");
+	const char *origin = api_header(s, conn, "Origin");
+	const char *host = api_header(s, conn, "Host");
 
 	if (!origin)
 		return true; /* not a browser's cross-site request */
 	return host && !strncmp(origin, "http://", 7) && !strcmp(origin + 7, host);
 }
 
-static enum api_front_verdict reply_error(struct webui *w, void *conn, unsigned status,
+static enum api_front_verdict reply_error(struct webui *w, struct api_server *s, void *conn, unsigned status,
 					  const char *msg)
 {
 	struct api_reply rep = { 0 };
@@ -91,7 +91,7 @@ static enum api_front_verdict reply_error(struct webui *w, void *conn, unsigned 
 		rep.headers[0] = "WWW-Authenticate";
 		rep.headers[1] = "Bearer realm=\"hoverd\"";
 	}
-	return api_front_send(w->srv, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
+	return api_front_send(s, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
 }
 
 static const char *content_type(const char *name)
@@ -129,7 +129,7 @@ static bool static_name_ok(const char *p)
 	return true;
 }
 
-static enum api_front_verdict serve_static(struct webui *w, void *conn, const char *url)
+static enum api_front_verdict serve_static(struct webui *w, struct api_server *s, void *conn, const char *url)
 {
 	const char *name = !strcmp(url, "/") ? "index.html" : url + 1;
 	struct api_reply rep = { .status = 200 };
@@ -139,22 +139,22 @@ static enum api_front_verdict serve_static(struct webui *w, void *conn, const ch
 	int fd;
 
 	if (w->www_fd < 0)
-		return reply_error(w, conn, 404, "this hoverd has no web UI files (make builds "
+		return reply_error(w, s, conn, 404, "this hoverd has no web UI files (make builds "
 				   "build/www; or give hoverd --www DIR)");
 	if (!static_name_ok(name))
-		return reply_error(w, conn, 404, "no such page");
+		return reply_error(w, s, conn, 404, "no such page");
 	fd = openat(w->www_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > WEBUI_FILE_MAX) {
 		if (fd >= 0)
 			close(fd);
-		return reply_error(w, conn, 404, "no such page");
+		return reply_error(w, s, conn, 404, "no such page");
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	n = buf ? pread(fd, buf, (size_t)st.st_size, 0) : -1;
 	close(fd);
 	if (n != st.st_size) {
 		free(buf);
-		return reply_error(w, conn, 500, "cannot read the page");
+		return reply_error(w, s, conn, 500, "cannot read the page");
 	}
 	rep.text = buf;
 	rep.text_len = (size_t)n;
@@ -168,7 +168,7 @@ static enum api_front_verdict serve_static(struct webui *w, void *conn, const ch
 	rep.headers[5] = "no-referrer";
 	rep.headers[6] = "Cache-Control";
 	rep.headers[7] = "no-cache";
-	return api_front_send(w->srv, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
+	return api_front_send(s, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
 }
 
 static void on_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, const char *extra,
@@ -181,28 +181,29 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, cons
 	(void)req_cls;
 	/* This connection's own thread (thread per connection): serve it to the end here. */
 	webui_ws_serve(w->d, sock, extra, extra_len, r->kind, r->name, &w->stopping);
-	api_server_mhd(w->srv)->upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	api_server_mhd(r->s)->upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(r);
 }
 
-static enum api_front_verdict upgrade(struct webui *w, void *conn, const char *url)
+static enum api_front_verdict upgrade(struct webui *w, struct api_server *s, void *conn, const char *url)
 {
-	const struct mhd_lib *lib = api_server_mhd(w->srv);
-	const char *key = api_header(w->srv, conn, "Sec-WebSocket-Key");
-	const char *ver = api_header(w->srv, conn, "Sec-WebSocket-Version");
-	const char *up = api_header(w->srv, conn, "Upgrade");
+	const struct mhd_lib *lib = api_server_mhd(s);
+	const char *key = api_header(s, conn, "Sec-WebSocket-Key");
+	const char *ver = api_header(s, conn, "Sec-WebSocket-Version");
+	const char *up = api_header(s, conn, "Upgrade");
 	char accept[WS_ACCEPT_LEN + 1];
 	struct MHD_Response *resp;
 	struct ws_req *r;
 	enum MHD_Result ret;
 
 	if (!up || strcasecmp(up, "websocket") || !ws_key_valid(key) || !ver || strcmp(ver, "13"))
-		return reply_error(w, conn, 400, "a WebSocket handshake (RFC 6455, version 13) "
+		return reply_error(w, s, conn, 400, "a WebSocket handshake (RFC 6455, version 13) "
 				   "is expected here");
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return API_FRONT_FAIL;
 	r->w = w;
+	r->s = s;
 	if (!strcmp(url, "/ws/metrics")) {
 		r->kind = WEBUI_WS_METRICS;
 	} else if (!strncmp(url, "/ws/console/", 12) && config_json_valid_name(url + 12)) {
@@ -215,11 +216,11 @@ static enum api_front_verdict upgrade(struct webui *w, void *conn, const char *u
 		pthread_mutex_unlock(&w->d->lock);
 		if (!found) {
 			free(r);
-			return reply_error(w, conn, 404, "no such VM");
+			return reply_error(w, s, conn, 404, "no such VM");
 		}
 	} else {
 		free(r);
-		return reply_error(w, conn, 404, "no such WebSocket (/ws/metrics, /ws/console/NAME)");
+		return reply_error(w, s, conn, 404, "no such WebSocket (/ws/metrics, /ws/console/NAME)");
 	}
 	ws_accept_key(key, accept);
 	resp = lib->create_response_for_upgrade(on_upgraded, r);
@@ -239,16 +240,16 @@ static enum api_front_verdict upgrade(struct webui *w, void *conn, const char *u
 	return API_FRONT_DONE;
 }
 
-static enum api_front_verdict login(struct webui *w, void *conn, const char *method)
+static enum api_front_verdict login(struct webui *w, struct api_server *s, void *conn, const char *method)
 {
 	struct api_reply rep = { .status = 200 };
-	const char *auth = api_header(w->srv, conn, "Authorization");
+	const char *auth = api_header(s, conn, "Authorization");
 	char cookie[160];
 
 	if (strcmp(method, "POST"))
-		return reply_error(w, conn, 405, "POST /login with Authorization: Bearer TOKEN");
+		return reply_error(w, s, conn, 405, "POST /login with Authorization: Bearer TOKEN");
 	if (!auth || strncmp(auth, "Bearer ", 7) || !webui_token_equal(w->token, auth + 7))
-		return reply_error(w, conn, 401, "wrong or missing token (hoverd prints the UI's "
+		return reply_error(w, s, conn, 401, "wrong or missing token (hoverd prints the UI's "
 				   "address with it; it is in STATE_DIR/webui.token)");
 	snprintf(cookie, sizeof(cookie), WEBUI_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/",
 		 w->token);
@@ -257,7 +258,7 @@ static enum api_front_verdict login(struct webui *w, void *conn, const char *met
 	rep.headers[1] = cookie;
 	rep.headers[2] = "Cache-Control";
 	rep.headers[3] = "no-store";
-	return api_front_send(w->srv, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
+	return api_front_send(s, conn, &rep) == MHD_YES ? API_FRONT_DONE : API_FRONT_FAIL;
 }
 
 static enum api_front_verdict route(void *opaque, struct api_server *s, void *conn,
@@ -266,23 +267,22 @@ static enum api_front_verdict route(void *opaque, struct api_server *s, void *co
 	struct webui *w = opaque;
 	bool cookie;
 
-	(void)s;
 	if (!strcmp(url, "/login"))
-		return login(w, conn, method);
+		return login(w, s, conn, method);
 	if (!strncmp(url, "/api/", 5) || !strncmp(url, "/ws/", 4)) {
-		if (!authorized(w, conn, &cookie))
-			return reply_error(w, conn, 401, "wrong or missing token (Authorization: "
+		if (!authorized(w, s, conn, &cookie))
+			return reply_error(w, s, conn, 401, "wrong or missing token (Authorization: "
 					   "Bearer TOKEN, or POST /login first)");
-		if (cookie && !same_origin(w, conn))
-			return reply_error(w, conn, 403, "a request from another site's page");
+		if (cookie && !same_origin(w, s, conn))
+			return reply_error(w, s, conn, 403, "a request from another site's page");
 		if (url[1] == 'w')
-			return upgrade(w, conn, url);
+			return upgrade(w, s, conn, url);
 		*api_path = url + 4;
 		return API_FRONT_API;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_error(w, conn, 405, "the UI's pages take GET");
-	return serve_static(w, conn, url);
+		return reply_error(w, s, conn, 405, "the UI's pages take GET");
+	return serve_static(w, s, conn, url);
 }
 
 /* ADDR:PORT, [V6]:PORT, or PORT alone (loopback). */
