@@ -18,6 +18,7 @@
 
 #include "mgmt/client.h"
 #include "mgmt/cmd.h"
+#include "mgmt/vm_actions.h"
 #include "mgmt/vm_cli.h"
 
 static const char *connect_path;
@@ -441,14 +442,10 @@ int cmd_vm(int argc, char **argv)
 				       o.arg, o.timeout);
 			ret = wait_stopped(o.arg, o.timeout, o.json);
 		} else if (!ret && !o.json) {
-			static const char *const done[][2] = {
-				{ "start", "started" }, { "pause", "paused" }, { "resume", "resumed" },
-				{ "kill", "killed" }, { "stop", "stopping" },
-			};
+			const struct vm_action *a = vm_action_find(spec->verb);
 
-			for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
-				if (strcmp(done[i][0], spec->verb) == 0)
-					printf("%s %s\n", done[i][1], o.arg);
+			if (a && a->done)
+				printf("%s %s\n", a->done, o.arg);
 		}
 	}
 	if (v)

@@ -17,6 +17,7 @@
 
 #include "mgmt/api.h"
 #include "mgmt/hoverd.h"
+#include "mgmt/vm_actions.h"
 
 #define VM_API_TIMEOUT_MS 5000
 
@@ -256,11 +257,25 @@ static void kill_wait(struct hoverd *d, const char *name, struct api_reply *rep)
 	api_error(rep, 504, "vm %s: SIGKILL sent, but its process has not ended after 10 s", name);
 }
 
-/* pause, resume, shutdown, reset, off, stop, kill, metrics */
+/* The state bit of vm_actions.h's table that a VM is in (0: starting, which allows nothing). */
+static unsigned state_bit(enum hvm_state s)
+{
+	switch (s) {
+	case HVM_RUNNING: return VM_ACT_RUNNING;
+	case HVM_PAUSED: return VM_ACT_PAUSED;
+	case HVM_STOPPED:
+	case HVM_CRASHED: return VM_ACT_DOWN;
+	case HVM_STARTING: return 0;
+	}
+	return 0;
+}
+
+/* An action of vm_actions.h's table (start has its own route), or GET metrics. */
 static void action(struct hoverd *d, const char *name, const char *act,
 		   const struct api_request *req, struct api_reply *rep)
 {
-	char api[HOVERD_SOCK_MAX], path[64];
+	const struct vm_action *a = vm_action_find(act);
+	char api[HOVERD_SOCK_MAX], path[64], names[256];
 	enum hvm_state s;
 	struct hvm *vm;
 	json_t *body = NULL;
@@ -269,15 +284,15 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	int st, ret;
 	pid_t pid;
 
-	if (strcmp(act, "pause") && strcmp(act, "resume") && strcmp(act, "shutdown") &&
-	    strcmp(act, "reset") && strcmp(act, "off") && strcmp(act, "stop") &&
-	    strcmp(act, "kill") && !get)
-		return api_error(rep, 404, "no action \"%s\" (start, pause, resume, stop, shutdown, "
-				 "reset, off, kill)", act);
+	vm_action_names(names, sizeof(names));
+	if (!a && !get)
+		return api_error(rep, 404, "no action \"%s\" (%s; GET metrics, logs)", act, names);
 	if (strcmp(req->method, get ? "GET" : "POST"))
 		return api_error(rep, 405, "%s %s: use %s", req->method, req->path,
 				 get ? "GET" : "POST");
-	if (strcmp(act, "stop") == 0 && req->body) {
+	if (a && !strcmp(a->name, "start"))
+		return start(d, name, rep);
+	if (a && !strcmp(a->name, "stop") && req->body) {
 		json_t *t = json_object_get(req->body, "timeout");
 
 		if (!json_is_object(req->body) || json_object_size(req->body) != (t ? 1 : 0) ||
@@ -300,17 +315,12 @@ static void action(struct hoverd *d, const char *name, const char *act,
 		return api_error(rep, 409, "vm %s is %s: %s needs a running VM (hover start %s)",
 				 name, hvm_state_name(s), act, name);
 	}
-	if ((strcmp(act, "pause") == 0 || strcmp(act, "stop") == 0) && s == HVM_PAUSED) {
+	if (a && !(a->from & state_bit(s))) {
 		pthread_mutex_unlock(&d->lock);
-		return api_error(rep, 409, "vm %s is paused: %s", name,
-				 strcmp(act, "stop") == 0 ? "resume it first (or kill it)"
-							  : "it is already paused");
+		return api_error(rep, 409, "vm %s is %s: %s", name, hvm_state_name(s),
+				 a->refusal ? a->refusal : "not now");
 	}
-	if (strcmp(act, "resume") == 0 && s != HVM_PAUSED) {
-		pthread_mutex_unlock(&d->lock);
-		return api_error(rep, 409, "vm %s is running, not paused", name);
-	}
-	if (strcmp(act, "kill") == 0) {
+	if (a && !strcmp(a->name, "kill")) {
 		vm->kill_requested = true;
 		kill(pid, SIGKILL);
 		pthread_mutex_unlock(&d->lock);
@@ -318,7 +328,7 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	}
 	pthread_mutex_unlock(&d->lock);
 
-	snprintf(path, sizeof(path), "/vm/%s", strcmp(act, "stop") == 0 ? "shutdown" : act);
+	snprintf(path, sizeof(path), "/vm/%s", get ? "metrics" : a->forward);
 	ret = hvm_call(api, get ? "GET" : "POST", path, &st, &body, VM_API_TIMEOUT_MS);
 	if (ret)
 		return api_error(rep, 502, "vm %s does not answer on %s: %s", name, api,
@@ -423,6 +433,8 @@ void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_r
 
 	if (n == 1 && strcmp(seg[0], "openapi.yaml") == 0 && get)
 		return api_openapi(rep);
+	if (n == 1 && strcmp(seg[0], "actions") == 0 && get)
+		return api_json(rep, 200, vm_actions_json());
 	if (n == 1 && strcmp(seg[0], "version") == 0 && get)
 		return api_json(rep, 200, json_pack("{s:s,s:s}", "version", "0.1.0", "server",
 						    "hoverd"));

@@ -10,7 +10,7 @@
 const $ = (sel) => document.querySelector(sel);
 const HISTORY = 60; // samples per graph: a minute at one per second
 const ui = { vms: [], hist: new Map(), metricsWs: null, term: null, consoleWs: null,
-             logsAbort: null, page: null, bearer: null };
+             logsAbort: null, page: null, bearer: null, actions: null };
 
 function toast(msg) {
   const t = $('#toast');
@@ -113,16 +113,19 @@ function drawAll(jobs) {
 }
 
 // ---- the VM list ----
-const ACTIONS = [
-  // [label, API action, enabled in these states, class]
-  ['Start', 'start', ['stopped', 'crashed'], 'primary'],
-  ['Pause', 'pause', ['running']],
-  ['Resume', 'resume', ['paused']],
-  ['Stop', 'stop', ['running']],
-  ['Force off', 'off', ['running', 'paused'], 'danger'],
-  ['Restart', 'reset', ['running']],
-  ['Delete', 'delete', ['stopped', 'crashed'], 'danger'],
-];
+// The buttons come from hoverd's action table (GET /api/actions: name, label, the states
+// each is allowed in), so the UI, the CLI and the API agree; Delete is DELETE /vms/NAME.
+const DELETE = { name: 'delete', label: 'Delete', states: ['stopped', 'crashed'], summary: 'delete the VM' };
+let actionsLoad = null;
+function loadActions() {
+  if (!actionsLoad) {
+    actionsLoad = api('GET', '/actions').then((list) => {
+      ui.actions = list.filter((a) => a.label).concat([DELETE]);
+    }).catch((e) => { actionsLoad = null; throw e; });
+  }
+  return actionsLoad;
+}
+const BUTTON_CLASS = { start: 'primary', off: 'danger', delete: 'danger' };
 
 function card(vm) {
   const id = 'vm-' + vm.name;
@@ -143,12 +146,13 @@ function card(vm) {
     <div class="actions"></div>`;
   c.querySelector('.name').textContent = vm.name;
   const acts = c.querySelector('.actions');
-  for (const [label, act, , cls] of ACTIONS) {
+  for (const a of ui.actions) {
     const b = document.createElement('button');
-    b.textContent = label;
-    b.dataset.action = act;
-    if (cls) b.className = cls;
-    b.addEventListener('click', () => act === 'delete' ? removeVm(vm.name) : doAction(vm.name, act));
+    b.textContent = a.label;
+    b.title = a.summary;
+    b.dataset.action = a.name;
+    if (BUTTON_CLASS[a.name]) b.className = BUTTON_CLASS[a.name];
+    b.addEventListener('click', () => a.name === 'delete' ? removeVm(vm.name) : doAction(vm.name, a.name));
     acts.appendChild(b);
   }
   for (const [label, where] of [['Console', 'console'], ['Logs', 'logs']]) {
@@ -162,6 +166,7 @@ function card(vm) {
 }
 
 function renderList(time) {
+  if (!ui.actions) return; // the first list waits for the action table (refreshList)
   const list = $('#vm-list');
   const seen = new Set();
   const jobs = [];
@@ -181,8 +186,8 @@ function renderList(time) {
     c.querySelector('.exit').textContent =
       !live(vm.state) && vm.last_exit && vm.last_exit.message ? 'Last exit: ' + vm.last_exit.message : '';
     for (const b of c.querySelectorAll('.actions button')) {
-      const a = ACTIONS.find((x) => x[1] === b.dataset.action);
-      if (a) b.disabled = !a[2].includes(vm.state);
+      const a = ui.actions.find((x) => x.name === b.dataset.action);
+      if (a) b.disabled = !a.states.includes(vm.state);
     }
     const h = time !== undefined ? sample(vm, time) : ui.hist.get(vm.name);
     // a VM with no counters now and none drawn before has nothing to draw
@@ -205,7 +210,7 @@ function renderList(time) {
 
 async function refreshList() {
   try {
-    const vms = await api('GET', '/vms');
+    const [vms] = await Promise.all([api('GET', '/vms'), loadActions()]);
     // keep the metrics the last push brought until the next one
     const old = new Map(ui.vms.map((v) => [v.name, v.metrics]));
     ui.vms = vms.map((v) => (live(v.state) && old.get(v.name) ? { ...v, metrics: old.get(v.name) } : v));
