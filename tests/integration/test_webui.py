@@ -298,7 +298,8 @@ def test_listener_is_loopback_unless_asked():
 
 def test_ui_in_chromium(web):
     if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium, or "
+                    "scripts/setup-deps.sh)")
     if not os.path.isdir(os.path.join(NODE_MODULES, "playwright-core")):
         pytest.fail("webui/node_modules lacks playwright-core: run make (npm ci)")
     os.makedirs(ARTIFACTS, exist_ok=True)
