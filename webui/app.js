@@ -402,7 +402,9 @@ async function openLogs(name) {
       const { value, done } = await rd.read();
       if (done) break;
       const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-      pre.textContent += dec.decode(value, { stream: true }).replace(/\r/g, '');
+      // plain text: terminal control sequences (colours, the shell's cursor queries) dropped
+      pre.textContent += dec.decode(value, { stream: true }).replace(/\r/g, '')
+        .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHMNOZ]/g, '');
       if (atEnd) pre.scrollTop = pre.scrollHeight;
     }
   } catch (e) {

@@ -105,6 +105,7 @@ async function cpuSamples(page) {
     step = 'logs show the console output';
     await page.goto(url.replace(/#.*/, '') + `#/vm/${name}/logs`);
     await page.waitForFunction(() => /echo hi/.test(document.getElementById('logs').textContent), null, { timeout: 10000 });
+    if ((await page.textContent('#logs')).includes('\x1b')) throw new Error('terminal escapes left in the log view');
     await shot(page, '05-logs');
     console.log(((Date.now() - T0) / 1000).toFixed(1) + 's ok ' + step);
 
