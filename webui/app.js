@@ -127,14 +127,12 @@ function loadActions() {
 }
 const BUTTON_CLASS = { start: 'primary', off: 'danger', delete: 'danger' };
 
-function card(vm) {
-  const id = 'vm-' + vm.name;
-  let c = document.getElementById(id);
-  if (c) return c;
-  c = document.createElement('div');
+// One card built once and cloned per VM; one click handler on the list for every button.
+let cardProto = null;
+function protoCard() {
+  if (cardProto) return cardProto;
+  const c = document.createElement('div');
   c.className = 'card';
-  c.id = id;
-  c.dataset.name = vm.name;
   c.innerHTML = `<h2><span class="name"></span><span class="badge state"></span></h2>
     <div class="facts"></div><div class="exit"></div>
     <div class="graphs">
@@ -144,25 +142,40 @@ function card(vm) {
       <div class="graph">Network <span class="v-net"></span><canvas class="g-net"></canvas></div>
     </div>
     <div class="actions"></div>`;
-  c.querySelector('.name').textContent = vm.name;
   const acts = c.querySelector('.actions');
-  for (const a of ui.actions) {
+  const buttons = ui.actions.map((a) => [a.label, a.name, a.summary])
+    .concat([['Console', 'console', 'the serial console'], ['Logs', 'logs', 'console output']]);
+  for (const [label, name, summary] of buttons) {
     const b = document.createElement('button');
-    b.textContent = a.label;
-    b.title = a.summary;
-    b.dataset.action = a.name;
-    if (BUTTON_CLASS[a.name]) b.className = BUTTON_CLASS[a.name];
-    b.addEventListener('click', () => a.name === 'delete' ? removeVm(vm.name) : doAction(vm.name, a.name));
+    b.textContent = label;
+    b.title = summary;
+    b.dataset.action = name;
+    if (BUTTON_CLASS[name]) b.className = BUTTON_CLASS[name];
     acts.appendChild(b);
   }
-  for (const [label, where] of [['Console', 'console'], ['Logs', 'logs']]) {
-    const a = document.createElement('button');
-    a.textContent = label;
-    a.dataset.action = where;
-    a.addEventListener('click', () => { location.hash = `#/vm/${encodeURIComponent(vm.name)}/${where}`; });
-    acts.appendChild(a);
-  }
+  cardProto = c;
   return c;
+}
+
+function card(vm) {
+  const id = 'vm-' + vm.name;
+  let c = document.getElementById(id);
+  if (c) return c;
+  c = protoCard().cloneNode(true);
+  c.id = id;
+  c.dataset.name = vm.name;
+  c.querySelector('.name').textContent = vm.name;
+  return c;
+}
+
+function onListClick(ev) {
+  const b = ev.target.closest('button[data-action]');
+  const c = b && b.closest('.card');
+  if (!c) return;
+  const name = c.dataset.name, act = b.dataset.action;
+  if (act === 'console' || act === 'logs') location.hash = `#/vm/${encodeURIComponent(name)}/${act}`;
+  else if (act === 'delete') removeVm(name);
+  else doAction(name, act);
 }
 
 function renderList(time) {
@@ -470,6 +483,7 @@ $('#login-form').addEventListener('submit', async (ev) => {
   }
 });
 $('#create-form').addEventListener('submit', onCreate);
+$('#vm-list').addEventListener('click', onListClick);
 $('#logs-follow').addEventListener('change', () => { const m = /^#\/vm\/([^/]+)\/logs$/.exec(location.hash); if (m) { closeLogs(); openLogs(decodeURIComponent(m[1])); } });
 window.addEventListener('hashchange', route);
 window.addEventListener('resize', fitTerminal);
