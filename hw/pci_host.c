@@ -292,8 +292,16 @@ int pci_host_create(struct pci_host **out, const struct pci_host_config *cfg)
 	h->cfg = *cfg;
 	h->mmio_next = cfg->mmio_base;
 	h->io_next = cfg->io_base;
-	/* Red Hat's generic PCIe host bridge ID; class 0x0600 (host bridge). */
-	pci_dev_init(&h->bridge, "host-bridge", 0x1b36, 0x0008, 0x060000, 0, 0x1b36, 0x0008);
+	/*
+	 * An i440FX host bridge (8086:1237, class 0x0600) with QEMU's subsystem
+	 * IDs (1af4:1100): SeaBIOS and OVMF recognise the PC board by exactly
+	 * this, and Linux treats it as any host bridge. PAM0-PAM6 (0x59-0x5F,
+	 * 82441FX datasheet 4.3.18) hold what firmware writes; the BIOS area
+	 * is RAM whatever they say (machine/pc_firmware.c).
+	 */
+	pci_dev_init(&h->bridge, "host-bridge", 0x8086, 0x1237, 0x060000, 2, 0x1af4, 0x1100);
+	for (unsigned i = 0x59; i <= 0x5F; i++)
+		h->bridge.wmask[i] = i == 0x59 ? 0x30 : 0x33;
 	ret = pci_host_add(h, &h->bridge);
 	if (ret)
 		goto err;

@@ -16,7 +16,8 @@
 #include "mgmt/parse.h"
 
 static const char *const known_keys[] = {
-	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", NULL,
+	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net",
+	"firmware", "boot", NULL,
 };
 
 bool config_json_valid_name(const char *name)
@@ -98,7 +99,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 			ok |= strcmp(*k, key) == 0;
 		if (!ok) {
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
-				 "cmdline, memory, cpus, accel, disk, net)", key);
+				 "cmdline, firmware, boot, memory, cpus, accel, disk, net)", key);
 			return -EINVAL;
 		}
 	}
@@ -107,6 +108,8 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 	    (ret = get_string(obj, "initrd", &def->initrd, err, errlen)) ||
 	    (ret = get_string(obj, "cmdline", &def->cmdline, err, errlen)) ||
 	    (ret = get_string(obj, "accel", &def->accel, err, errlen)) ||
+	    (ret = get_string(obj, "firmware", &def->firmware, err, errlen)) ||
+	    (ret = get_string(obj, "boot", &def->boot, err, errlen)) ||
 	    (ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)) ||
 	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
 		goto fail;
@@ -207,6 +210,10 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "initrd", json_string(def->initrd));
 	if (def->cmdline)
 		json_object_set_new(o, "cmdline", json_string(def->cmdline));
+	if (def->firmware)
+		json_object_set_new(o, "firmware", json_string(def->firmware));
+	if (def->boot)
+		json_object_set_new(o, "boot", json_string(def->boot));
 	if (def->memory_text)
 		json_object_set_new(o, "memory", json_string(def->memory_text));
 	if (def->cpus)
@@ -225,6 +232,8 @@ void config_json_free(struct vm_def *def)
 	free(def->initrd);
 	free(def->cmdline);
 	free(def->accel);
+	free(def->firmware);
+	free(def->boot);
 	free(def->memory_text);
 	for (size_t i = 0; i < def->ndisk; i++)
 		free(def->disk[i]);
