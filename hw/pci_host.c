@@ -74,6 +74,8 @@ static u64 cf8_read(void *opaque, u64 off, unsigned size)
 {
 	struct pci_host *h = opaque;
 
+	if (off == 1 && size == 1) /* the reset control register (cf8_write) */
+		return 0;
 	if (off != 0 || size != 4)
 		return (1ULL << (8 * size)) - 1;
 	return h->s.cf8;
@@ -86,6 +88,13 @@ static void cf8_write(void *opaque, u64 off, unsigned size, u64 val)
 	/* Only a dword write to 0xCF8 is a config address (3.2.2.3.2). */
 	if (off == 0 && size == 4)
 		h->s.cf8 = (u32)val & 0x80fffffcu;
+	/*
+	 * A byte to 0xCF9 is the PIIX/ICH reset control register: RST_CPU (bit
+	 * 2) resets the machine, as firmware's last reboot resort (SeaBIOS's
+	 * qemu_reboot) expects. Reads return 0: the register keeps nothing.
+	 */
+	if (off == 1 && size == 1 && (val & 0x04) && h->cfg.reset)
+		h->cfg.reset(h->cfg.opaque);
 }
 
 static u64 cfc_read(void *opaque, u64 off, unsigned size)

@@ -303,7 +303,7 @@ static int build_pci(struct pc *pc, char *err, size_t errlen)
 		.mmio_size = fw ? PC_FW_PCI_MMIO_SIZE : PC_PCI_MMIO_SIZE,
 		.io_base = PC_PCI_IO_BASE, .io_size = PC_PCI_IO_SIZE,
 		.intx = { pc->pci_intx[0], pc->pci_intx[1], pc->pci_intx[2], pc->pci_intx[3] },
-		.msi = pc->fabric->msi, .opaque = pc,
+		.msi = pc->fabric->msi, .reset = on_reset, .opaque = pc,
 	});
 	return ret ? ret : pc_add(pc, &pci_host_state_ops, pc->pci, destroy_pci_host);
 }

@@ -242,6 +242,12 @@ static int check_firmware(struct run_opts *o)
 			"apt-get install %s)\n", arg, o->firmware, strerror(errno), pkg, pkg);
 		return EXIT_USAGE;
 	}
+	if (!pkg && access(o->firmware, R_OK)) {
+		fprintf(stderr, "hover: --firmware %s: %s (give a firmware image, or --firmware "
+			"bios for SeaBIOS from Debian's package " PC_FIRMWARE_BIOS_PACKAGE ")\n",
+			arg, strerror(errno));
+		return EXIT_USAGE;
+	}
 	if (check_file("--firmware", o->firmware, o))
 		return EXIT_USAGE;
 	if (pc_firmware_read(o->firmware, &image, &size, err, sizeof(err))) {
