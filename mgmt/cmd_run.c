@@ -248,7 +248,8 @@ static int check_firmware(struct run_opts *o)
 			arg, strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (check_file("--firmware", o->firmware, o))
+	/* --confine-dir is about the user's files; Debian's image is the system's. */
+	if (!pkg && check_file("--firmware", o->firmware, o))
 		return EXIT_USAGE;
 	if (pc_firmware_read(o->firmware, &image, &size, err, sizeof(err))) {
 		fprintf(stderr, "hover: %s\n", err);
@@ -754,7 +755,7 @@ int cmd_run(int argc, char **argv)
 
 		for (unsigned i = 0; i < o.nnets; i++)
 			slirp |= o.net[i].type == NET_USER;
-		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
+		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, &o.firmware, o.disk, o.ndisks, slirp, msg,
 				     sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);
