@@ -39,6 +39,7 @@
 
 #include "hw/fw_cfg.h"
 #include "include/hover/accel.h"
+#include "include/hover/log.h"
 #include "include/hover/pci.h"
 #include "machine/acpi_loader.h"
 #include "machine/pc_firmware.h"
@@ -273,6 +274,40 @@ static int add_acpi(struct pc *pc, struct fw_cfg *f, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * Port 0x402, the debug console of QEMU's PC (isa-debugcon): SeaBIOS writes
+ * its log there, byte by byte. With --debug each line goes to hover's log
+ * (rate-limited, in bursts of 500 lines: the guest writes it); otherwise the bytes are dropped. A
+ * read returns 0xE9, which is how SeaBIOS tells the port is there.
+ */
+static u64 debugcon_read(void *opaque, u64 off, unsigned size)
+{
+	return 0xE9;
+}
+
+static void debugcon_write(void *opaque, u64 off, unsigned size, u64 val)
+{
+	struct pc *pc = opaque;
+	char c = (char)val;
+
+	if (!pc->vm->debug)
+		return;
+	if (c != '\n' && pc->debugcon_len < sizeof(pc->debugcon) - 1) {
+		pc->debugcon[pc->debugcon_len++] = c;
+		return;
+	}
+	pc->debugcon[pc->debugcon_len] = '\0';
+	/* A boot's log is a few hundred lines; a guest looping on the port is cut short. */
+	if (log_ratelimit_allow(&pc->debugcon_rl, 500))
+		log_msg(LOG_DEBUG, "firmware: %s", pc->debugcon);
+	pc->debugcon_len = 0;
+	if (c != '\n')
+		pc->debugcon[pc->debugcon_len++] = c;
+}
+
+static const struct io_ops debugcon_ops = { .read = debugcon_read, .write = debugcon_write,
+					    .min_access = 1, .max_access = 1 };
+
 static void fw_dma_written(void *opaque, u64 gpa, u64 len)
 {
 	struct pc *pc = opaque;
@@ -318,6 +353,9 @@ int pc_build_fw_cfg(struct pc *pc, char *err, size_t errlen)
 	if (ret == 0)
 		ret = fw_cfg_add(f, FW_CFG_NOGRAPHIC, b8, 2);
 	if (ret || pc->cfg.kernel)
+		return ret;
+	ret = as_register(pc->vm->pio, 0x402, 1, &debugcon_ops, pc);
+	if (ret)
 		return ret;
 	put_le(b8, COM1_PORT, 2);
 	ret = fw_cfg_add_file(f, "etc/sercon-port", b8, 2);

@@ -8,6 +8,7 @@
 #define HOVER_MACHINE_PC_INT_H
 
 #include "include/hover/irq.h"
+#include "include/hover/log.h"
 #include "include/hover/state.h"
 #include "include/hover/vm.h"
 #include "machine/acpi_tables.h"
@@ -88,6 +89,9 @@ struct pc {
 		char *path;
 	} boot[PC_MAX_BOOT_DEVS];
 	unsigned nboot;
+	char debugcon[160]; /* port 0x402: the firmware's log line being written */
+	unsigned debugcon_len;
+	struct log_ratelimit debugcon_rl;
 };
 
 /*
