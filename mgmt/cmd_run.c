@@ -231,8 +231,9 @@ static int check_firmware(struct run_opts *o)
 		o->firmware = PC_FIRMWARE_BIOS;
 		pkg = PC_FIRMWARE_BIOS_PACKAGE;
 	} else if (!strcmp(arg, "uefi")) {
-		fprintf(stderr, "hover: --firmware uefi: OVMF does not boot on hover yet (use "
-			"--firmware bios)\n");
+		fprintf(stderr, "hover: --firmware uefi: OVMF does not boot on hover yet (it "
+			"stops in its DXE phase, and there is no flash device for its "
+			"variables); use --firmware bios\n");
 		return EXIT_USAGE;
 	} else {
 		o->firmware = arg;
