@@ -257,6 +257,9 @@ static int check_firmware(struct run_opts *o)
 		return EXIT_USAGE;
 	}
 	free(image);
+	if (!o->ndisks && !o->restore)
+		return usage_error("%s", "nothing to boot: give --kernel BZIMAGE, or --disk IMAGE for "
+				   "the firmware to boot", "see `hover help run`");
 	return 0;
 }
 

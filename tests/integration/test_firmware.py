@@ -114,6 +114,11 @@ def test_unknown_boot_device(hover):
     assert status == 2 and "twice" in err, err
 
 
+def test_nothing_to_boot(hover):
+    status, out, err = run_hover(["run", "--accel", ACCEL])
+    assert status == 2 and "nothing to boot" in err and "--disk" in err, err
+
+
 def test_firmware_options_need_no_kernel(hover, guest):
     status, out, err = run_hover(["run", "--accel", ACCEL, "--kernel", guest["kernel"],
                                   "--boot", "disk"])
