@@ -10,7 +10,8 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui \
+	boot-guests bench-firmware
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -61,6 +62,16 @@ bench-cpu: all guest
 # it takes the better part of an hour on a loaded 2-core machine.
 bench-real: all guest
 	/usr/bin/python3 bench/real_programs.py --build $(BUILD) --guest $(GUEST) --runs $${RUNS:-3}
+
+# Guests for the firmware boot (grub-mkrescue ISOs of the test guest and of
+# memtest86+), cached in $(BUILD)/boot-guests; test_firmware.py makes them too.
+boot-guests: all guest
+	scripts/make-boot-guests.sh $(BUILD)/boot-guests $(GUEST)
+
+# SeaBIOS -> GRUB -> Linux from the ISO: time to GRUB's menu and to the shell,
+# hover emu beside QEMU TCG (-M pc, the same SeaBIOS), medians of RUNS (default 3).
+bench-firmware: all guest boot-guests
+	/usr/bin/python3 bench/firmware_boot.py --build $(BUILD) --guest $(GUEST) --runs $${RUNS:-3}
 
 # TCP through user-mode networking, both directions, hover emu beside QEMU TCG.
 bench-net: all guest

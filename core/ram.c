@@ -58,6 +58,21 @@ int ram_create(struct guest_ram *ram, u64 size)
 	return ret;
 }
 
+int ram_add_region(struct guest_ram *ram, u64 gpa, u64 size)
+{
+	if (size == 0 || ((gpa | size) & 0xfff) || gpa + size < gpa)
+		return -EINVAL;
+	if (ram->nregions == RAM_MAX_REGIONS)
+		return -ENOSPC;
+	for (unsigned i = 0; i < ram->nregions; i++) {
+		const struct ram_region *r = &ram->region[i];
+
+		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
+			return -EINVAL;
+	}
+	return add_region(ram, gpa, size);
+}
+
 void ram_destroy(struct guest_ram *ram)
 {
 	for (unsigned i = 0; i < ram->nregions; i++) {

@@ -16,6 +16,12 @@
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel)
 {
+	return vm_create_rom(out, ram_size, 0, ncpus, accel);
+}
+
+int vm_create_rom(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
+		  const struct accel_ops *accel)
+{
 	struct vm *vm;
 	int ret;
 
@@ -31,6 +37,11 @@ int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_
 	ret = ram_create(&vm->ram, ram_size);
 	if (ret)
 		goto err_ram;
+	/* Before the engine maps RAM (vm_init), so that it maps this region too. */
+	if (rom_size && (ret = ram_add_region(&vm->ram, RAM_HIGH_BASE - rom_size, rom_size))) {
+		ram_destroy(&vm->ram);
+		goto err_ram;
+	}
 	ret = as_create(&vm->pio, "pio");
 	if (ret)
 		goto err_pio;

@@ -324,6 +324,15 @@ static void aux_write(struct i8042 *k, u8 val)
 	}
 }
 
+/* Tell the board when the gate moved (both inputs are ORed, as on a PC). */
+static void a20_update(struct i8042 *k, bool before)
+{
+	bool now = i8042_a20_enabled(k);
+
+	if (now != before && k->cfg.a20)
+		k->cfg.a20(k->cfg.opaque, now);
+}
+
 static u8 outport_value(const struct i8042 *k)
 {
 	const struct i8042_state *s = &k->s;
@@ -336,7 +345,10 @@ static u8 outport_value(const struct i8042 *k)
 
 static void write_outport(struct i8042 *k, u8 val)
 {
+	bool before = i8042_a20_enabled(k);
+
 	k->s.outport = (val & OUT_A20) | OUT_RESET;
+	a20_update(k, before);
 	if (!(val & OUT_RESET))
 		do_reset(k);
 }
@@ -393,12 +405,20 @@ static void controller_cmd(struct i8042 *k, u8 cmd)
 	case 0xD0:
 		reply(k, outport_value(k));
 		break;
-	case 0xDD:
+	case 0xDD: {
+		bool before = i8042_a20_enabled(k);
+
 		s->outport &= (u8)~OUT_A20;
+		a20_update(k, before);
 		break;
-	case 0xDF:
+	}
+	case 0xDF: {
+		bool before = i8042_a20_enabled(k);
+
 		s->outport |= OUT_A20;
+		a20_update(k, before);
 		break;
+	}
 	case 0xE0: /* test inputs */
 		reply(k, 0x00);
 		break;
@@ -497,7 +517,10 @@ static void port92_write(void *opaque, u64 offset, unsigned size, u64 val)
 {
 	struct i8042 *k = opaque;
 
+	bool before = i8042_a20_enabled(k);
+
 	k->s.port92 = (u8)val & 0x02;
+	a20_update(k, before);
 	if (val & 0x01) /* fast reset */
 		do_reset(k);
 }
@@ -665,6 +688,10 @@ static int kbc_load(void *dev, struct state_reader *r)
 	s->aux_enabled = state_get_bool(r);
 	s->aux_remote = state_get_bool(r);
 	s->aux_scale21 = state_get_bool(r);
+	/* The CPUs' gate is not in their saved state: re-apply it. */
+	if (state_reader_error(r) == 0 && ((struct i8042 *)dev)->cfg.a20)
+		((struct i8042 *)dev)->cfg.a20(((struct i8042 *)dev)->cfg.opaque,
+					       i8042_a20_enabled(dev));
 	return state_reader_error(r);
 }
 

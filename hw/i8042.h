@@ -50,6 +50,9 @@ struct i8042_config {
 	struct irq_line irq12; /* mouse */
 	/* The guest pulled the CPU reset line. Called with the device lock held. */
 	void (*reset)(void *opaque);
+	/* The A20 gate (output port bit 1 OR port 0x92 bit 1) changed, or was
+	 * loaded from a snapshot: the board applies it to the CPUs. May be NULL. */
+	void (*a20)(void *opaque, bool enabled);
 	void *opaque;
 };
 
@@ -66,7 +69,7 @@ void i8042_reset(struct i8042 *k);
 /* Registers 0x60, 0x64 and 0x92. */
 int i8042_attach(struct i8042 *k, struct addrspace *pio) HOVER_WUR;
 
-/* A20 gate as last set through the output port or port 0x92 (stored only). */
+/* A20 gate as last set through the output port or port 0x92 (cfg.a20 is told). */
 bool i8042_a20_enabled(const struct i8042 *k);
 
 extern const struct io_ops i8042_data_io_ops; /* 0x60 */

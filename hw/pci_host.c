@@ -74,6 +74,8 @@ static u64 cf8_read(void *opaque, u64 off, unsigned size)
 {
 	struct pci_host *h = opaque;
 
+	if (off == 1 && size == 1) /* the reset control register (cf8_write) */
+		return 0;
 	if (off != 0 || size != 4)
 		return (1ULL << (8 * size)) - 1;
 	return h->s.cf8;
@@ -86,6 +88,13 @@ static void cf8_write(void *opaque, u64 off, unsigned size, u64 val)
 	/* Only a dword write to 0xCF8 is a config address (3.2.2.3.2). */
 	if (off == 0 && size == 4)
 		h->s.cf8 = (u32)val & 0x80fffffcu;
+	/*
+	 * A byte to 0xCF9 is the PIIX/ICH reset control register: RST_CPU (bit
+	 * 2) resets the machine, as firmware's last reboot resort (SeaBIOS's
+	 * qemu_reboot) expects. Reads return 0: the register keeps nothing.
+	 */
+	if (off == 1 && size == 1 && (val & 0x04) && h->cfg.reset)
+		h->cfg.reset(h->cfg.opaque);
 }
 
 static u64 cfc_read(void *opaque, u64 off, unsigned size)
@@ -292,8 +301,16 @@ int pci_host_create(struct pci_host **out, const struct pci_host_config *cfg)
 	h->cfg = *cfg;
 	h->mmio_next = cfg->mmio_base;
 	h->io_next = cfg->io_base;
-	/* Red Hat's generic PCIe host bridge ID; class 0x0600 (host bridge). */
-	pci_dev_init(&h->bridge, "host-bridge", 0x1b36, 0x0008, 0x060000, 0, 0x1b36, 0x0008);
+	/*
+	 * An i440FX host bridge (8086:1237, class 0x0600) with QEMU's subsystem
+	 * IDs (1af4:1100): SeaBIOS and OVMF recognise the PC board by exactly
+	 * this, and Linux treats it as any host bridge. PAM0-PAM6 (0x59-0x5F,
+	 * 82441FX datasheet 4.3.18) hold what firmware writes; the BIOS area
+	 * is RAM whatever they say (machine/pc_firmware.c).
+	 */
+	pci_dev_init(&h->bridge, "host-bridge", 0x8086, 0x1237, 0x060000, 2, 0x1af4, 0x1100);
+	for (unsigned i = 0x59; i <= 0x5F; i++)
+		h->bridge.wmask[i] = i == 0x59 ? 0x30 : 0x33;
 	ret = pci_host_add(h, &h->bridge);
 	if (ret)
 		goto err;

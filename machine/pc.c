@@ -44,6 +44,7 @@
 #include "machine/boot_linux.h"
 #include "machine/e820.h"
 #include "machine/pc.h"
+#include "machine/pc_firmware.h"
 #include "machine/pc_int.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
@@ -64,8 +65,12 @@
 /* PCI: BARs in [3 GiB, 3.5 GiB) right above low RAM, ECAM for bus 0 above that. */
 #define PC_PCI_MMIO_BASE 0xC0000000ULL
 #define PC_PCI_MMIO_SIZE 0x20000000ULL
-#define PC_PCI_ECAM_BASE 0xE0000000ULL
-#define PC_PCI_ECAM_SIZE 0x100000ULL
+/*
+ * With firmware, the firmware assigns BARs: SeaBIOS from 0xFEC00000 down, so
+ * the window it uses (and _CRS describes) is the space above the ECAM.
+ */
+#define PC_FW_PCI_MMIO_BASE 0xE0100000ULL
+#define PC_FW_PCI_MMIO_SIZE (0xFEC00000ULL - PC_FW_PCI_MMIO_BASE)
 #define PC_PCI_IO_BASE 0x1000
 #define PC_PCI_IO_SIZE 0x1000
 
@@ -164,6 +169,15 @@ static void on_reset(void *opaque)
 	vm_request_stop(pc->vm, VM_RESET, "reset");
 }
 
+/* The A20 gate moved (i8042 or port 0x92): every vCPU, where the engine models it. */
+static void on_a20(void *opaque, bool enabled)
+{
+	struct pc *pc = opaque;
+
+	for (unsigned i = 0; pc->vm->accel->vcpu_set_a20 && i < pc->vm->ncpus; i++)
+		pc->vm->accel->vcpu_set_a20(pc->vm->vcpu[i], enabled);
+}
+
 /* ---- console: COM1 <-> stdio ---- */
 
 static void com1_tx(void *opaque, const u8 *buf, size_t len)
@@ -233,7 +247,7 @@ static int build_rtc(struct pc *pc, char *err, size_t errlen)
 	int ret = rtc_cmos_create(&rtc, &(struct rtc_cmos_config){
 		.irq = pc->isa_irq[PC_RTC_IRQ], .timers = vm->timers,
 		.ram_below_4g = vm->ram.region[0].size,
-		.ram_above_4g = vm->ram.total - vm->ram.region[0].size,
+		.ram_above_4g = pc->cfg.ram_size - vm->ram.region[0].size, /* not the firmware's */
 	});
 
 	if (ret == 0)
@@ -246,7 +260,7 @@ static int build_kbc(struct pc *pc, char *err, size_t errlen)
 	struct i8042 *kbc;
 	int ret = i8042_create(&kbc, &(struct i8042_config){
 		.irq1 = pc->isa_irq[PC_KBD_IRQ], .irq12 = pc->isa_irq[PC_MOUSE_IRQ],
-		.reset = on_reset, .opaque = pc,
+		.reset = on_reset, .a20 = on_a20, .opaque = pc,
 	});
 
 	if (ret == 0)
@@ -279,14 +293,17 @@ static int build_pci(struct pc *pc, char *err, size_t errlen)
 	struct vm *vm = pc->vm;
 	int ret;
 
+	bool fw = !pc->cfg.kernel;
+
 	for (unsigned i = 0; i < 4; i++)
 		irq_line_init(&pc->pci_intx[i], pc->fabric->gsi_set, pc, PCI_HOST_GSI_BASE + i);
 	ret = pci_host_create(&pc->pci, &(struct pci_host_config){
 		.pio = vm->pio, .mmio = vm->mmio, .ecam_base = PC_PCI_ECAM_BASE,
-		.mmio_base = PC_PCI_MMIO_BASE, .mmio_size = PC_PCI_MMIO_SIZE,
+		.mmio_base = fw ? PC_FW_PCI_MMIO_BASE : PC_PCI_MMIO_BASE,
+		.mmio_size = fw ? PC_FW_PCI_MMIO_SIZE : PC_PCI_MMIO_SIZE,
 		.io_base = PC_PCI_IO_BASE, .io_size = PC_PCI_IO_SIZE,
 		.intx = { pc->pci_intx[0], pc->pci_intx[1], pc->pci_intx[2], pc->pci_intx[3] },
-		.msi = pc->fabric->msi, .opaque = pc,
+		.msi = pc->fabric->msi, .reset = on_reset, .opaque = pc,
 	});
 	return ret ? ret : pc_add(pc, &pci_host_state_ops, pc->pci, destroy_pci_host);
 }
@@ -441,11 +458,16 @@ static int build_rng(struct pc *pc, char *err, size_t errlen)
 }
 /* --- end network, console ports, rng --- */
 
-/* ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9), tables in the BIOS area. */
+/*
+ * ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9); the
+ * tables in the BIOS area for a direct boot, or, with firmware (which owns
+ * that area), handed over through fw_cfg (pc_build_fw_cfg).
+ */
 static int build_acpi(struct pc *pc, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
 	struct acpi_config acfg;
+	bool fw = !pc->cfg.kernel;
 	int ret;
 
 	ret = acpi_pm_create(&pc->pm, &(struct acpi_pm_config){
@@ -462,9 +484,12 @@ static int build_acpi(struct pc *pc, char *err, size_t errlen)
 	acfg.com1 = true;
 	acfg.pci = true;
 	acfg.pci_ecam_base = PC_PCI_ECAM_BASE;
-	acfg.pci_mmio_base = PC_PCI_MMIO_BASE;
-	acfg.pci_mmio_size = PC_PCI_MMIO_SIZE;
+	acfg.pci_mmio_base = fw ? PC_FW_PCI_MMIO_BASE : PC_PCI_MMIO_BASE;
+	acfg.pci_mmio_size = fw ? PC_FW_PCI_MMIO_SIZE : PC_PCI_MMIO_SIZE;
 	acfg.pci_gsi_base = PCI_HOST_GSI_BASE;
+	pc->acpi = acfg;
+	if (fw)
+		return 0;
 	return acpi_tables_build(&vm->ram, PC_ACPI_BASE, PC_ACPI_SIZE, &acfg, &pc->rsdp);
 }
 
@@ -507,6 +532,14 @@ static int load_kernel(struct pc *pc, char *err, size_t errlen)
 	return vm->accel->vcpu_set_regs(vm->vcpu[0], &regs);
 }
 
+/* The fast path (a kernel, loaded here) or the firmware (from the reset vector). */
+static int boot(struct pc *pc, char *err, size_t errlen)
+{
+	if (pc->cfg.kernel)
+		return load_kernel(pc, err, errlen);
+	return pc_firmware_start(pc, err, errlen);
+}
+
 /*
  * The machine, in build order. Devices go on the list (pc->dev) as they are
  * made; that order is also the save/load order, and destroy runs it
@@ -533,8 +566,9 @@ static const struct pc_step {
 	{ "the console ports", build_vcon, false },
 	{ "the rng", build_rng, false },
 	{ "ACPI", build_acpi, false },
+	{ "fw_cfg", pc_build_fw_cfg, false },
 	{ "the console", build_console, false },
-	{ "the kernel", load_kernel, false },
+	{ "the boot", boot, false },
 };
 
 int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t errlen)
@@ -549,7 +583,13 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 	pc->cfg = *cfg;
 	/* The one place the engine's capability is asked. */
 	pc->fabric = cfg->accel->irqchip_in_kernel ? &pc_fabric_engine : &pc_fabric_hover;
-	ret = vm_create(&pc->vm, cfg->ram_size, cfg->ncpus, cfg->accel);
+	if (!cfg->kernel) {
+		ret = pc_firmware_read(cfg->firmware ? cfg->firmware : PC_FIRMWARE_BIOS,
+				       &pc->fw_image, &pc->fw_size, err, errlen);
+		if (ret)
+			goto err;
+	}
+	ret = vm_create_rom(&pc->vm, cfg->ram_size, pc->fw_size, cfg->ncpus, cfg->accel);
 	if (ret) {
 		snprintf(err, errlen, "cannot create the VM with %llu MiB of RAM: %s",
 			 (unsigned long long)(cfg->ram_size / MiB), strerror(-ret));
@@ -668,6 +708,9 @@ void pc_destroy(struct pc *pc)
 		pc->vm->loop = NULL;
 	evloop_destroy(pc->loop);
 	vm_destroy(pc->vm);
+	for (unsigned i = 0; i < pc->nboot; i++)
+		free(pc->boot[i].path);
+	free(pc->fw_image);
 	free(pc);
 }
 

@@ -42,9 +42,13 @@ struct pc_config {
 	u64 ram_size;
 	unsigned ncpus;
 	const struct accel_ops *accel;
-	const char *kernel;
+	const char *kernel;  /* NULL: boot the firmware */
 	const char *initrd;  /* NULL: none */
 	const char *cmdline; /* NULL: empty */
+	/* Without a kernel: the firmware image (a path, e.g. machine/pc_firmware.h's
+	 * PC_FIRMWARE_BIOS) and the --boot order ("disk,cdrom,net"; NULL: the firmware's). */
+	const char *firmware;
+	const char *boot_order;
 	/* RAM and vCPUs come from a snapshot (pc_snapshot_restore): the kernel is not loaded. */
 	bool restore;
 	bool debug;

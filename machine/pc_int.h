@@ -8,12 +8,18 @@
 #define HOVER_MACHINE_PC_INT_H
 
 #include "include/hover/irq.h"
+#include "include/hover/log.h"
 #include "include/hover/state.h"
 #include "include/hover/vm.h"
+#include "machine/acpi_tables.h"
 #include "machine/pc.h"
 #include "migration/devstate.h"
 
 #define PC_ISA_IRQS 16
+/* PCI ECAM for bus 0 (pc.c builds it; the firmware's e820 reserves it). */
+#define PC_PCI_ECAM_BASE 0xE0000000ULL
+#define PC_PCI_ECAM_SIZE 0x100000ULL
+#define PC_MAX_BOOT_DEVS 32
 
 /*
  * How interrupts reach the CPUs: hover's PIC/IOAPIC/local APICs (and PIT),
@@ -39,11 +45,11 @@ struct pc_dev {
 };
 
 /*
- * PIC, IOAPIC, PIT, RTC, i8042, COM1, PCI host, ACPI PM and the host console;
+ * PIC, IOAPIC, PIT, RTC, i8042, COM1, PCI host, ACPI PM, fw_cfg and the host console;
  * a local APIC per vCPU; a transport and a device per virtio function
  * (disks, NICs, console, rng).
  */
-#define PC_MAX_DEVS (9 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
+#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -72,6 +78,20 @@ struct pc {
 	struct pci_host *pci;
 	struct irq_line pci_intx[4];
 	struct console_stdio *console;
+
+	/* Firmware boot (machine/pc_firmware.c): the image, fw_cfg, the tables it hands over. */
+	u8 *fw_image;
+	u64 fw_size;
+	struct fw_cfg *fw_cfg;
+	struct acpi_config acpi;
+	struct {
+		unsigned kind; /* enum pc_boot_kind */
+		char *path;
+	} boot[PC_MAX_BOOT_DEVS];
+	unsigned nboot;
+	char debugcon[160]; /* port 0x402: the firmware's log line being written */
+	unsigned debugcon_len;
+	struct log_ratelimit debugcon_rl;
 };
 
 /*

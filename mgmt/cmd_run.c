@@ -24,6 +24,7 @@
 #include "include/hover/timer.h"
 #include "include/hover/log_cap.h"
 #include "machine/pc.h"
+#include "machine/pc_firmware.h"
 #include "machine/pc_snapshot.h"
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
@@ -37,6 +38,9 @@
 
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *accel;
+	const char *firmware_arg; /* --firmware bios|uefi|FILE as given */
+	const char *firmware;     /* the image it names (without --kernel) */
+	const char *boot;         /* --boot disk,cdrom,net */
 	u64 memory;
 	unsigned cpus;
 	bool no_reboot, debug, quiet;
@@ -65,12 +69,19 @@ void cmd_run_help(FILE *f)
 {
 	fprintf(f,
 		"usage: hover run --kernel BZIMAGE [OPTIONS]\n"
+		"       hover run --disk IMAGE [--firmware bios|FILE] [--boot ORDER] [OPTIONS]\n"
 		"\n"
-		"Boot a Linux guest with its serial console on stdin/stdout.\n"
+		"Boot a Linux guest directly, or without --kernel boot the firmware (SeaBIOS),\n"
+		"which boots the disks like a PC; the serial console is on stdin/stdout.\n"
 		"Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A to the guest.\n"
 		"\n"
 		"  --kernel FILE      the guest kernel (a Linux bzImage, e.g. Debian's vmlinuz)\n"
 		"  --initrd FILE      an initramfs to load with it\n"
+		"  --firmware bios|FILE  without --kernel: the firmware to boot; bios (the\n"
+		"                     default) is SeaBIOS from Debian's seabios package\n"
+		"                     (" PC_FIRMWARE_BIOS "); FILE another image\n"
+		"  --boot ORDER       without --kernel: the firmware's boot order, a list of\n"
+		"                     disk, cdrom, net (e.g. --boot cdrom,disk)\n"
 		"  --cmdline TEXT     the kernel command line (default \"" RUN_DEFAULT_CMDLINE "\":\n"
 		"                     the serial console, and a reboot on panic)\n"
 		"  --memory SIZE      guest RAM: 512M, 2G... (default 512M)\n"
@@ -193,15 +204,76 @@ static int check_file(const char *opt, const char *path, const struct run_opts *
 	return 0;
 }
 
+/*
+ * Without --kernel the firmware boots: --firmware bios (the default) or a
+ * file, checked now so that a missing or corrupt image is a usage error
+ * naming what to install. 0, or EXIT_USAGE after saying why.
+ */
+static int check_firmware(struct run_opts *o)
+{
+	const char *arg = o->firmware_arg ? o->firmware_arg : "bios";
+	const char *pkg = NULL;
+	char err[512];
+	u8 *image;
+	u64 size;
+
+	if (o->kernel) {
+		if (o->firmware_arg || o->boot)
+			return usage_error("%s: only without --kernel (the kernel is booted directly)",
+					   o->firmware_arg ? "--firmware" : "--boot", NULL);
+		return 0;
+	}
+	if (o->boot && pc_boot_order_check(o->boot, err, sizeof(err))) {
+		fprintf(stderr, "hover: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(arg, "bios")) {
+		o->firmware = PC_FIRMWARE_BIOS;
+		pkg = PC_FIRMWARE_BIOS_PACKAGE;
+	} else if (!strcmp(arg, "uefi")) {
+		fprintf(stderr, "hover: --firmware uefi: OVMF does not boot on hover yet (it "
+			"stops in its DXE phase, and there is no flash device for its "
+			"variables); use --firmware bios\n");
+		return EXIT_USAGE;
+	} else {
+		o->firmware = arg;
+	}
+	if (pkg && access(o->firmware, R_OK)) {
+		fprintf(stderr, "hover: --firmware %s: %s: %s (install Debian's package %s: "
+			"apt-get install %s)\n", arg, o->firmware, strerror(errno), pkg, pkg);
+		return EXIT_USAGE;
+	}
+	if (!pkg && access(o->firmware, R_OK)) {
+		fprintf(stderr, "hover: --firmware %s: %s (give a firmware image, or --firmware "
+			"bios for SeaBIOS from Debian's package " PC_FIRMWARE_BIOS_PACKAGE ")\n",
+			arg, strerror(errno));
+		return EXIT_USAGE;
+	}
+	/* --confine-dir is about the user's files; Debian's image is the system's. */
+	if (!pkg && check_file("--firmware", o->firmware, o))
+		return EXIT_USAGE;
+	if (pc_firmware_read(o->firmware, &image, &size, err, sizeof(err))) {
+		fprintf(stderr, "hover: %s\n", err);
+		return EXIT_USAGE;
+	}
+	free(image);
+	if (!o->ndisks && !o->restore)
+		return usage_error("%s", "nothing to boot: give --kernel BZIMAGE, or --disk IMAGE for "
+				   "the firmware to boot", "see `hover help run`");
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
-	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "firmware", required_argument, NULL, O_FIRMWARE },
+		{ "boot", required_argument, NULL, O_BOOT },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "memory", required_argument, NULL, O_MEMORY },
 		{ "cpus", required_argument, NULL, O_CPUS },
@@ -241,6 +313,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->kernel = d->kernel;
 		if (d->initrd)
 			o->initrd = d->initrd;
+		if (d->firmware)
+			o->firmware_arg = d->firmware;
+		if (d->boot)
+			o->boot = d->boot;
 		if (d->cmdline)
 			o->cmdline = d->cmdline;
 		if (d->accel)
@@ -275,6 +351,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		switch (c) {
 		case O_KERNEL: o->kernel = optarg; break;
 		case O_INITRD: o->initrd = optarg; break;
+		case O_FIRMWARE: o->firmware_arg = optarg; break;
+		case O_BOOT: o->boot = optarg; break;
 		case O_CMDLINE: o->cmdline = optarg; break;
 		case O_MEMORY:
 			if (parse_size(optarg, &o->memory))
@@ -357,8 +435,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
 	if (o->jail.root && (!o->jail.uid || !o->jail.gid))
 		return usage_error("%s", "--jail needs --jail-uid and --jail-gid", NULL);
-	if (!o->kernel && !o->restore)
-		return usage_error("%s", "--kernel is required", "the guest's bzImage, e.g. vmlinuz");
+	if (check_firmware(o))
+		return EXIT_USAGE;
 	if ((o->kernel && check_file("--kernel", o->kernel, o)) ||
 	    (o->initrd && check_file("--initrd", o->initrd, o)))
 		return EXIT_USAGE;
@@ -511,6 +589,11 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		ARG("--kernel", abs_arg(o->kernel));
 	if (o->initrd)
 		ARG("--initrd", abs_arg(o->initrd));
+	if (o->firmware_arg)
+		ARG("--firmware", strchr(o->firmware_arg, '/') ? abs_arg(o->firmware_arg)
+							       : strdup(o->firmware_arg));
+	if (o->boot)
+		ARG("--boot", strdup(o->boot));
 	ARG("--cmdline", strdup(o->cmdline ? o->cmdline : ""));
 	a[n++] = strdup("--memory");
 	if (asprintf(&a[n++], "%lluK", (unsigned long long)(o->memory / 1024)) < 0)
@@ -644,6 +727,7 @@ int cmd_run(int argc, char **argv)
 		char mem[32];
 		struct vm_def eff = {
 			.kernel = (char *)o.kernel, .initrd = (char *)o.initrd,
+			.firmware = (char *)o.firmware_arg, .boot = (char *)o.boot,
 			.cmdline = (char *)o.cmdline, .accel = (char *)accel->name,
 			.memory = o.memory, .memory_text = mem, .cpus = o.cpus,
 		};
@@ -675,7 +759,7 @@ int cmd_run(int argc, char **argv)
 
 		for (unsigned i = 0; i < o.nnets; i++)
 			slirp |= o.net[i].type == NET_USER;
-		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, o.disk, o.ndisks, slirp, msg,
+		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, &o.firmware, o.disk, o.ndisks, slirp, msg,
 				     sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);
@@ -702,6 +786,8 @@ int cmd_run(int argc, char **argv)
 			.kernel = o.kernel,
 			.initrd = o.initrd,
 			.cmdline = o.cmdline,
+			.firmware = o.firmware,
+			.boot_order = o.boot,
 			.debug = o.debug,
 			.console_in_fd = STDIN_FILENO,
 			.console_out_fd = STDOUT_FILENO,

@@ -16,7 +16,8 @@
 #include "mgmt/parse.h"
 
 static const char *const known_keys[] = {
-	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", NULL,
+	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net",
+	"firmware", "boot", NULL,
 };
 
 bool config_json_valid_name(const char *name)
@@ -89,9 +90,10 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t errlen,
 			    const char **field)
 {
-	static const char *const strings[] = { "name", "kernel", "initrd", "cmdline", "accel" };
-	char **const string_out[] = { &def->name, &def->kernel, &def->initrd, &def->cmdline,
-				      &def->accel };
+	static const char *const strings[] = { "name",  "kernel",   "initrd", "cmdline",
+					       "accel", "firmware", "boot" };
+	char **const string_out[] = { &def->name,  &def->kernel,   &def->initrd, &def->cmdline,
+				      &def->accel, &def->firmware, &def->boot };
 	const char *key;
 	json_t *v;
 	int ret;
@@ -111,7 +113,7 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 		if (!ok) {
 			*field = key;
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
-				 "cmdline, memory, cpus, accel, disk, net)", key);
+				 "cmdline, firmware, boot, memory, cpus, accel, disk, net)", key);
 			return -EINVAL;
 		}
 	}
@@ -227,6 +229,10 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "initrd", json_string(def->initrd));
 	if (def->cmdline)
 		json_object_set_new(o, "cmdline", json_string(def->cmdline));
+	if (def->firmware)
+		json_object_set_new(o, "firmware", json_string(def->firmware));
+	if (def->boot)
+		json_object_set_new(o, "boot", json_string(def->boot));
 	if (def->memory_text)
 		json_object_set_new(o, "memory", json_string(def->memory_text));
 	if (def->cpus)
@@ -245,6 +251,8 @@ void config_json_free(struct vm_def *def)
 	free(def->initrd);
 	free(def->cmdline);
 	free(def->accel);
+	free(def->firmware);
+	free(def->boot);
 	free(def->memory_text);
 	for (size_t i = 0; i < def->ndisk; i++)
 		free(def->disk[i]);

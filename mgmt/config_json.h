@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A VM definition as JSON: the keys are `hover run`'s long options (name,
- * kernel, initrd, cmdline, memory, cpus, accel, and the lists disk and net).
+ * kernel, initrd, cmdline, firmware, boot, memory, cpus, accel, and the lists
+ * disk and net).
  * `hover run --config FILE` and hoverd's stored definitions share it.
  *
  *   {"name": "web", "kernel": "/boot/vmlinuz", "memory": "512M", "cpus": 1,
@@ -19,6 +20,7 @@
 
 struct vm_def {
 	char *name, *kernel, *initrd, *cmdline, *accel;
+	char *firmware, *boot; /* without a kernel: --firmware, --boot */
 	char *memory_text; /* as given ("512M"); NULL: unset */
 	u64 memory;        /* bytes; 0: unset */
 	unsigned cpus;     /* 0: unset */

@@ -69,20 +69,32 @@ static bool check_def(struct hoverd *d, const struct vm_def *def, struct api_rep
 		api_error_field(rep, 400, "name", "\"name\" is required");
 		return false;
 	}
-	if (!def->kernel) {
-		api_error_field(rep, 400, "kernel", "\"kernel\" is required (the guest's bzImage)");
+	if (!def->kernel && !def->ndisk) {
+		api_error_field(rep, 400, "kernel", "\"kernel\" (the guest's bzImage) or a \"disk\" "
+				"for the firmware to boot is required");
+		return false;
+	}
+	if (def->kernel && (def->firmware || def->boot)) {
+		api_error_field(rep, 400, def->firmware ? "firmware" : "boot",
+				"\"%s\": only without \"kernel\" (the kernel is booted directly)",
+				def->firmware ? "firmware" : "boot");
 		return false;
 	}
 	if (hoverd_def_paths_check(d, def, err, sizeof(err))) {
 		api_error_field(rep, 400, path_field(err), "%s", err);
 		return false;
 	}
-	if (!file_ok(def->kernel, why, sizeof(why))) {
+	if (def->kernel && !file_ok(def->kernel, why, sizeof(why))) {
 		api_error_field(rep, 400, "kernel", "kernel %s: %s", def->kernel, why);
 		return false;
 	}
 	if (def->initrd && !file_ok(def->initrd, why, sizeof(why))) {
 		api_error_field(rep, 400, "initrd", "initrd %s: %s", def->initrd, why);
+		return false;
+	}
+	/* "bios" and "uefi" name Debian's images; anything with a '/' is a file. */
+	if (def->firmware && strchr(def->firmware, '/') && !file_ok(def->firmware, why, sizeof(why))) {
+		api_error_field(rep, 400, "firmware", "firmware %s: %s", def->firmware, why);
 		return false;
 	}
 	if (def->memory && def->memory > d->host_mem) {

@@ -78,6 +78,8 @@ int hoverd_def_paths_check(const struct hoverd *d, const struct vm_def *def, cha
 		ret = hoverd_path_check(d, "kernel", def->kernel, err, errlen);
 	if (!ret && def->initrd)
 		ret = hoverd_path_check(d, "initrd", def->initrd, err, errlen);
+	if (!ret && def->firmware && strchr(def->firmware, '/')) /* a file, not bios/uefi */
+		ret = hoverd_path_check(d, "firmware", def->firmware, err, errlen);
 	for (size_t i = 0; !ret && i < def->ndisk; i++) {
 		/* --disk FILE[,options]: the file is what precedes the first comma */
 		char file[PATH_MAX];

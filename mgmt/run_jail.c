@@ -52,11 +52,12 @@ static u64 disk_limit(const char *path)
 }
 
 int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const char **initrd,
+		   const char **firmware,
 		   struct pc_disk *disks, unsigned ndisks, bool slirp, char *err, size_t errlen)
 {
 	struct jail_config cfg = { .root = j->root, .uid = j->uid, .gid = j->gid,
 				   .fsize_limit = (ram > JIT_BUFFER ? ram : JIT_BUFFER) + LOG_ROOM };
-	const char *k, *i = NULL, *d[PC_MAX_DISKS];
+	const char *k = NULL, *i = NULL, *fw = NULL, *d[PC_MAX_DISKS];
 	int ret;
 
 	if (slirp) {
@@ -67,7 +68,10 @@ int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const
 			return ret;
 		slirp_lib_close(&lib); /* RTLD_NODELETE: it stays mapped */
 	}
-	k = jail_add(&cfg, *kernel, "kernel", false);
+	if (*kernel)
+		k = jail_add(&cfg, *kernel, "kernel", false);
+	if (*firmware) /* without a kernel: the firmware image, read when the machine is built */
+		fw = jail_add(&cfg, *firmware, "firmware", false);
 	if (*initrd)
 		i = jail_add(&cfg, *initrd, "initrd", false);
 	for (unsigned n = 0; n < ndisks; n++) {
@@ -86,10 +90,13 @@ int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const
 		return ret;
 	/* The jail's copies replace the host paths (jail_add names are stable: cfg
 	 * is local, so copy them out). */
-	*kernel = strdup(k);
+	if (k)
+		*kernel = strdup(k);
+	if (fw)
+		*firmware = strdup(fw);
 	if (i)
 		*initrd = strdup(i);
 	for (unsigned n = 0; n < ndisks; n++)
 		disks[n].path = strdup(d[n]);
-	return *kernel ? 0 : -ENOMEM;
+	return (!k || *kernel) && (!fw || *firmware) ? 0 : -ENOMEM;
 }

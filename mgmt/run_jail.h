@@ -22,6 +22,7 @@ struct run_jail {
 /* ram: guest RAM (a memfd that size: RLIMIT_FSIZE must allow it). 0, or -errno
  * with one sentence in err. The path pointers are replaced. */
 int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const char **initrd,
+		   const char **firmware,
 		   struct pc_disk *disks, unsigned ndisks, bool slirp, char *err,
 		   size_t errlen) HOVER_WUR;
 

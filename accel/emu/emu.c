@@ -296,6 +296,11 @@ static int emu_vcpu_set_regs(struct vcpu *vcpu, const struct vcpu_regs *regs)
 	return 0;
 }
 
+static void emu_vcpu_set_a20(struct vcpu *vcpu, bool enabled)
+{
+	x86_cpu_set_a20(ev_of(vcpu)->cpu, enabled);
+}
+
 static int emu_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *regs)
 {
 	x86_cpu_get_regs(ev_of(vcpu)->cpu, regs);
@@ -466,6 +471,7 @@ const struct accel_ops accel_emu_ops = {
 	.vcpu_get_regs = emu_vcpu_get_regs,
 	.vcpu_get_state = emu_vcpu_get_state,
 	.vcpu_set_state = emu_vcpu_set_state,
+	.vcpu_set_a20 = emu_vcpu_set_a20,
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
 	.ram_written = emu_ram_written,

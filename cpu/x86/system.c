@@ -22,9 +22,13 @@
 
 #define CR0_VALID (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
 		   X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
-/* CR4 bits for features hover implements and advertises. */
-#define CR4_VALID (X86_CR4_TSD | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PCE | \
-		   X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+/*
+ * CR4 bits for features hover implements and advertises, plus MCE: every
+ * x86-64 CPU has it and firmware sets it unconditionally (OVMF's reset
+ * vector loads CR4 = 0x640). It only enables #MC, which hover never raises.
+ */
+#define CR4_VALID (X86_CR4_TSD | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | \
+		   X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 #define EFER_VALID (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
 
 static void need_cpl0(struct x86_cpu *cpu)

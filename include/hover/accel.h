@@ -30,6 +30,14 @@ struct accel_ops {
 	int (*vcpu_set_regs)(struct vcpu *vcpu, const struct vcpu_regs *regs);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
 	/*
+	 * Optional: the A20 gate (i8042 output port, port 0x92) opened or
+	 * closed. Called from the vCPU that wrote the port, or before any vCPU
+	 * runs (a state load); only firmware and DOS-era code move it, while the
+	 * other vCPUs still wait for their SIPI. NULL: the engine keeps A20 open
+	 * (KVM has no A20 input).
+	 */
+	void (*vcpu_set_a20)(struct vcpu *vcpu, bool enabled);
+	/*
 	 * The whole vCPU in the engine-neutral form (include/hover/vcpu_state.h),
 	 * for snapshots and migration. Only with the vCPU stopped: parked by a
 	 * pause, or before its first run. set_state returns -EINVAL for a state

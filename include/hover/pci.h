@@ -158,6 +158,8 @@ struct pci_host_config {
 	struct irq_line intx[4];
 	/* Deliver an MSI: addr/data as the device wrote them (0xFEExxxxx). */
 	void (*msi)(void *opaque, u64 addr, u32 data);
+	/* The reset control register (0xCF9) asked for a reset. May be NULL. */
+	void (*reset)(void *opaque);
 	void *opaque;
 };
 

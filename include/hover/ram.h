@@ -29,6 +29,13 @@ struct guest_ram {
 /* Allocates `size` bytes of guest RAM laid out as on a PC. */
 int ram_create(struct guest_ram *ram, u64 size) HOVER_WUR;
 void ram_destroy(struct guest_ram *ram);
+/*
+ * One more region at [gpa, gpa+size) (page-aligned, overlapping no other):
+ * a firmware image's home below 4 GiB. Engines map it like RAM, so code runs
+ * from it at full speed; the guest can write it (its own copy, nobody
+ * else's), and it is part of RAM for snapshots. -EINVAL, -ENOSPC, -errno.
+ */
+int ram_add_region(struct guest_ram *ram, u64 gpa, u64 size) HOVER_WUR;
 
 /*
  * Host pointer for [gpa, gpa+len), or NULL if any byte of it is not RAM.

@@ -268,6 +268,33 @@ def test_bad_input(daemon, guest, tmp_path):
     assert daemon.ping()
 
 
+# ---- a definition without a kernel: the firmware boots its disk ----
+
+@pytest.mark.skipif(not os.path.exists("/usr/share/seabios/bios-256k.bin"),
+                    reason="Debian's seabios package is not installed")
+def test_firmware_definition(daemon, guest):
+    disk = os.path.join(daemon.dir, "blank.raw")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    fw = {"name": "fw", "disk": [disk + ",format=raw"], "firmware": "bios", "boot": "disk",
+          "memory": "128M", "accel": "emu"}
+    rc, out, err = daemon.cli("create", write_def(daemon, fw))
+    assert rc == 0, err
+    rc, _, err = daemon.cli("start", "fw")
+    assert rc == 0, err
+    deadline = time.time() + 60
+    while "Booting from Hard Disk" not in daemon.logs("fw") and time.time() < deadline:
+        time.sleep(0.5)
+    assert "SeaBIOS (version" in daemon.logs("fw")
+    assert "Booting from Hard Disk" in daemon.logs("fw")
+    assert daemon.cli("kill", "fw")[0] == 0
+    assert daemon.cli("rm", "fw")[0] == 0
+    st, e = api(daemon.sock, "POST", "/vms", body=definition(guest, "fw2", boot="disk"))
+    assert st == 400 and "without" in e["error"]["message"]
+    st, e = api(daemon.sock, "POST", "/vms", body={"name": "fw3", "memory": "128M"})
+    assert st == 400 and "disk" in e["error"]["message"]
+
+
 # ---- many clients at once ----
 
 def test_concurrency(daemon, guest):

@@ -461,6 +461,20 @@ static void test_cr4_reserved(void **state)
 	assert_int_equal(h->cpu->cr4, 0x620);
 }
 
+/* OVMF's reset vector: mov eax, 0x640 (MCE | OSFXSR | OSXMMEXCPT); mov cr4, eax. */
+static void test_cr4_mce_accepted(void **state)
+{
+	struct cpu_harness *h = *state;
+	/* mov rax, cr4; or eax, 0x40 (MCE); mov cr4, rax; hlt */
+	static const u8 code[] = { 0x0f, 0x20, 0xe0, 0x0d, 0x40, 0x00, 0x00, 0x00,
+				   0x0f, 0x22, 0xe0, 0xf4 };
+
+	harness_load(h, code, sizeof(code));
+	assert_int_equal(harness_run(h), X86_EXIT_HALT);
+	assert_int_equal(harness_exception(h), -1);
+	assert_int_equal(h->cpu->cr4, 0x660);
+}
+
 static void test_update_mode(void **state)
 {
 	struct cpu_harness *h = *state;
@@ -557,6 +571,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_triple_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr4_reserved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cr4_mce_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuid, setup, teardown),
 	};

@@ -20,6 +20,7 @@ struct fixture {
 	struct i8042 *k;
 	int level[2], edges[2];
 	int resets;
+	int a20_calls, a20; /* what the board was told about the A20 gate */
 };
 
 static void irq_set(void *opaque, unsigned pin, int level)
@@ -71,6 +72,14 @@ static int command(struct fixture *f, u8 cmd, const u8 *params, unsigned np, u8 
 	return 0;
 }
 
+static void a20_cb(void *opaque, bool enabled)
+{
+	struct fixture *f = opaque;
+
+	f->a20_calls++;
+	f->a20 = enabled;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = test_calloc(1, sizeof(*f));
@@ -80,6 +89,7 @@ static int setup(void **state)
 	irq_line_init(&cfg.irq1, irq_set, f, 1);
 	irq_line_init(&cfg.irq12, irq_set, f, 12);
 	cfg.reset = reset_cb;
+	cfg.a20 = a20_cb;
 	cfg.opaque = f;
 	assert_int_equal(i8042_create(&f->k, &cfg), 0);
 	assert_int_equal(i8042_attach(f->k, f->pio), 0);
@@ -252,6 +262,43 @@ static void test_reset_paths(void **state)
 }
 
 /*
+ * The board hears of every change of the gate (output port bit 1 OR port
+ * 0x92 bit 1) and only of changes; a load tells it the loaded gate.
+ */
+static void test_a20_callback(void **state)
+{
+	struct fixture *f = *state, *g;
+	struct saved_state s;
+	void *gs;
+
+	out(f, 0x92, 0x00); /* the output port still holds A20 on: no change */
+	assert_int_equal(f->a20_calls, 0);
+	out(f, 0x64, 0xDD); /* both off */
+	assert_int_equal(f->a20_calls, 1);
+	assert_int_equal(f->a20, 0);
+	out(f, 0x64, 0xDD);
+	assert_int_equal(f->a20_calls, 1);
+	out(f, 0x92, 0x02); /* fast A20 on */
+	assert_int_equal(f->a20_calls, 2);
+	assert_int_equal(f->a20, 1);
+	out(f, 0x92, 0x00);
+	out(f, 0x64, 0xD1); /* output port write: A20 on, no reset */
+	out(f, 0x60, 0x03);
+	assert_int_equal(f->a20_calls, 4);
+	assert_int_equal(f->a20, 1);
+	out(f, 0x64, 0xDD);
+	assert_int_equal(f->a20, 0);
+	s = state_save_one(&i8042_state_ops, f->k);
+	setup(&gs);
+	g = gs;
+	state_load_and_compare(&i8042_state_ops, g->k, &s);
+	assert_int_equal(g->a20_calls, 1);
+	assert_int_equal(g->a20, 0);
+	teardown(&gs);
+	free(s.data);
+}
+
+/*
  * Untranslated scan codes, the keyboard's LEDs set, A20 on through port
  * 0x92, and an identify reply half read (0xAB and 0x83 still queued): the
  * loaded controller saves the same bytes and hands out the rest of the
@@ -308,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mouse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a20_callback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

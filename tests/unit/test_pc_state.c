@@ -87,7 +87,7 @@ static void test_sections_in_build_order(void **state)
 	section_list(&s, list, sizeof(list));
 	assert_string_equal(list, "pic8259/0 ioapic/0 lapic/0 lapic/1 pit8254/0 rtc_cmos/0 "
 				  "i8042/0 uart16550/0 pci-host/0 virtio-blk/0 virtio-pci/0 "
-				  "virtio-rng/0 virtio-pci/1 acpi_pm/0");
+				  "virtio-rng/0 virtio-pci/1 acpi_pm/0 fw_cfg/0");
 	free(s.data);
 	pc_destroy(pc);
 }
@@ -114,7 +114,7 @@ static void test_engine_irqchip_leaves_them_out(void **state)
 	s = save(pc);
 	section_list(&s, list, sizeof(list));
 	assert_string_equal(list, "rtc_cmos/0 i8042/0 uart16550/0 pci-host/0 virtio-rng/0 "
-				  "virtio-pci/0 acpi_pm/0");
+				  "virtio-pci/0 acpi_pm/0 fw_cfg/0");
 	free(s.data);
 	pc_destroy(pc);
 }
