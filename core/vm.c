@@ -16,6 +16,13 @@
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel)
 {
+	return vm_create_backed(out, ram_size, ncpus, accel, NULL, NULL, 0);
+}
+
+int vm_create_backed(struct vm **out, u64 ram_size, unsigned ncpus,
+		     const struct accel_ops *accel, const struct ram_backing *backing, char *why,
+		     size_t whylen)
+{
 	struct vm *vm;
 	int ret;
 
@@ -28,7 +35,7 @@ int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_
 	pthread_mutex_init(&vm->park_lock, NULL);
 	pthread_cond_init(&vm->park_cond, NULL);
 	vm->accel = accel;
-	ret = ram_create(&vm->ram, ram_size);
+	ret = ram_create_backed(&vm->ram, ram_size, backing, why, whylen);
 	if (ret)
 		goto err_ram;
 	ret = as_create(&vm->pio, "pio");

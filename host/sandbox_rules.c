@@ -15,8 +15,9 @@
  *   interest); getrandom (virtio-rng); getpid gettid tgkill rt_sigprocmask
  *   rt_sigreturn sched_yield restart_syscall exit exit_group.
  * The loop adds epoll_wait epoll_pwait accept4 getsockopt setsockopt
- *   getsockname getpeername (accepting console and API clients) and
- *   getrusage (the API's metrics); and openat, renameat and unlinkat whose
+ *   getsockname getpeername (accepting console and API clients),
+ *   getrusage (the API's metrics), sched_setaffinity and sched_setscheduler
+ *   (live vCPU pinning and real-time changes, hover set); and openat, renameat and unlinkat whose
  *   directory argument is the snapshot directory's fd, opened before the
  *   filters (POST /vm/snapshot writes NAME.partial there, then renames it).
  * A vcpu adds, on kvm, rt_sigaction (the kick signal's handler, installed on
@@ -115,6 +116,8 @@ static const struct sandbox_rule common_rules[] = {
 
 static const struct sandbox_rule loop_rules[] = {
 	ANY(SYS_getrusage),
+	ANY(SYS_sched_setaffinity), /* hover set NAME cpu-pin (vCPU threads) */
+	ANY(SYS_sched_setscheduler), /* hover set NAME rt */
 	ANY(SYS_epoll_wait),
 	ANY(SYS_epoll_pwait),
 	ANY(SYS_accept4),

@@ -41,9 +41,9 @@ struct pc_dev {
 /*
  * PIC, IOAPIC, PIT, RTC, i8042, COM1, PCI host, ACPI PM and the host console;
  * a local APIC per vCPU; a transport and a device per virtio function
- * (disks, NICs, console, rng).
+ * (disks, NICs, console, rng, balloon).
  */
-#define PC_MAX_DEVS (9 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
+#define PC_MAX_DEVS (9 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -72,6 +72,8 @@ struct pc {
 	struct pci_host *pci;
 	struct irq_line pci_intx[4];
 	struct console_stdio *console;
+	struct virtio_balloon *balloon; /* --balloon; NULL: none */
+	char ram_why[512];              /* how guest RAM is backed (--mem-hugepages, --mem-merge) */
 };
 
 /*

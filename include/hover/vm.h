@@ -110,6 +110,10 @@ struct vm {
 };
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel) HOVER_WUR;
+/* The same with RAM backed as b says (ram_create_backed: why gets a sentence). */
+int vm_create_backed(struct vm **out, u64 ram_size, unsigned ncpus,
+		     const struct accel_ops *accel, const struct ram_backing *b, char *why,
+		     size_t whylen) HOVER_WUR;
 void vm_destroy(struct vm *vm);
 
 /*
