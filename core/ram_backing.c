@@ -127,7 +127,7 @@ int ram_create_backed(struct guest_ram *ram, u64 size, const struct ram_backing 
 					 "/proc/sys/vm/nr_hugepages) or use --mem-hugepages=thp",
 					 have, need);
 			say(why, whylen, "--mem-hugepages=hugetlb: %s%s", text, "");
-			return -ENOMEM;
+			return -EINVAL; /* asked for what this host cannot give: not a host failure */
 		}
 		snprintf(text, sizeof(text), "no hugetlb pages: %lld free, %lld needed; ", have,
 			 need);

@@ -42,7 +42,7 @@
  *   open/openat, memfd_create, any mmap/mprotect, any ioctl (KVM set-up,
  *   TUNSETIFF, the terminal), sockets of any family with bind/listen/connect,
  *   clone/clone3 (threads), set_robust_list rseq prctl seccomp (new threads
- *   install their filters), rt_sigaction sigaltstack, unlink umask chmod flock and
+ *   install their filters), rt_sigaction sigaltstack, unlink rmdir umask chmod flock and
  *   the stat family, dup pipe2 epoll/timerfd/eventfd creation, uname sysinfo
  *   sched_getaffinity prlimit64 and the get*id calls. It refuses execve,
  *   ptrace, mount, setuid and friends, bpf, kill, process_vm_*, keyctl...
@@ -185,6 +185,7 @@ static const struct sandbox_rule main_rules[] = {
 	ANY(SYS_sigaltstack),
 	ANY(SYS_unlink),
 	ANY(SYS_unlinkat),
+	ANY(SYS_rmdir), /* the VM's own cgroup at exit (--cpu-weight, --cpu-cap) */
 	ANY(SYS_rename),
 	ANY(SYS_renameat),
 	ANY(SYS_mkdir),

@@ -17,7 +17,9 @@
  * SCHED_FIFO at a bounded priority, which needs CAP_SYS_NICE (or an
  * RLIMIT_RTPRIO that high).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -40,8 +42,13 @@
 
 void run_res_init(struct run_res *r)
 {
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
 	memset(r, 0, sizeof(*r));
 	r->cg_weight_fd = r->cg_max_fd = -1;
+	r->host_ncpu = n > 0 ? n : 1;
+	if (sched_getaffinity(0, sizeof(r->allowed), &r->allowed))
+		CPU_ZERO(&r->allowed);
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -50,26 +57,18 @@ static int bad(const char *opt, const char *val, const char *why)
 	return -EINVAL;
 }
 
-static long host_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_CONF);
-
-	return n > 0 ? n : 1;
-}
-
 /* "0-1,3": CPUs the host has and this process may use. */
-static int parse_cpulist(const char *s, cpu_set_t *set, char *why, size_t len)
+static int parse_cpulist(const struct run_res *r, const char *s, cpu_set_t *set, char *why,
+			 size_t len)
 {
-	cpu_set_t allowed;
-	long ncpu = host_cpus();
+	const cpu_set_t *allowed = &r->allowed;
+	long ncpu = r->host_ncpu;
 	char *copy = strdup(s), *tok, *save = NULL;
 	int ret = 0;
 
 	CPU_ZERO(set);
 	if (!copy)
 		return -ENOMEM;
-	if (sched_getaffinity(0, sizeof(allowed), &allowed))
-		CPU_ZERO(&allowed);
 	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		unsigned long lo = strtoul(tok, &end, 10), hi = lo;
@@ -88,7 +87,7 @@ static int parse_cpulist(const char *s, cpu_set_t *set, char *why, size_t len)
 				ret = -EINVAL;
 				break;
 			}
-			if (CPU_COUNT(&allowed) && !CPU_ISSET(c, &allowed)) {
+			if (CPU_COUNT(allowed) && !CPU_ISSET(c, allowed)) {
 				snprintf(why, len, "CPU %lu is not one this process may run on "
 					 "(its affinity or cpuset leaves it out)", c);
 				ret = -EINVAL;
@@ -106,11 +105,12 @@ static int parse_cpulist(const char *s, cpu_set_t *set, char *why, size_t len)
 }
 
 /* "25%" or "25": percent of one host CPU, 1 to 100 per host CPU. */
-static int parse_cap(const char *s, unsigned *out, char *why, size_t len)
+static int parse_cap(const struct run_res *r, const char *s, unsigned *out, char *why,
+		     size_t len)
 {
 	char num[16];
 	size_t n = strlen(s);
-	unsigned max = (unsigned)host_cpus() * 100;
+	unsigned max = (unsigned)r->host_ncpu * 100;
 
 	if (n && s[n - 1] == '%')
 		n--;
@@ -126,7 +126,7 @@ static int parse_cap(const char *s, unsigned *out, char *why, size_t len)
 	}
 	if (*out == 0 || *out > max) {
 		snprintf(why, len, "a cap must be 1%% to %u%% (100%% is one host CPU; this host "
-			 "has %ld)", max, host_cpus());
+			 "has %ld)", max, r->host_ncpu);
 		return -EINVAL;
 	}
 	return 0;
@@ -179,10 +179,10 @@ int run_res_option(struct run_res *r, const char *name, const char *val)
 		if (parse_weight(val, &r->cpu_weight, why, sizeof(why)))
 			return bad(name, val, why);
 	} else if (!strcmp(name, "cpu-cap")) {
-		if (parse_cap(val, &r->cpu_cap, why, sizeof(why)))
+		if (parse_cap(r, val, &r->cpu_cap, why, sizeof(why)))
 			return bad(name, val, why);
 	} else if (!strcmp(name, "cpu-pin")) {
-		if (parse_cpulist(val, &r->pin, why, sizeof(why)))
+		if (parse_cpulist(r, val, &r->pin, why, sizeof(why)))
 			return bad(name, val, why);
 		r->pinned = true;
 		snprintf(r->pin_text, sizeof(r->pin_text), "%s", val);
@@ -296,6 +296,28 @@ static int cg_write_all(struct run_res *r)
 	return ret ? ret : write_str(r->cg_max_fd, m);
 }
 
+/*
+ * hover/NAME-PID cgroups whose process is gone (killed: it could not leave
+ * and remove its own): an empty cgroup is removed, a busy one refuses.
+ */
+static void cg_sweep(const char *hover_dir)
+{
+	DIR *d = opendir(hover_dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *dash = strrchr(e->d_name, '-');
+		long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
+
+		if (e->d_type != DT_DIR || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
 static int cg_setup(struct run_res *r, const char *name, char *err, size_t errlen)
 {
 	char own[200], p[400], pid[32];
@@ -323,6 +345,8 @@ static int cg_setup(struct run_res *r, const char *name, char *err, size_t errle
 		} else {
 			mkdir(CG_V1_CPU "/hover", 0755);
 		}
+		snprintf(p, sizeof(p), "%s/hover", base);
+		cg_sweep(p);
 		snprintf(r->cg_dir, sizeof(r->cg_dir), "%s/hover/%s-%d", base, name, (int)getpid());
 		if (mkdir(r->cg_dir, 0755) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "cannot make cgroup %s: %s (cgroups are not delegated "
@@ -404,7 +428,7 @@ static int pin_thread(pid_t tid, const struct run_res *r, bool vcpu)
 	if (vcpu) {
 		set = r->pin;
 	} else {
-		long n = host_cpus();
+		long n = r->host_ncpu;
 
 		CPU_ZERO(&set);
 		for (long c = 0; c < n && c < CPU_SETSIZE; c++)
@@ -457,7 +481,7 @@ int run_res_set(struct run_res *r, const char *key, const char *val, char *err, 
 		else if (!strcmp(val, "none") || !strcmp(val, "off"))
 			bad_val = (int)(next.cpu_cap = 0);
 		else
-			bad_val = parse_cap(val, &next.cpu_cap, why, sizeof(why));
+			bad_val = parse_cap(r, val, &next.cpu_cap, why, sizeof(why));
 		if (bad_val) {
 			snprintf(err, errlen, "%s %s: %s", key, val, why);
 			return 400;
@@ -473,11 +497,11 @@ int run_res_set(struct run_res *r, const char *key, const char *val, char *err, 
 		if (!strcmp(val, "none") || !strcmp(val, "off")) {
 			next.pinned = false;
 			CPU_ZERO(&next.pin);
-			for (long c = 0; c < host_cpus() && c < CPU_SETSIZE; c++)
+			for (long c = 0; c < r->host_ncpu && c < CPU_SETSIZE; c++)
 				CPU_SET(c, &next.pin);
 			next.pinned = true; /* apply "all CPUs" to every thread, then forget */
 			next.pin_text[0] = '\0';
-		} else if (parse_cpulist(val, &next.pin, why, sizeof(why))) {
+		} else if (parse_cpulist(r, val, &next.pin, why, sizeof(why))) {
 			snprintf(err, errlen, "cpu-pin %s: %s", val, why);
 			return 400;
 		} else {

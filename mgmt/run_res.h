@@ -31,6 +31,10 @@ struct run_res {
 	char pin_text[128];
 	unsigned rt_prio;     /* --rt[=PRIO]: SCHED_FIFO priority; 0: normal scheduling */
 
+	/* The host, read once at start (the sandboxed loop cannot look again). */
+	long host_ncpu;
+	cpu_set_t allowed; /* this process's affinity at start */
+
 	/* Applied state. */
 	int cg_version;       /* 1 or 2; 0: no cgroup of our own */
 	char cg_dir[320];

@@ -49,7 +49,7 @@ void ram_destroy(struct guest_ram *ram);
 /*
  * The same with a backing (NULL: ram_create's). why (may be NULL) gets one
  * sentence saying which pages back the RAM and why, or, on failure, what the
- * host lacks and what to do: -ENOMEM when hugetlb was asked for and too few
+ * host lacks and what to do: -EINVAL when hugetlb was asked for and too few
  * huge pages are free.
  */
 int ram_create_backed(struct guest_ram *ram, u64 size, const struct ram_backing *b, char *why,
