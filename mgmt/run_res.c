@@ -39,6 +39,10 @@
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_V1_CPU CG_ROOT "/cpu"
 #define CG_PERIOD_US 100000
+/* cgroup v1 with CONFIG_RT_GROUP_SCHED: a new cgroup's cpu.rt_runtime_us is 0. */
+#define RT_V1_WHY "the VM's cgroup (cgroup v1 cpu controller, for --cpu-weight/--cpu-cap) " \
+	"gives real-time threads no runtime (cpu.rt_runtime_us is 0 there); use cgroup v2, or " \
+	"leave out --cpu-weight/--cpu-cap to run real-time vCPUs"
 
 void run_res_init(struct run_res *r)
 {
@@ -414,6 +418,20 @@ int run_res_apply(struct run_res *r, const char *name, char *err, size_t errlen)
 		r->cg_version = 0;
 		return -EACCES;
 	}
+	if (r->rt_prio && r->cg_version == 1) {
+		char p[400], v[32] = "";
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/cpu.rt_runtime_us", r->cg_dir);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && pread(fd, v, sizeof(v) - 1, 0) > 0 && atoll(v) == 0) {
+			close(fd);
+			snprintf(err, errlen, "--rt: %s", RT_V1_WHY);
+			return -EPERM;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return 0;
 }
 
@@ -519,6 +537,10 @@ int run_res_set(struct run_res *r, const char *key, const char *val, char *err, 
 		}
 		for (unsigned i = 0; i < r->nvcpus && !ret; i++)
 			ret = rt_thread(r->vcpu_tid[i], next.rt_prio);
+		if (ret == -EPERM && r->cg_version == 1) {
+			snprintf(err, errlen, "rt %s: %s", val, RT_V1_WHY);
+			return 409;
+		}
 		if (ret == -EPERM) {
 			snprintf(err, errlen, "rt %s: real-time vCPUs need CAP_SYS_NICE, which this VM's "
 				 "process does not have", val);

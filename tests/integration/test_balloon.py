@@ -14,7 +14,9 @@ from conftest import BOOT_TIMEOUT, run_hover, spawn_hover
 from unixhttp import api
 
 ACCEL = os.environ.get("HOVER_ACCEL", "emu")
-CMDLINE = "console=ttyS0 quiet panic=-1"
+# no_timer_check: on a loaded host two guests booting at once can miss the
+# kernel's IO-APIC timer check (a panic that says nothing about hover).
+CMDLINE = "console=ttyS0 quiet panic=-1 no_timer_check"
 PROMPT = "/ # "
 MiB = 1 << 20
 
@@ -69,14 +71,28 @@ def boot_with_balloon(guest, sock, *more):
 
 
 def test_page_reporting_and_balloon(hover, guest, tmp_path):
+    """Also with --mem-merge and --mem-hugepages=thp (RAM then private anonymous memory,
+    as the density benchmark runs it): the flags land on the mapping."""
     sock = str(tmp_path / "api.sock")
-    child = boot_with_balloon(guest, sock)
+    child = boot_with_balloon(guest, sock, "--mem-merge", "--mem-hugepages=thp")
     try:
-        # Free page reporting: 300 MiB held in the guest's tmpfs, then freed.
+        _, flags = ram_mapping(child.pid)
+        st, mem = api(sock, "GET", "/vm/memory")
+        assert "mg" in flags and mem["mergeable"] and "ksm_merged_bytes" in mem, (flags, mem)
+        with open("/sys/kernel/mm/ksm/run") as f:
+            ksm_on = f.read().strip() == "1"
+        assert ksm_on == mem["host_ksm_running"]
+        if not ksm_on:
+            assert "KSM is off" in mem["backing"], mem
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp_possible = "[never]" not in f.read()
+        assert mem["thp"] == thp_possible and ("hg" in flags) == thp_possible, (mem, flags)
+
+        # Free page reporting: 200 MiB held in the guest's tmpfs, then freed.
         base, _ = ram_mapping(child.pid)
-        shell(child, "dd if=/dev/zero of=/tmp/fill bs=1M count=300 2>/dev/null; sync")
+        shell(child, "dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>/dev/null; sync")
         held, _ = ram_mapping(child.pid)
-        assert held - base > 180 * MiB, (base, held)
+        assert held - base > 150 * MiB, (base, held)
         t0 = time.time()
         shell(child, "rm /tmp/fill")
         back = wait_for(lambda: ram_mapping(child.pid)[0] < base + 48 * MiB or None, 30)
@@ -85,17 +101,17 @@ def test_page_reporting_and_balloon(hover, guest, tmp_path):
         assert back, f"RSS stayed at {rss_after // MiB} MiB (was {base // MiB} before the fill)"
         assert took < 20, took
         _, mem = api(sock, "GET", "/vm/memory")
-        assert mem["balloon"]["reported_free_bytes"] >= 180 * MiB, mem
+        assert mem["balloon"]["reported_free_bytes"] >= 150 * MiB, mem
 
-        # Inflate to a 256 MiB target: the guest has that much less free memory.
+        # Inflate to a 384 MiB target: the guest has 128 MiB less free memory.
         free0 = mem_free(child)
-        st, body = api(sock, "POST", "/vm/set", {"memory": "256M"})
-        assert st == 200 and body["memory"]["balloon"]["target_bytes"] == 256 * MiB, body
+        st, body = api(sock, "POST", "/vm/set", {"memory": "384M"})
+        assert st == 200 and body["memory"]["balloon"]["target_bytes"] == 384 * MiB, body
         ok = wait_for(lambda: api(sock, "GET", "/vm/memory")[1]["balloon"]["actual_bytes"]
-                      <= 256 * MiB, 90)
+                      <= 384 * MiB, 90)
         assert ok, api(sock, "GET", "/vm/memory")
         free1 = mem_free(child)
-        assert free0 - free1 > 200 * MiB, (free0, free1)
+        assert free0 - free1 > 120 * MiB, (free0, free1)
         rss_inflated, _ = ram_mapping(child.pid)
         assert rss_inflated < base + 48 * MiB, (base, rss_inflated)
 
@@ -105,7 +121,7 @@ def test_page_reporting_and_balloon(hover, guest, tmp_path):
         ok = wait_for(lambda: api(sock, "GET", "/vm/memory")[1]["balloon"]["actual_bytes"]
                       == 512 * MiB, 60)
         assert ok, api(sock, "GET", "/vm/memory")
-        assert mem_free(child) > free1 + 200 * MiB
+        assert mem_free(child) > free1 + 120 * MiB
 
         # The guest's own figures (the second read sees the refill the first asked for).
         api(sock, "GET", "/vm/memory")
@@ -123,33 +139,6 @@ def test_page_reporting_and_balloon(hover, guest, tmp_path):
         assert st == 400 and "512M" in body["error"]["message"], body
         st, body = api(sock, "POST", "/vm/set", {"memory": "lots"})
         assert st == 400 and "not a size" in body["error"]["message"], body
-    finally:
-        child.sendline("poweroff -f")
-        child.expect(pexpect.EOF, timeout=60)
-
-
-def test_merge_and_thp_flags(hover, guest, tmp_path):
-    """--mem-merge and --mem-hugepages=thp put MADV_MERGEABLE/MADV_HUGEPAGE on guest RAM;
-    without a balloon, setting memory is refused by name."""
-    sock = str(tmp_path / "api.sock")
-    child = spawn_hover(run_args(guest, "--mem-merge", "--mem-hugepages=thp", "--api-sock", sock,
-                                 memory="256M"))
-    try:
-        child.expect_exact(PROMPT, timeout=BOOT_TIMEOUT)
-        _, flags = ram_mapping(child.pid)
-        assert "mg" in flags, flags
-        st, mem = api(sock, "GET", "/vm/memory")
-        assert st == 200 and mem["mergeable"] and "ksm_merged_bytes" in mem, mem
-        with open("/sys/kernel/mm/ksm/run") as f:
-            ksm_on = f.read().strip() == "1"
-        assert ksm_on == mem["host_ksm_running"]
-        if not ksm_on:
-            assert "KSM is off" in mem["backing"], mem
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            thp_possible = "[never]" not in f.read()
-        assert mem["thp"] == thp_possible and ("hg" in flags) == thp_possible, (mem, flags)
-        st, body = api(sock, "POST", "/vm/set", {"memory": "128M"})
-        assert st == 409 and "--balloon" in body["error"]["message"], body
     finally:
         child.sendline("poweroff -f")
         child.expect(pexpect.EOF, timeout=60)
