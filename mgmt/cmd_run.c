@@ -256,7 +256,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	int c, li;
 
 	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto" };
-	run_res_init(&o->res);
+	run_res_init(&o->res); /* before --config: a definition may set resources */
 	/* --- mgmt: --config supplies defaults that the other options override --- */
 	{
 		char err[512];
@@ -276,6 +276,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->memory = d->memory;
 		if (d->cpus)
 			o->cpus = d->cpus;
+		for (size_t i = 0; i < d->nres; i++)
+			if (run_res_option(&o->res, d->res_name[i], d->res_val[i]))
+				return EXIT_USAGE;
 		/* The file's disks and NICs come first; --disk/--net on the command line add more. */
 		for (size_t i = 0; i < d->ndisk; i++) {
 			if (o->ndisks == PC_MAX_DISKS)

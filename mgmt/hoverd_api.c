@@ -214,7 +214,7 @@ static void start(struct hoverd *d, const char *name, struct api_reply *rep)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* pause, resume, shutdown, reset, off, stop, kill, metrics */
+/* pause, resume, shutdown, reset, off, stop, kill, metrics, memory, set */
 static void action(struct hoverd *d, const char *name, const char *act,
 		   const struct api_request *req, struct api_reply *rep)
 {
@@ -223,15 +223,20 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	struct hvm *vm;
 	json_t *body = NULL;
 	double timeout = 30;
-	bool get = strcmp(act, "metrics") == 0;
+	bool get = strcmp(act, "metrics") == 0 || strcmp(act, "memory") == 0;
+	bool set = strcmp(act, "set") == 0;
+	char *fwd = NULL;
 	int st, ret;
 	pid_t pid;
 
 	if (strcmp(act, "pause") && strcmp(act, "resume") && strcmp(act, "shutdown") &&
 	    strcmp(act, "reset") && strcmp(act, "off") && strcmp(act, "stop") &&
-	    strcmp(act, "kill") && !get)
+	    strcmp(act, "kill") && !get && !set)
 		return api_error(rep, 404, "no action \"%s\" (start, pause, resume, stop, shutdown, "
-				 "reset, off, kill)", act);
+				 "reset, off, kill, set)", act);
+	if (set && !json_is_object(req->body))
+		return api_error(rep, 400, "set takes {\"memory\": \"1G\"} or cpu-weight, cpu-cap, "
+				 "cpu-pin, rt");
 	if (strcmp(req->method, get ? "GET" : "POST"))
 		return api_error(rep, 405, "%s %s: use %s", req->method, req->path,
 				 get ? "GET" : "POST");
@@ -278,7 +283,10 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	pthread_mutex_unlock(&d->lock);
 
 	snprintf(path, sizeof(path), "/vm/%s", strcmp(act, "stop") == 0 ? "shutdown" : act);
-	ret = hvm_call(api, get ? "GET" : "POST", path, &st, &body, VM_API_TIMEOUT_MS);
+	if (set)
+		fwd = json_dumps(req->body, JSON_COMPACT);
+	ret = hvm_call_body(api, get ? "GET" : "POST", path, fwd, &st, &body, VM_API_TIMEOUT_MS);
+	free(fwd);
 	if (ret)
 		return api_error(rep, 502, "vm %s does not answer on %s: %s", name, api,
 				 strerror(-ret));

@@ -315,7 +315,9 @@ static void cg_sweep(const char *hover_dir)
 		const char *dash = strrchr(e->d_name, '-');
 		long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
 
-		if (e->d_type != DT_DIR || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		/* pid 1: made inside hoverd's PID namespace; rmdir refuses it while in use */
+		if (e->d_type != DT_DIR || pid <= 0 ||
+		    (pid != 1 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
 			continue;
 		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
 	}
