@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,12 @@ static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
 				       .snapshot_dirfd = o->mgmt.snapshot_dirfd };
 	for (unsigned i = 0; i < o->nnets; i++)
 		sc->slirp |= o->net[i].type == NET_USER;
+	/*
+	 * One malloc arena: glibc shrinks a thread arena's heap only after reading
+	 * /proc/sys/vm/overcommit_memory, an open the narrow threads may not make
+	 * (the loop freeing a burst of API connections stopped the VM).
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	ret = sandbox_init();
 	if (ret == 0)
 		ret = sandbox_enter(SANDBOX_MAIN, 0, sc);
