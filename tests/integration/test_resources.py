@@ -129,13 +129,19 @@ def test_idle_rt_weight_split_and_cap(hover, guest, tmp_path):
         # are ignored (1:1).
         assert 2.4 <= ratio <= 4.2, f"weights 100:300 gave {da:.2f}s : {db:.2f}s ({ratio:.2f})"
 
-        # A 25% cap on its own core (a alone on CPU 1 would otherwise take ~100%).
-        st, body = api(socks[0], "POST", "/vm/set", {"cpu-cap": "25%", "cpu-pin": "1"})
+        # A 25% cap on a core of its own: first what a takes there uncapped.
+        st, body = api(socks[0], "POST", "/vm/set", {"cpu-pin": "1"})
+        assert st == 200, body
+        time.sleep(0.5)
+        (free,) = measure(process_seconds, [a.pid], 3)
+        st, body = api(socks[0], "POST", "/vm/set", {"cpu-cap": "25%"})
         assert st == 200 and body["resources"]["cpu_cap_percent"] == 25, body
         time.sleep(1)
         (da,) = measure(process_seconds, [a.pid], 8)
-        print(f"a 25% cap gave {da / 8:.1%}")
-        assert 0.20 <= da / 8 <= 0.30, f"a 25% cap gave {da / 8:.0%}"
+        print(f"a 25% cap gave {da / 8:.1%} (uncapped on that core: {free / 3:.0%})")
+        assert da / 8 <= 0.30, f"a 25% cap gave {da / 8:.0%}"
+        if free / 3 >= 0.40:  # a core busy with other work leaves less than the cap
+            assert da / 8 >= 0.20, f"a 25% cap gave {da / 8:.0%} (uncapped {free / 3:.0%})"
 
         # Live values land in the cgroup's files.
         st, info = api(socks[0], "GET", "/vm")
