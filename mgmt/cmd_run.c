@@ -729,6 +729,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.accel = accel->name;
+	o.res.jailed = o.jail.root != NULL;
 	ret = run_res_apply(&o.res, o.mgmt.name, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "hover: %s\n", msg);

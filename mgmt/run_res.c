@@ -407,6 +407,12 @@ static bool may_rt(unsigned prio)
 
 int run_res_apply(struct run_res *r, const char *name, char *err, size_t errlen)
 {
+	if (r->rt_prio && r->jailed) {
+		snprintf(err, errlen, "--rt=%u: a jailed VM (hoverd, as root) runs as a uid of its own "
+			 "without CAP_SYS_NICE, so its vCPUs cannot be real-time; run it with hover "
+			 "run as root instead", r->rt_prio);
+		return -EPERM;
+	}
 	if (r->rt_prio && !may_rt(r->rt_prio)) {
 		snprintf(err, errlen, "--rt=%u: real-time vCPUs need CAP_SYS_NICE (run as root, or "
 			 "setcap cap_sys_nice+ep on hover) or an RLIMIT_RTPRIO of %u (ulimit -r)",

@@ -30,6 +30,7 @@ struct run_res {
 	bool pinned;
 	char pin_text[128];
 	unsigned rt_prio;     /* --rt[=PRIO]: SCHED_FIFO priority; 0: normal scheduling */
+	bool jailed;          /* --jail: the VM gives up its capabilities before its threads start */
 
 	/* The host, read once at start (the sandboxed loop cannot look again). */
 	long host_ncpu;
