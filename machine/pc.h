@@ -105,6 +105,9 @@ void pc_request_reset(struct pc *pc, const char *why);
 void pc_request_off(struct pc *pc, const char *why);
 /* Console input from another source than stdin; returns bytes the UART took. */
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
+/* Bytes through all virtio disks and NICs since the board was built (the API's metrics). */
+struct pc_io_counters { u64 disk_read, disk_written, net_rx, net_tx; };
+void pc_io_counters(struct pc *pc, struct pc_io_counters *c);
 
 /*
  * Device state (migration/): every device of the board, in build order, one
