@@ -9,15 +9,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/ram_int.h"
 #include "include/hover/ram.h"
 
-static int add_region(struct guest_ram *ram, u64 gpa, u64 size)
+static int add_region(struct guest_ram *ram, u64 gpa, u64 size, unsigned memfd_flags,
+		      u64 page_size, bool private)
 {
 	struct ram_region *r = &ram->region[ram->nregions];
 	void *p;
 	int fd;
 
-	fd = memfd_create("hover-ram", MFD_CLOEXEC);
+	fd = memfd_create("hover-ram", MFD_CLOEXEC | memfd_flags);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0) {
@@ -26,7 +28,8 @@ static int add_region(struct guest_ram *ram, u64 gpa, u64 size)
 		close(fd);
 		return e;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 (private ? MAP_PRIVATE : MAP_SHARED) | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = -errno;
 
@@ -37,22 +40,24 @@ static int add_region(struct guest_ram *ram, u64 gpa, u64 size)
 	r->size = size;
 	r->hva = p;
 	r->fd = fd;
+	r->page_size = page_size;
 	ram->nregions++;
 	ram->total += size;
 	return 0;
 }
 
-int ram_create(struct guest_ram *ram, u64 size)
+int ram_create_layout(struct guest_ram *ram, u64 size, unsigned memfd_flags, u64 page_size,
+		      bool private)
 {
 	u64 low = size < RAM_LOW_MAX ? size : RAM_LOW_MAX;
 	int ret;
 
 	memset(ram, 0, sizeof(*ram));
-	if (size == 0 || (size & 0xfff))
+	if (size == 0 || (size & (page_size - 1)))
 		return -EINVAL;
-	ret = add_region(ram, 0, low);
+	ret = add_region(ram, 0, low, memfd_flags, page_size, private);
 	if (ret == 0 && size > low)
-		ret = add_region(ram, RAM_HIGH_BASE, size - low);
+		ret = add_region(ram, RAM_HIGH_BASE, size - low, memfd_flags, page_size, private);
 	if (ret)
 		ram_destroy(ram);
 	return ret;
@@ -70,7 +75,12 @@ int ram_add_region(struct guest_ram *ram, u64 gpa, u64 size)
 		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
 			return -EINVAL;
 	}
-	return add_region(ram, gpa, size);
+	return add_region(ram, gpa, size, 0, 4096, false);
+}
+
+int ram_create(struct guest_ram *ram, u64 size)
+{
+	return ram_create_layout(ram, size, 0, 4096, false);
 }
 
 void ram_destroy(struct guest_ram *ram)
@@ -130,4 +140,31 @@ void ram_populate(const struct guest_ram *ram, u64 gpa, u64 len)
 	(void)gpa;
 	(void)len;
 #endif
+}
+
+/*
+ * MADV_REMOVE frees the memfd's pages (MADV_DONTNEED would only unmap a
+ * shared mapping); a region mapped private from a snapshot file refuses it,
+ * and there MADV_DONTNEED drops our copy, which is what we want too.
+ */
+u64 ram_discard(const struct guest_ram *ram, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < ram->nregions; i++) {
+		const struct ram_region *r = &ram->region[i];
+		u64 start, end;
+
+		if (gpa >= r->gpa + r->size || gpa + len <= r->gpa || gpa + len < gpa)
+			continue;
+		start = gpa > r->gpa ? gpa - r->gpa : 0;
+		end = gpa + len - r->gpa < r->size ? gpa + len - r->gpa : r->size;
+		start = (start + r->page_size - 1) & ~(r->page_size - 1);
+		end &= ~(r->page_size - 1);
+		if (start >= end)
+			return 0;
+		if (madvise(r->hva + start, end - start, MADV_REMOVE) &&
+		    madvise(r->hva + start, end - start, MADV_DONTNEED))
+			return 0;
+		return end - start;
+	}
+	return 0;
 }

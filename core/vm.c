@@ -16,11 +16,12 @@
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel)
 {
-	return vm_create_rom(out, ram_size, 0, ncpus, accel);
+	return vm_create_backed(out, ram_size, 0, ncpus, accel, NULL, NULL, 0);
 }
 
-int vm_create_rom(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
-		  const struct accel_ops *accel)
+int vm_create_backed(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
+		     const struct accel_ops *accel, const struct ram_backing *backing, char *why,
+		     size_t whylen)
 {
 	struct vm *vm;
 	int ret;
@@ -34,7 +35,7 @@ int vm_create_rom(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
 	pthread_mutex_init(&vm->park_lock, NULL);
 	pthread_cond_init(&vm->park_cond, NULL);
 	vm->accel = accel;
-	ret = ram_create(&vm->ram, ram_size);
+	ret = ram_create_backed(&vm->ram, ram_size, backing, why, whylen);
 	if (ret)
 		goto err_ram;
 	/* Before the engine maps RAM (vm_init), so that it maps this region too. */

@@ -15,8 +15,9 @@
  *   interest); getrandom (virtio-rng); getpid gettid tgkill rt_sigprocmask
  *   rt_sigreturn sched_yield restart_syscall exit exit_group.
  * The loop adds epoll_wait epoll_pwait accept4 getsockopt setsockopt
- *   getsockname getpeername (accepting console and API clients) and
- *   getrusage (the API's metrics); and openat, renameat and unlinkat whose
+ *   getsockname getpeername (accepting console and API clients),
+ *   getrusage (the API's metrics), sched_setaffinity and sched_setscheduler
+ *   (live vCPU pinning and real-time changes, hover set); and openat, renameat and unlinkat whose
  *   directory argument is the snapshot directory's fd, opened before the
  *   filters (POST /vm/snapshot writes NAME.partial there, then renames it).
  * A vcpu adds, on kvm, rt_sigaction (the kick signal's handler, installed on
@@ -41,7 +42,7 @@
  *   open/openat, memfd_create, any mmap/mprotect, any ioctl (KVM set-up,
  *   TUNSETIFF, the terminal), sockets of any family with bind/listen/connect,
  *   clone/clone3 (threads), set_robust_list rseq prctl seccomp (new threads
- *   install their filters), rt_sigaction sigaltstack, unlink umask chmod flock and
+ *   install their filters), rt_sigaction sigaltstack, unlink rmdir umask chmod flock and
  *   the stat family, dup pipe2 epoll/timerfd/eventfd creation, uname sysinfo
  *   sched_getaffinity prlimit64 and the get*id calls. It refuses execve,
  *   ptrace, mount, setuid and friends, bpf, kill, process_vm_*, keyctl...
@@ -115,6 +116,8 @@ static const struct sandbox_rule common_rules[] = {
 
 static const struct sandbox_rule loop_rules[] = {
 	ANY(SYS_getrusage),
+	ANY(SYS_sched_setaffinity), /* hover set NAME cpu-pin (vCPU threads) */
+	ANY(SYS_sched_setscheduler), /* hover set NAME rt */
 	ANY(SYS_epoll_wait),
 	ANY(SYS_epoll_pwait),
 	ANY(SYS_accept4),
@@ -182,6 +185,7 @@ static const struct sandbox_rule main_rules[] = {
 	ANY(SYS_sigaltstack),
 	ANY(SYS_unlink),
 	ANY(SYS_unlinkat),
+	ANY(SYS_rmdir), /* the VM's own cgroup at exit (--cpu-weight, --cpu-cap) */
 	ANY(SYS_rename),
 	ANY(SYS_renameat),
 	ANY(SYS_mkdir),

@@ -46,6 +46,7 @@
 #include "machine/pc.h"
 #include "machine/pc_firmware.h"
 #include "machine/pc_int.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 /* --- network, console ports, rng --- */
@@ -224,6 +225,7 @@ static void destroy_blk(void *dev) { virtio_blk_destroy(dev); }
 static void destroy_net(void *dev) { virtio_net_destroy(dev); }
 static void destroy_vcon(void *dev) { virtio_console_destroy(dev); }
 static void destroy_rng(void *dev) { virtio_rng_destroy(dev); }
+static void destroy_balloon(void *dev) { virtio_balloon_destroy(dev); }
 static void destroy_console(void *dev) { console_stdio_destroy(dev); }
 
 /* ---- legacy devices ---- */
@@ -458,6 +460,24 @@ static int build_rng(struct pc *pc, char *err, size_t errlen)
 }
 /* --- end network, console ports, rng --- */
 
+/* The virtio-balloon, with --balloon (virtio/balloon.c). */
+static int build_balloon(struct pc *pc, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!pc->cfg.balloon)
+		return 0;
+	ret = virtio_balloon_create(&pc->balloon, pc->vm);
+	if (ret == 0)
+		ret = pc_add(pc, &virtio_balloon_state_ops, pc->balloon, destroy_balloon);
+	if (ret == 0)
+		ret = add_virtio_pci(pc, virtio_balloon_dev(pc->balloon));
+	if (ret)
+		snprintf(err, errlen, "--balloon: cannot attach the virtio-balloon device: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 /*
  * ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9); the
  * tables in the BIOS area for a direct boot, or, with firmware (which owns
@@ -565,6 +585,7 @@ static const struct pc_step {
 	{ "the network cards", build_nics, false },
 	{ "the console ports", build_vcon, false },
 	{ "the rng", build_rng, false },
+	{ "the balloon", build_balloon, false },
 	{ "ACPI", build_acpi, false },
 	{ "fw_cfg", pc_build_fw_cfg, false },
 	{ "the console", build_console, false },
@@ -589,10 +610,14 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
 		if (ret)
 			goto err;
 	}
-	ret = vm_create_rom(&pc->vm, cfg->ram_size, pc->fw_size, cfg->ncpus, cfg->accel);
+	ret = vm_create_backed(&pc->vm, cfg->ram_size, pc->fw_size, cfg->ncpus, cfg->accel,
+			       &cfg->ram_backing, pc->ram_why, sizeof(pc->ram_why));
 	if (ret) {
-		snprintf(err, errlen, "cannot create the VM with %llu MiB of RAM: %s",
-			 (unsigned long long)(cfg->ram_size / MiB), strerror(-ret));
+		if (pc->ram_why[0])
+			snprintf(err, errlen, "%s", pc->ram_why);
+		else
+			snprintf(err, errlen, "cannot create the VM with %llu MiB of RAM: %s",
+				 (unsigned long long)(cfg->ram_size / MiB), strerror(-ret));
 		goto err;
 	}
 	pc->vm->debug = cfg->debug;
@@ -692,6 +717,16 @@ enum vm_stop pc_run(struct pc *pc)
 struct vm *pc_vm(struct pc *pc)
 {
 	return pc->vm;
+}
+
+struct virtio_balloon *pc_balloon(struct pc *pc)
+{
+	return pc->balloon;
+}
+
+const char *pc_ram_backing(struct pc *pc)
+{
+	return pc->ram_why;
 }
 
 void pc_destroy(struct pc *pc)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "include/hover/evloop.h"
+#include "include/hover/ram.h"
 #include "include/hover/types.h"
 #include "include/hover/vm.h"
 
@@ -17,6 +18,7 @@ struct console_stdio_session;
 struct net_config;
 struct virtio_console_port_config;
 struct pc;
+struct virtio_balloon;
 struct stream_writer;
 
 /*
@@ -66,6 +68,8 @@ struct pc_config {
 	unsigned nconsole_ports; /* 0: no virtio-console device */
 	bool no_rng;             /* true: no virtio-rng device */
 	/* --- end network, console ports, rng --- */
+	bool balloon;                   /* --balloon: a virtio-balloon device */
+	struct ram_backing ram_backing; /* --mem-hugepages, --mem-merge */
 	/* Sees every byte the guest writes to its console (panic detection). May be NULL. */
 	void (*console_tap)(void *opaque, const u8 *buf, size_t len);
 	void *tap_opaque;
@@ -83,6 +87,10 @@ int pc_create(struct pc **out, const struct pc_config *cfg, char *err, size_t er
  * stops; returns why. The calling thread only waits. */
 enum vm_stop pc_run(struct pc *pc);
 struct vm *pc_vm(struct pc *pc);
+/* The virtio-balloon (NULL without --balloon); call its functions with vm->lock held. */
+struct virtio_balloon *pc_balloon(struct pc *pc);
+/* One sentence on how guest RAM is backed ("" for plain 4 KiB shared pages). */
+const char *pc_ram_backing(struct pc *pc);
 void pc_destroy(struct pc *pc);
 
 /* ---- control (mgmt: the per-VM API, the console socket) ----

@@ -47,9 +47,9 @@ struct pc_dev {
 /*
  * PIC, IOAPIC, PIT, RTC, i8042, COM1, PCI host, ACPI PM, fw_cfg and the host console;
  * a local APIC per vCPU; a transport and a device per virtio function
- * (disks, NICs, console, rng).
+ * (disks, NICs, console, rng, balloon).
  */
-#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
+#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -92,6 +92,9 @@ struct pc {
 	char debugcon[160]; /* port 0x402: the firmware's log line being written */
 	unsigned debugcon_len;
 	struct log_ratelimit debugcon_rl;
+
+	struct virtio_balloon *balloon; /* --balloon; NULL: none */
+	char ram_why[512];              /* how guest RAM is backed (--mem-hugepages, --mem-merge) */
 };
 
 /*

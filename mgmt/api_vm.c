@@ -19,6 +19,9 @@
 #include "mgmt/api.h"
 #include "mgmt/api_vm.h"
 #include "mgmt/cmd.h"
+#include "mgmt/parse.h"
+#include "mgmt/run_res.h"
+#include "virtio/balloon.h"
 
 struct api_vm {
 	struct api_vm_info info;
@@ -28,7 +31,22 @@ struct api_vm {
 	u64 console_bytes;
 	unsigned resets;
 	int statm_fd; /* /proc/self/statm, opened at set-up: the sandboxed loop opens nothing */
+	int ksm_fd;   /* /proc/self/ksm_merging_pages (Linux 6.1+), or -1 */
+	int ksm_run_fd; /* /sys/kernel/mm/ksm/run, or -1 */
+	struct run_res *res; /* NULL: not set (tests) */
 };
+
+/* A small decimal number from a proc/sysfs file kept open; -1 if unreadable. */
+static long long read_num(int fd)
+{
+	char buf[32];
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
 
 static double seconds_since(u64 ns)
 {
@@ -64,6 +82,123 @@ static const char *state_of(struct api_vm *a)
 	return pc_paused(a->pc) ? "paused" : "running";
 }
 
+/* The balloon's and the guest's own figures (null without --balloon). */
+static json_t *balloon_object(struct api_vm *a)
+{
+	struct virtio_balloon *b = pc_balloon(a->pc);
+	struct balloon_info bi;
+	json_t *o, *g;
+
+	if (!b)
+		return json_null();
+	virtio_balloon_info(b, &bi);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:b}", "target_bytes", (json_int_t)bi.target_bytes,
+		      "actual_bytes", (json_int_t)bi.actual_bytes,
+		      "inflated_bytes", (json_int_t)bi.inflated_bytes,
+		      "reported_free_bytes", (json_int_t)bi.reported_bytes,
+		      "driver_ready", bi.driver_ok);
+	if (o && bi.stats_valid) {
+		g = json_object();
+		for (unsigned i = 0; i < BALLOON_NSTATS; i++)
+			if (bi.stats_present & (1u << i))
+				json_object_set_new(g, balloon_stat_names[i],
+						    json_integer((json_int_t)bi.stat[i]));
+		json_object_set_new(g, "age_s", json_real(bi.stats_age_s));
+		json_object_set_new(o, "guest", g);
+	}
+	return o;
+}
+
+/* RAM: size, host RSS, backing, KSM, balloon. */
+static json_t *memory_object(struct api_vm *a)
+{
+	struct vm *vm = pc_vm(a->pc);
+	long long merged = read_num(a->ksm_fd), run = read_num(a->ksm_run_fd);
+	json_t *o = json_pack("{s:I,s:I,s:s,s:b,s:b,s:b}", "guest_bytes", (json_int_t)a->info.memory,
+			      "rss_bytes", (json_int_t)rss_bytes(a->statm_fd),
+			      "backing", pc_ram_backing(a->pc), "hugetlb", vm->ram.hugetlb,
+			      "thp", vm->ram.thp, "mergeable", vm->ram.mergeable);
+
+	if (o && vm->ram.mergeable) {
+		json_object_set_new(o, "ksm_merged_bytes",
+				    merged >= 0 ? json_integer(merged * sysconf(_SC_PAGESIZE))
+						: json_null());
+		json_object_set_new(o, "host_ksm_running", json_boolean(run == 1));
+	}
+	if (o)
+		json_object_set_new(o, "balloon", balloon_object(a));
+	return o;
+}
+
+/* A setting's value as text: "1G", 50, "25%"... */
+static const char *value_text(const json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+/* memory: the balloon's target, what the guest keeps. */
+static int set_memory(struct api_vm *a, const char *val, char *err, size_t errlen)
+{
+	struct virtio_balloon *b = pc_balloon(a->pc);
+	u64 bytes;
+
+	if (!b) {
+		snprintf(err, errlen, "memory: this VM has no balloon (start it with --balloon, or "
+			 "\"balloon\": true in its definition)");
+		return 409;
+	}
+	if (parse_size(val, &bytes)) {
+		snprintf(err, errlen, "memory %s: not a size (try 512M or 1G)", val);
+		return 400;
+	}
+	if (virtio_balloon_set_target(b, bytes, 64 * MiB)) {
+		snprintf(err, errlen, "memory %s: the target must lie between 64M and the VM's "
+			 "RAM (%lluM)", val, (unsigned long long)(a->info.memory >> 20));
+		return 400;
+	}
+	if (a->res)
+		a->res->balloon_target = bytes == a->info.memory ? 0 : bytes;
+	return 0;
+}
+
+/*
+ * POST /vm/set {"memory": "1G", "cpu-weight": 50, "cpu-cap": "25%", "cpu-pin": "0",
+ * "rt": 0}: live changes, in order; the first one that fails stops the rest.
+ */
+static void vm_set(struct api_vm *a, const json_t *body, struct api_reply *rep)
+{
+	const char *key;
+	json_t *v;
+	char err[512], num[32];
+
+	if (!json_is_object(body) || json_object_size(body) == 0)
+		return api_error(rep, 400, "set needs {\"memory\": \"1G\"} or one of cpu-weight, "
+				 "cpu-cap, cpu-pin, rt");
+	json_object_foreach((json_t *)body, key, v) {
+		const char *val = value_text(v, num, sizeof(num));
+		int st;
+
+		if (!val)
+			return api_error(rep, 400, "%s: give a string or a whole number", key);
+		if (!strcmp(key, "memory"))
+			st = set_memory(a, val, err, sizeof(err));
+		else if (!a->res)
+			st = 409, snprintf(err, sizeof(err), "%s: not changeable here", key);
+		else
+			st = run_res_set(a->res, key, val, err, sizeof(err));
+		if (st)
+			return api_error(rep, st, "%s", err);
+	}
+	api_json(rep, 200, json_pack("{s:o,s:o}", "memory", memory_object(a), "resources",
+				     a->res ? run_res_json(a->res) : json_null()));
+}
+
 static json_t *vm_object(struct api_vm *a)
 {
 	json_t *o = json_pack("{s:s,s:s,s:I,s:f,s:i,s:I,s:s,s:O,s:s,s:i}",
@@ -75,6 +210,10 @@ static json_t *vm_object(struct api_vm *a)
 
 	if (o && a->info.console_socket)
 		json_object_set_new(o, "console_socket", json_string(a->info.console_socket));
+	if (o && pc_balloon(a->pc))
+		json_object_set_new(o, "balloon", balloon_object(a));
+	if (o && a->res)
+		json_object_set_new(o, "resources", run_res_json(a->res));
 	return o;
 }
 
@@ -91,12 +230,12 @@ static json_t *metrics_object(struct api_vm *a)
 						      thread_cpu_s(vm->vcpu[i]->thread)));
 	getrusage(RUSAGE_SELF, &ru);
 	pc_io_counters(a->pc, &io);
-	m = json_pack("{s:s,s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
+	m = json_pack("{s:s,s:s,s:s,s:f,s:o,s:i,s:o,s:o,s:{s:f,s:f},s:{s:I},s:{s:I}}",
 			 "name", a->info.name, "state", state_of(a), "accel", a->info.accel,
 			 "uptime_s", seconds_since(a->start_ns), "vcpu", cpus,
 			 "vcpus_parked", (int)vm_parked_vcpus(vm),
-			 "memory", "guest_bytes", (json_int_t)a->info.memory,
-			 "rss_bytes", (json_int_t)rss_bytes(a->statm_fd),
+			 "memory", memory_object(a),
+			 "resources", a->res ? run_res_json(a->res) : json_null(),
 			 "process", "user_cpu_s",
 			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			 "system_cpu_s",
@@ -169,6 +308,8 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 {
 	if (strcmp(action, "snapshot") == 0) {
 		return vm_snapshot(a, body, rep);
+	} else if (strcmp(action, "set") == 0) {
+		return vm_set(a, body, rep);
 	} else if (strcmp(action, "pause") == 0) {
 		if (pc_paused(a->pc))
 			return api_error(rep, 409, "vm %s is already paused", a->info.name);
@@ -195,7 +336,7 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
 	} else {
 		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off, "
-				 "snapshot)", action);
+				 "snapshot, set)", action);
 	}
 	api_json(rep, 200, vm_object(a));
 }
@@ -241,6 +382,23 @@ static void handle(void *opaque, const struct api_request *req, struct api_reply
 			return api_error(rep, 405, "%s %s: only GET", req->method, req->path);
 		return api_json(rep, 200, metrics_object(a));
 	}
+	if (strcmp(seg[i], "memory") == 0) {
+		json_t *t = json_is_object(req->body) ? json_object_get(req->body, "target") : NULL;
+		char err[512], num[32];
+		const char *val = t ? value_text(t, num, sizeof(num)) : NULL;
+		int st;
+
+		if (get)
+			return api_json(rep, 200, memory_object(a));
+		if (strcmp(req->method, "PUT") && !post)
+			return api_error(rep, 405, "%s %s: GET, or PUT {\"target\": \"1G\"}",
+					 req->method, req->path);
+		if (!val)
+			return api_error(rep, 400, "%s %s needs {\"target\": SIZE} (e.g. \"1G\")",
+					 req->method, req->path);
+		st = set_memory(a, val, err, sizeof(err));
+		return st ? api_error(rep, st, "%s", err) : api_json(rep, 200, memory_object(a));
+	}
 	if (!post)
 		return api_error(rep, 405, "%s %s: actions take POST", req->method, req->path);
 	vm_action(a, seg[i], req->body, rep);
@@ -266,6 +424,8 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 	a->info = *info;
 	a->start_ns = clock_ns();
 	a->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	a->ksm_fd = open("/proc/self/ksm_merging_pages", O_RDONLY | O_CLOEXEC);
+	a->ksm_run_fd = open("/sys/kernel/mm/ksm/run", O_RDONLY | O_CLOEXEC);
 	ret = api_listen_unix(info->api_socket, &fd, err, errlen);
 	if (ret)
 		goto err;
@@ -280,6 +440,10 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 err:
 	if (a->statm_fd >= 0)
 		close(a->statm_fd);
+	if (a->ksm_fd >= 0)
+		close(a->ksm_fd);
+	if (a->ksm_run_fd >= 0)
+		close(a->ksm_run_fd);
 	free(a);
 	return ret;
 }
@@ -308,7 +472,16 @@ void api_vm_destroy(struct api_vm *a)
 	unlink(a->info.api_socket);
 	if (a->statm_fd >= 0)
 		close(a->statm_fd);
+	if (a->ksm_fd >= 0)
+		close(a->ksm_fd);
+	if (a->ksm_run_fd >= 0)
+		close(a->ksm_run_fd);
 	free(a);
+}
+
+void api_vm_set_res(struct api_vm *a, struct run_res *res)
+{
+	a->res = res;
 }
 
 void api_vm_console_bytes(struct api_vm *a, size_t len)

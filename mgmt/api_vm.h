@@ -14,6 +14,7 @@
 
 struct pc;
 struct api_vm;
+struct run_res;
 
 struct api_vm_info {
 	const char *name;
@@ -37,6 +38,8 @@ int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err
 int api_vm_attach(struct api_vm *a, struct pc *pc) HOVER_WUR;
 void api_vm_detach(struct api_vm *a);
 void api_vm_destroy(struct api_vm *a);
+/* Resource settings (mgmt/run_res.h) for GET /vm/memory, /vm/metrics and POST /vm/set. */
+void api_vm_set_res(struct api_vm *a, struct run_res *res);
 /* Count console output for the metrics (called with vm->lock held). */
 void api_vm_console_bytes(struct api_vm *a, size_t len);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #include "mgmt/parse.h"
 #include "mgmt/run_jail.h"
 #include "mgmt/run_mgmt.h"
+#include "mgmt/run_res.h"
+#include "virtio/balloon.h"
 
 #define MIN_MEMORY (16 * MiB)
 #define RUN_MAX_CONFINE 16
@@ -63,6 +66,7 @@ struct run_opts {
 	unsigned ncports;
 	bool no_rng;
 	/* --- end network, console ports, rng --- */
+	struct run_res res; /* --balloon, --mem-*, --cpu-*, --rt (mgmt/run_res.c) */
 };
 
 void cmd_run_help(FILE *f)
@@ -121,6 +125,22 @@ void cmd_run_help(FILE *f)
 		"                     directory); the VM can create files nowhere else\n"
 		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
 		"                     host's getrandom)\n"
+		"  --balloon[=SIZE]   a virtio-balloon with free page reporting: pages the guest\n"
+		"                     frees go back to the host; SIZE: the RAM the guest is\n"
+		"                     asked to keep at start (change it live: POST /vm/set\n"
+		"                     {\"memory\": \"1G\"} or hover set NAME memory 1G)\n"
+		"  --mem-merge        mark guest RAM mergeable for KSM (the host must run KSM:\n"
+		"                     /sys/kernel/mm/ksm/run = 1)\n"
+		"  --mem-hugepages[=auto|hugetlb|thp]\n"
+		"                     back guest RAM with huge pages: reserved hugetlb pages\n"
+		"                     where there are enough (auto), else transparent ones\n"
+		"  --cpu-weight N     CPU share against other VMs, 1-10000 (default 100), through\n"
+		"                     a cgroup of the VM's own (cgroup v2 cpu.weight, or v1)\n"
+		"  --cpu-cap P%%       at most P%% of one host CPU (cpu.max)\n"
+		"  --cpu-pin LIST     run the vCPUs on these host CPUs (0-1,3); hover's other\n"
+		"                     threads on the remaining ones\n"
+		"  --rt[=PRIO]        vCPU threads SCHED_FIFO at PRIO (1-49, default 1); needs\n"
+		"                     CAP_SYS_NICE\n"
 		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
 		"                     given here override it)\n"
 		"  --name NAME        the VM's name (in the API)\n"
@@ -268,7 +288,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
-	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -297,11 +317,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "name", required_argument, NULL, O_NAME },
 		{ "api-sock", required_argument, NULL, O_API_SOCK },
 		{ "console-sock", required_argument, NULL, O_CONSOLE_SOCK },
+		{ "balloon", optional_argument, NULL, O_RES },
+		{ "mem-merge", no_argument, NULL, O_RES },
+		{ "mem-hugepages", optional_argument, NULL, O_RES },
+		{ "cpu-weight", required_argument, NULL, O_RES },
+		{ "cpu-cap", required_argument, NULL, O_RES },
+		{ "cpu-pin", required_argument, NULL, O_RES },
+		{ "rt", optional_argument, NULL, O_RES },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, li;
 
 	*o = (struct run_opts){ .memory = 512 * MiB, .cpus = 1, .accel = "auto" };
+	run_res_init(&o->res); /* before --config: a definition may set resources */
 	/* --- mgmt: --config supplies defaults that the other options override --- */
 	{
 		char err[512];
@@ -325,6 +353,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->memory = d->memory;
 		if (d->cpus)
 			o->cpus = d->cpus;
+		for (size_t i = 0; i < d->nres; i++)
+			if (run_res_option(&o->res, d->res_name[i], d->res_val[i]))
+				return EXIT_USAGE;
 		/* The file's disks and NICs come first; --disk/--net on the command line add more. */
 		for (size_t i = 0; i < d->ndisk; i++) {
 			if (o->ndisks == PC_MAX_DISKS)
@@ -347,7 +378,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	/* --- end mgmt --- */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
 		switch (c) {
 		case O_KERNEL: o->kernel = optarg; break;
 		case O_INITRD: o->initrd = optarg; break;
@@ -420,6 +451,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return usage_error("%s: not a uid or gid above 0", optarg, NULL);
 			break;
 		/* --- end network, console ports, rng --- */
+		case O_RES:
+			if (run_res_option(&o->res, longopts[li].name, optarg))
+				return EXIT_USAGE;
+			break;
 		case O_CONFIG: break; /* loaded above */
 		case O_NAME: o->mgmt.name = optarg; break;
 		case O_API_SOCK: o->mgmt.api_sock = optarg; break;
@@ -454,6 +489,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	if (o->memory < MIN_MEMORY || (o->memory & 0xfff))
 		return usage_error("--memory: %s", "needs at least 16M, in whole 4K pages",
 				   "try 512M");
+	if (run_res_check(&o->res, o->memory, o->cpus))
+		return EXIT_USAGE;
 	{
 		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 
@@ -469,15 +506,28 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* vm_thread_enter_fn: each thread of the machine puts its own filter on. */
+/* What each machine thread does first (vm_thread_enter_fn). */
+struct thread_setup {
+	struct run_res *res;
+	struct sandbox_config *sandbox; /* NULL: --no-sandbox */
+};
+
+/* Pinning and scheduling (run_res.c), then the thread's own seccomp filter. */
 static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
 {
 	static const enum sandbox_thread kinds[] = {
 		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
 		[VM_THREAD_IO] = SANDBOX_IO,
 	};
+	struct thread_setup *ts = opaque;
+	int ret = run_res_thread(ts->res, kind, index);
 
-	return sandbox_enter(kinds[kind], index, opaque);
+	if (ret)
+		log_error("cannot %s this thread: %s", kind == VM_THREAD_VCPU && ts->res->rt_prio ?
+			  "pin or make real-time" : "pin", strerror(-ret));
+	if (ret == 0 && ts->sandbox)
+		ret = sandbox_enter(kinds[kind], index, ts->sandbox);
+	return ret;
 }
 
 /*
@@ -494,6 +544,12 @@ static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
 				       .snapshot_dirfd = o->mgmt.snapshot_dirfd };
 	for (unsigned i = 0; i < o->nnets; i++)
 		sc->slirp |= o->net[i].type == NET_USER;
+	/*
+	 * One malloc arena: glibc shrinks a thread arena's heap only after reading
+	 * /proc/sys/vm/overcommit_memory, an open the narrow threads may not make
+	 * (the loop freeing a burst of API connections stopped the VM).
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	ret = sandbox_init();
 	if (ret == 0)
 		ret = sandbox_enter(SANDBOX_MAIN, 0, sc);
@@ -528,6 +584,7 @@ static void cap_stdout(struct log_cap *cap, struct console_stdio_session *sessio
 struct run_state {
 	struct panic_watch panic;
 	struct run_mgmt *mgmt;
+	unsigned ram_said; /* the RAM backing was logged (once, not on every reboot) */
 };
 
 static void console_tap(void *opaque, const u8 *buf, size_t len)
@@ -609,6 +666,8 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		ARG("--console-port", strdup(o->cport_arg[i]));
 	if (o->no_rng)
 		a[n++] = strdup("--no-rng");
+	if (o->res.balloon)
+		a[n++] = strdup("--balloon");
 #undef ARG
 	return n;
 }
@@ -662,10 +721,11 @@ static int restore_argv(int argc, char **argv, struct pc_snapshot **snap, int *a
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct run_state rs;
+	struct run_state rs = { 0 };
 	struct console_stdio_session console_session = { 0 };
 	const struct accel_ops *accel;
 	struct sandbox_config sandbox;
+	struct thread_setup tsetup;
 	struct log_cap out_cap;
 	char msg[1024];
 	char regs[512];
@@ -753,6 +813,15 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.accel = accel->name;
+	o.res.jailed = o.jail.root != NULL;
+	ret = run_res_apply(&o.res, o.mgmt.name, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "hover: %s\n", msg);
+		run_mgmt_close(&o.mgmt);
+		return EXIT_USAGE;
+	}
+	if (o.mgmt.api)
+		run_mgmt_set_res(&o.mgmt, &o.res);
 	cap_stdout(&out_cap, &console_session);
 	if (o.jail.root) {
 		bool slirp = false;
@@ -771,8 +840,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
 		run_mgmt_close(&o.mgmt);
+		run_res_close(&o.res);
 		return EXIT_HOST_ERROR;
 	}
+	tsetup = (struct thread_setup){ .res = &o.res, .sandbox = o.no_sandbox ? NULL : &sandbox };
 
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);
@@ -802,19 +873,26 @@ int cmd_run(int argc, char **argv)
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
 			.restore = snap != NULL,
-			.thread_enter = o.no_sandbox ? NULL : thread_enter,
-			.thread_opaque = &sandbox,
+			.thread_enter = thread_enter,
+			.thread_opaque = &tsetup,
+			.balloon = o.res.balloon,
+			.ram_backing = o.res.ram,
 			.confine_dirs = o.confine,
 		};
 		struct pc *pc;
 		enum vm_stop why;
 		struct vm *vm;
 
-		memset(&rs, 0, sizeof(rs));
+		memset(&rs.panic, 0, sizeof(rs.panic));
 		rs.mgmt = &o.mgmt;
 		u64 t_build = clock_ns(), t_state = 0;
 
 		ret = pc_create(&pc, &cfg, msg, sizeof(msg));
+		if (ret == 0 && pc_ram_backing(pc)[0] && !rs.ram_said++)
+			log_info("%s", pc_ram_backing(pc));
+		if (ret == 0 && o.res.balloon_target &&
+		    virtio_balloon_set_target(pc_balloon(pc), o.res.balloon_target, 0))
+			log_warn("--balloon=%lluM: not applied", (unsigned long long)(o.res.balloon_target >> 20));
 		if (ret == 0 && snap) {
 			/* Once: a reboot of the restored guest boots its kernel afresh. */
 			t_state = clock_ns();
@@ -839,6 +917,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if (ret) {
 			run_mgmt_close(&o.mgmt);
+			run_res_close(&o.res);
 			term_restore();
 			fprintf(stderr, "hover: %s\n", msg);
 			return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
@@ -883,6 +962,7 @@ int cmd_run(int argc, char **argv)
 		}
 		pc_destroy(pc);
 		run_mgmt_close(&o.mgmt);
+		run_res_close(&o.res);
 		term_restore();
 		free_machine_args(margs, nmargs);
 		if (argv2 != argv)

@@ -232,6 +232,55 @@ static int do_logs(const struct vm_cli_opts *o)
 	return 0;
 }
 
+/* A running VM's balloon and resource settings, from its metrics (GET /vms/NAME/metrics). */
+static void print_resources(json_t *v)
+{
+	json_t *m = NULL, *b, *r, *g, *mem;
+	char path[256];
+	const char *st = jstr(v, "state");
+
+	if (strcmp(st, "running") && strcmp(st, "paused"))
+		return;
+	snprintf(path, sizeof(path), "/vms/%s/metrics", jstr(v, "name"));
+	if (vm_cli_request("GET", path, NULL, false, &m) || !m)
+		return;
+	mem = json_object_get(m, "memory");
+	b = json_object_get(mem, "balloon");
+	r = json_object_get(m, "resources");
+	g = json_object_get(b, "guest");
+	printf("rss:      %lld MiB%s\n",
+	       (long long)(json_integer_value(json_object_get(mem, "rss_bytes")) >> 20),
+	       json_is_true(json_object_get(mem, "mergeable")) ? " (RAM mergeable by KSM)" : "");
+	if (json_is_integer(json_object_get(mem, "ksm_merged_bytes")))
+		printf("ksm:      %lld MiB merged\n",
+		       (long long)(json_integer_value(json_object_get(mem, "ksm_merged_bytes")) >> 20));
+
+#define MIB(o, k) ((long long)(json_integer_value(json_object_get((o), (k))) >> 20))
+	if (json_is_object(b))
+		printf("balloon:  target %lld MiB, actual %lld MiB, returned by free page reporting "
+		       "%lld MiB\n", MIB(b, "target_bytes"), MIB(b, "actual_bytes"),
+		       MIB(b, "reported_free_bytes"));
+	if (json_is_object(g))
+		printf("guest:    total %lld MiB, free %lld MiB, available %lld MiB, caches %lld MiB, "
+		       "swapped in/out %lld/%lld\n", MIB(g, "total"), MIB(g, "free"),
+		       MIB(g, "available"), MIB(g, "caches"),
+		       (long long)json_integer_value(json_object_get(g, "swap_in")),
+		       (long long)json_integer_value(json_object_get(g, "swap_out")));
+#undef MIB
+	if (json_is_object(r)) {
+		json_t *cap = json_object_get(r, "cpu_cap_percent");
+		char captext[32] = "none";
+
+		if (json_is_integer(cap))
+			snprintf(captext, sizeof(captext), "%lld%%", (long long)json_integer_value(cap));
+		printf("cpu:      weight %lld, cap %s, pinned to %s, rt priority %lld\n",
+		       (long long)json_integer_value(json_object_get(r, "cpu_weight")), captext,
+		       json_is_string(json_object_get(r, "cpu_pin")) ? jstr(r, "cpu_pin") : "any CPU",
+		       (long long)json_integer_value(json_object_get(r, "rt_priority")));
+	}
+	json_decref(m);
+}
+
 static void print_vm(json_t *v)
 {
 	json_t *le = json_object_get(v, "last_exit");
@@ -249,6 +298,7 @@ static void print_vm(json_t *v)
 	printf("console:  %s\nlog:      %s\n", jstr(v, "console_socket"), jstr(v, "log_file"));
 	if (json_is_object(le))
 		printf("last exit: %s\n", jstr(le, "message"));
+	print_resources(v);
 }
 
 static void fmt_uptime(double s, char *buf, size_t len)

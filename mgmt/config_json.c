@@ -17,8 +17,39 @@
 
 static const char *const known_keys[] = {
 	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net",
-	"firmware", "boot", NULL,
+	"firmware", "boot", "balloon", "mem-merge", "mem-hugepages", "cpu-weight", "cpu-cap",
+	"cpu-pin", "rt", NULL,
 };
+/* hover run's resource options (mgmt/run_res.c checks their values). */
+static const char *const res_keys[] = {
+	"balloon", "mem-merge", "mem-hugepages", "cpu-weight", "cpu-cap", "cpu-pin", "rt", NULL,
+};
+
+/* true: a bare flag; false: left out; a string or a whole number: the value. */
+static int get_res(json_t *obj, struct vm_def *def, char *err, size_t errlen)
+{
+	for (const char *const *k = res_keys; *k; k++) {
+		json_t *v = json_object_get(obj, *k);
+		char buf[32];
+		const char *val = NULL;
+
+		if (!v || json_is_null(v) || json_is_false(v))
+			continue;
+		if (json_is_string(v)) {
+			val = json_string_value(v);
+		} else if (json_is_integer(v)) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+			val = buf;
+		} else if (!json_is_true(v)) {
+			snprintf(err, errlen, "\"%s\" must be true, a string or a whole number", *k);
+			return -EINVAL;
+		}
+		def->res_name[def->nres] = strdup(*k);
+		def->res_val[def->nres] = val ? strdup(val) : NULL;
+		def->nres++;
+	}
+	return 0;
+}
 
 bool config_json_valid_name(const char *name)
 {
@@ -113,7 +144,8 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 		if (!ok) {
 			*field = key;
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
-				 "cmdline, firmware, boot, memory, cpus, accel, disk, net)", key);
+				 "cmdline, firmware, boot, memory, cpus, accel, disk, net, balloon, "
+				 "mem-merge, mem-hugepages, cpu-weight, cpu-cap, cpu-pin, rt)", key);
 			return -EINVAL;
 		}
 	}
@@ -127,6 +159,9 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 		goto fail;
 	*field = "net";
 	if ((ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
+		goto fail;
+	*field = NULL; /* get_res names the key itself */
+	if ((ret = get_res(obj, def, err, errlen)))
 		goto fail;
 	*field = "name";
 	if (def->name && !config_json_valid_name(def->name)) {
@@ -241,6 +276,9 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "accel", json_string(def->accel));
 	json_object_set_new(o, "disk", list_json(def->disk, def->ndisk));
 	json_object_set_new(o, "net", list_json(def->net, def->nnet));
+	for (size_t i = 0; i < def->nres; i++)
+		json_object_set_new(o, def->res_name[i], def->res_val[i] ? json_string(def->res_val[i])
+								     : json_true());
 	return o;
 }
 
@@ -258,5 +296,9 @@ void config_json_free(struct vm_def *def)
 		free(def->disk[i]);
 	for (size_t i = 0; i < def->nnet; i++)
 		free(def->net[i]);
+	for (size_t i = 0; i < def->nres; i++) {
+		free(def->res_name[i]);
+		free(def->res_val[i]);
+	}
 	memset(def, 0, sizeof(*def));
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A VM definition as JSON: the keys are `hover run`'s long options (name,
- * kernel, initrd, cmdline, firmware, boot, memory, cpus, accel, and the lists
- * disk and net).
+ * kernel, initrd, cmdline, firmware, boot, memory, cpus, accel, the lists
+ * disk and net, and the resource options balloon, mem-merge, mem-hugepages,
+ * cpu-weight, cpu-cap, cpu-pin, rt: true for a bare flag, or the option's
+ * value as text or number).
  * `hover run --config FILE` and hoverd's stored definitions share it.
  *
  *   {"name": "web", "kernel": "/boot/vmlinuz", "memory": "512M", "cpus": 1,
@@ -17,6 +19,7 @@
 #include "include/hover/types.h"
 
 #define VM_DEF_MAX_LIST 16
+#define VM_DEF_MAX_RES 8
 
 struct vm_def {
 	char *name, *kernel, *initrd, *cmdline, *accel;
@@ -28,6 +31,10 @@ struct vm_def {
 	size_t ndisk;
 	char *net[VM_DEF_MAX_LIST];
 	size_t nnet;
+	/* Resource options (balloon, mem-merge, mem-hugepages, cpu-weight, cpu-cap,
+	 * cpu-pin, rt) as hover run takes them: value NULL for a bare flag (true). */
+	char *res_name[VM_DEF_MAX_RES], *res_val[VM_DEF_MAX_RES];
+	size_t nres;
 };
 
 /* Check every key and type; unknown keys are named in err. The def owns its strings. */

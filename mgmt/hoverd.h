@@ -124,6 +124,9 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm);
 /* Without the lock: a request to the VM's own API. */
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms);
+/* The same with a request body (JSON text; NULL: none). */
+int hvm_call_body(const char *api_sock, const char *method, const char *path, const char *req,
+		  int *status, json_t **body, int timeout_ms);
 json_t *hvm_object(struct hvm *vm);
 /* Without the lock (hoverd_metrics.c): every VM's object, live ones with "metrics". */
 json_t *hoverd_vms_metrics(struct hoverd *d);

@@ -293,6 +293,8 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	json_t *body = NULL;
 	double timeout = 30;
 	bool get = strcmp(act, "metrics") == 0;
+	bool set = a && !strcmp(a->name, "set");
+	char *fwd = NULL;
 	int st, ret;
 	pid_t pid;
 
@@ -340,8 +342,14 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	}
 	pthread_mutex_unlock(&d->lock);
 
+	if (set && !json_is_object(req->body))
+		return api_error(rep, 400, "set takes {\"memory\": \"1G\"} or cpu-weight, cpu-cap, "
+				 "cpu-pin, rt");
 	snprintf(path, sizeof(path), "/vm/%s", get ? "metrics" : a->forward);
-	ret = hvm_call(api, get ? "GET" : "POST", path, &st, &body, VM_API_TIMEOUT_MS);
+	if (set) /* the settings go on to the VM as they came */
+		fwd = json_dumps(req->body, JSON_COMPACT);
+	ret = hvm_call_body(api, get ? "GET" : "POST", path, fwd, &st, &body, VM_API_TIMEOUT_MS);
+	free(fwd);
 	if (ret)
 		return api_error(rep, 502, "vm %s does not answer on %s: %s", name, api,
 				 strerror(-ret));

@@ -532,9 +532,15 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm)
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms)
 {
+	return hvm_call_body(api_sock, method, path, NULL, status, body, timeout_ms);
+}
+
+int hvm_call_body(const char *api_sock, const char *method, const char *path, const char *req,
+		  int *status, json_t **body, int timeout_ms)
+{
 	struct http_resp r;
 	char err[256];
-	int ret = http_call(api_sock, method, path, NULL, &r, NULL, NULL, timeout_ms, err,
+	int ret = http_call(api_sock, method, path, req, &r, NULL, NULL, timeout_ms, err,
 			    sizeof(err));
 
 	*body = NULL;

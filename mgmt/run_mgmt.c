@@ -105,3 +105,9 @@ void run_mgmt_output(struct run_mgmt *m, const u8 *buf, size_t len)
 	if (m->api)
 		api_vm_console_bytes(m->api, len);
 }
+
+void run_mgmt_set_res(struct run_mgmt *m, struct run_res *res)
+{
+	if (m->api)
+		api_vm_set_res(m->api, res);
+}

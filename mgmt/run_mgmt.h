@@ -13,6 +13,7 @@
 struct pc;
 struct api_vm;
 struct console_sock;
+struct run_res;
 
 struct run_mgmt {
 	struct vm_def def; /* from --config */
@@ -37,6 +38,8 @@ int run_mgmt_open(struct run_mgmt *m, const struct vm_def *effective, char *err,
 int run_mgmt_attach(struct run_mgmt *m, struct pc *pc) HOVER_WUR;
 void run_mgmt_detach(struct run_mgmt *m);
 void run_mgmt_close(struct run_mgmt *m);
+/* The VM's resource settings, for the API's info and live changes (hover set). */
+void run_mgmt_set_res(struct run_mgmt *m, struct run_res *res);
 /* Guest console output (console tap). */
 void run_mgmt_output(struct run_mgmt *m, const u8 *buf, size_t len);
 

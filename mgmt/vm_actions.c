@@ -23,6 +23,8 @@ const struct vm_action vm_actions[] = {
 	{ "reset", "reset", LIVE, NULL, false, NULL, "Restart", "hard reset, as the reset line" },
 	{ "kill", NULL, LIVE, NULL, true, "killed", NULL,
 	  "end the VM's process at once (SIGKILL); returns once it has ended" },
+	{ "set", "set", LIVE, NULL, false, NULL, NULL,
+	  "change the memory target (balloon), cpu-weight, cpu-cap, cpu-pin, rt live (hover set)" },
 };
 const size_t vm_nactions = sizeof(vm_actions) / sizeof(vm_actions[0]);
 

@@ -7,6 +7,8 @@
 #ifndef HOVER_INCLUDE_RAM_H
 #define HOVER_INCLUDE_RAM_H
 
+#include <stddef.h>
+
 #include "include/hover/types.h"
 
 #define RAM_MAX_REGIONS 4
@@ -18,12 +20,27 @@ struct ram_region {
 	u64 size;
 	u8 *hva;
 	int fd; /* memfd backing the mapping */
+	u64 page_size; /* host page backing it: 4 KiB, or 2 MiB with hugetlb */
+};
+
+/*
+ * How guest RAM is backed (hover run --mem-hugepages, --mem-merge); see
+ * core/ram_backing.c. RAM_PAGES_AUTO takes hugetlb pages where the host has
+ * enough reserved, else asks for transparent huge pages.
+ */
+enum ram_pages { RAM_PAGES_SMALL, RAM_PAGES_AUTO, RAM_PAGES_HUGETLB, RAM_PAGES_THP };
+struct ram_backing {
+	enum ram_pages pages;
+	bool merge; /* MADV_MERGEABLE: KSM may share identical pages */
 };
 
 struct guest_ram {
 	struct ram_region region[RAM_MAX_REGIONS];
 	unsigned nregions;
 	u64 total;
+	bool hugetlb;   /* memfd MFD_HUGETLB */
+	bool thp;       /* MADV_HUGEPAGE asked for */
+	bool mergeable; /* MADV_MERGEABLE set */
 };
 
 /* Allocates `size` bytes of guest RAM laid out as on a PC. */
@@ -36,6 +53,21 @@ void ram_destroy(struct guest_ram *ram);
  * else's), and it is part of RAM for snapshots. -EINVAL, -ENOSPC, -errno.
  */
 int ram_add_region(struct guest_ram *ram, u64 gpa, u64 size) HOVER_WUR;
+/*
+ * The same with a backing (NULL: ram_create's). why (may be NULL) gets one
+ * sentence saying which pages back the RAM and why, or, on failure, what the
+ * host lacks and what to do: -EINVAL when hugetlb was asked for and too few
+ * huge pages are free.
+ */
+int ram_create_backed(struct guest_ram *ram, u64 size, const struct ram_backing *b, char *why,
+		      size_t whylen) HOVER_WUR;
+
+/*
+ * Give the host pages of [gpa, gpa+len) back (balloon inflate, free page
+ * reporting): rounded inward to whole host pages, outside RAM ignored; the
+ * guest reads zeros there afterwards. Returns the bytes released.
+ */
+u64 ram_discard(const struct guest_ram *ram, u64 gpa, u64 len);
 
 /*
  * Host pointer for [gpa, gpa+len), or NULL if any byte of it is not RAM.

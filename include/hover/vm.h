@@ -110,9 +110,14 @@ struct vm {
 };
 
 int vm_create(struct vm **out, u64 ram_size, unsigned ncpus, const struct accel_ops *accel) HOVER_WUR;
-/* The same plus a firmware region of rom_size bytes ending at 4 GiB (0: none). */
-int vm_create_rom(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
-		  const struct accel_ops *accel) HOVER_WUR;
+/*
+ * The same with RAM backed as b says (ram_create_backed: why gets a sentence;
+ * b NULL: plain memfd RAM) and a firmware region of rom_size bytes ending at
+ * 4 GiB (0: none).
+ */
+int vm_create_backed(struct vm **out, u64 ram_size, u64 rom_size, unsigned ncpus,
+		     const struct accel_ops *accel, const struct ram_backing *b, char *why,
+		     size_t whylen) HOVER_WUR;
 void vm_destroy(struct vm *vm);
 
 /*
