@@ -43,7 +43,7 @@ struct pc_dev {
  * a local APIC per vCPU; a transport and a device per virtio function
  * (disks, NICs, console, rng).
  */
-#define PC_MAX_DEVS (9 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
+#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -72,6 +72,8 @@ struct pc {
 	struct pci_host *pci;
 	struct irq_line pci_intx[4];
 	struct console_stdio *console;
+	struct vga *vga;     /* NULL: no display */
+	struct i8042 *kbc;
 };
 
 /*

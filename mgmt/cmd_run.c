@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "host/console_stdio.h"
+#include "host/display.h"
+#include "host/vnc.h"
 #include "host/net.h"
 #include "host/sandbox.h"
 #include "include/hover/path_confined.h"
@@ -59,6 +61,8 @@ struct run_opts {
 	unsigned ncports;
 	bool no_rng;
 	/* --- end network, console ports, rng --- */
+	struct display_config display; /* --display */
+	const char *display_arg;
 };
 
 void cmd_run_help(FILE *f)
@@ -110,6 +114,11 @@ void cmd_run_help(FILE *f)
 		"                     directory); the VM can create files nowhere else\n"
 		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
 		"                     host's getrandom)\n"
+		"  --display none|vga|vnc=HOST:PORT|vnc=unix:PATH[,password-file=F][,keymap=us|de]\n"
+		"                     [,vram=16M]  a VGA adapter (standard VGA + Bochs VBE): vga\n"
+		"                     for screenshots only (GET /vm/screen.png), vnc= also serves\n"
+		"                     it to VNC viewers (HOST:PORT is a TCP port; HOST defaults\n"
+		"                     to 127.0.0.1). Default none: no adapter at all\n"
 		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
 		"                     given here override it)\n"
 		"  --name NAME        the VM's name (in the API)\n"
@@ -198,7 +207,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
-	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_DISPLAY };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -214,6 +223,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "net", required_argument, NULL, O_NET },
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
+		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "restore", required_argument, NULL, O_RESTORE },
 		{ "snapshot-dir", required_argument, NULL, O_SNAPSHOT_DIR },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
@@ -328,6 +338,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_NO_RNG: o->no_rng = true; break;
+		case O_DISPLAY: {
+			char err[384];
+
+			o->display_arg = optarg;
+			if (display_parse(optarg, &o->display, err, sizeof(err))) {
+				fprintf(stderr, "hover: --display %s: %s\n", optarg, err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case O_NO_SANDBOX: o->no_sandbox = true; break;
 		case O_CONFINE_DIR:
 			if (o->nconfine == RUN_MAX_CONFINE)
@@ -396,7 +416,7 @@ static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
 {
 	static const enum sandbox_thread kinds[] = {
 		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
-		[VM_THREAD_IO] = SANDBOX_IO,
+		[VM_THREAD_IO] = SANDBOX_IO, [VM_THREAD_DISPLAY] = SANDBOX_DISPLAY,
 	};
 
 	return sandbox_enter(kinds[kind], index, opaque);
@@ -526,6 +546,8 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		ARG("--console-port", strdup(o->cport_arg[i]));
 	if (o->no_rng)
 		a[n++] = strdup("--no-rng");
+	if (o->display_arg)
+		ARG("--display", strdup(o->display_arg));
 #undef ARG
 	return n;
 }
@@ -589,6 +611,7 @@ int cmd_run(int argc, char **argv)
 	char *margs[MACHINE_ARGS_MAX];
 	unsigned nmargs;
 	struct pc_snapshot *snap;
+	struct vnc_server *vnc = NULL;
 	char **argv2;
 	int argc2, ret;
 	u64 t_start;
@@ -669,6 +692,12 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.accel = accel->name;
+	/* The VNC socket and password: bound and read before the jail and the filters. */
+	if (o.display.vnc && vnc_create(&vnc, &o.display, msg, sizeof(msg))) {
+		fprintf(stderr, "hover: --display %s: %s\n", o.display_arg, msg);
+		run_mgmt_close(&o.mgmt);
+		return EXIT_USAGE;
+	}
 	cap_stdout(&out_cap, &console_session);
 	if (o.jail.root) {
 		bool slirp = false;
@@ -686,6 +715,11 @@ int cmd_run(int argc, char **argv)
 		log_info("jailed in %s as uid %u", o.jail.root, o.jail.uid);
 	}
 	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
+		run_mgmt_close(&o.mgmt);
+		return EXIT_HOST_ERROR;
+	}
+	if (vnc && vnc_start(vnc, o.no_sandbox ? NULL : thread_enter, &sandbox)) {
+		fprintf(stderr, "hover: --display: cannot start the VNC server's thread\n");
 		run_mgmt_close(&o.mgmt);
 		return EXIT_HOST_ERROR;
 	}
@@ -719,6 +753,7 @@ int cmd_run(int argc, char **argv)
 			.thread_enter = o.no_sandbox ? NULL : thread_enter,
 			.thread_opaque = &sandbox,
 			.confine_dirs = o.confine,
+			.vga_vram = o.display.on ? o.display.vram : 0,
 		};
 		struct pc *pc;
 		enum vm_stop why;
@@ -746,6 +781,12 @@ int cmd_run(int argc, char **argv)
 					 (t_state - t_build) / 1e6, (now - t_state) / 1e6);
 			}
 		}
+		if (ret == 0 && vnc && vnc_attach(vnc, pc_vm(pc), pc_vga(pc), pc_i8042(pc))) {
+			pc_destroy(pc);
+			snprintf(msg, sizeof(msg), "--display: cannot show the screen over VNC (dirty "
+				 "logging is not available)");
+			ret = -ENOMEM;
+		}
 		if (ret == 0 && run_mgmt_attach(&o.mgmt, pc)) {
 			pc_destroy(pc);
 			snprintf(msg, sizeof(msg), "cannot serve the API or console socket");
@@ -758,6 +799,8 @@ int cmd_run(int argc, char **argv)
 			return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
 		}
 		why = pc_run(pc);
+		if (vnc)
+			vnc_detach(vnc);
 		run_mgmt_detach(&o.mgmt);
 		vm = pc_vm(pc);
 		if (why == VM_RESET && rs.panic.seen)
@@ -796,6 +839,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		pc_destroy(pc);
+		vnc_destroy(vnc);
 		run_mgmt_close(&o.mgmt);
 		term_restore();
 		free_machine_args(margs, nmargs);
