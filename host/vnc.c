@@ -270,7 +270,7 @@ static void refresh_vbe(struct vnc_server *v, const struct vga_mode *m)
 	v->full = false;
 }
 
-/* Text and the other legacy modes: re-render on change, mark the bands that differ. */
+/* Text and the other legacy modes: re-render on change, mark the rectangles that differ. */
 static void refresh_legacy(struct vnc_server *v, const struct vga_mode *m, u32 gen, bool blink)
 {
 	if (!v->full && gen == v->last_gen && blink == v->shown_blink)
@@ -281,12 +281,30 @@ static void refresh_legacy(struct vnc_server *v, const struct vga_mode *m, u32 g
 	to_viewer(v->scratch, v->scratch, (size_t)m->width * m->height);
 	for (unsigned y0 = 0; y0 < m->height; y0 += BAND) {
 		unsigned y1 = y0 + BAND < m->height ? y0 + BAND : m->height;
-		size_t off = (size_t)y0 * m->width, n = (size_t)(y1 - y0) * m->width;
+		unsigned x0 = m->width, x1 = 0;
 
-		if (!v->full && !memcmp(v->fb + off, v->scratch + off, n * 4))
+		/* The columns that changed in this band (a blinking cursor: one cell). */
+		for (unsigned y = y0; y < y1; y++) {
+			const u32 *a = v->fb + (size_t)y * m->width, *b = v->scratch + (size_t)y * m->width;
+			unsigned l = 0, r = m->width;
+
+			if (!v->full) {
+				while (l < r && a[l] == b[l])
+					l++;
+				while (r > l && a[r - 1] == b[r - 1])
+					r--;
+			}
+			if (l < r) {
+				x0 = l < x0 ? l : x0;
+				x1 = r > x1 ? r : x1;
+			}
+		}
+		if (x0 >= x1)
 			continue;
-		memcpy(v->fb + off, v->scratch + off, n * 4);
-		rfbMarkRectAsModified(v->screen, 0, (int)y0, (int)m->width, (int)y1);
+		for (unsigned y = y0; y < y1; y++)
+			memcpy(v->fb + (size_t)y * m->width + x0, v->scratch + (size_t)y * m->width + x0,
+			       (size_t)(x1 - x0) * 4);
+		rfbMarkRectAsModified(v->screen, (int)x0, (int)y0, (int)x1, (int)y1);
 	}
 	v->last_gen = gen;
 	v->shown_blink = blink;

@@ -101,7 +101,11 @@ def nearest(glyphs, bits):
 
 def screen_text(png, cell_w):
     """The screen's characters, one string per text row (cells cell_w x 16)."""
-    w, h, rows = decode_png(png)
+    return pixels_text(*decode_png(png), cell_w)
+
+
+def pixels_text(w, h, rows, cell_w):
+    """screen_text for decoded pixels (rows of packed RGB bytes)."""
     font = vga_font()
     glyphs = {}
     for c in range(0x7E, 0x1F, -1):  # ASCII wins over look-alikes
