@@ -10,7 +10,7 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-display test-display
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -78,6 +78,17 @@ check-kvm: all guest
 # Snapshot save and restore-to-running, hover emu beside QEMU TCG's migrate-to-file.
 bench-snapshot: all guest
 	/usr/bin/python3 bench/snapshot.py --build $(BUILD) --guest $(GUEST)
+
+# The display tests in full (make test runs their core): bochs DRM, mouse, a
+# stalled viewer, the unix socket, framebuffer updates over VNC. About 6 minutes.
+test-display: all guest
+	HOVER_TEST_DISPLAY=all HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q \
+		tests/integration/test_display.py tests/integration/test_vnc.py
+
+# Frame updates over VNC: a guest redrawing 1024x768 under emu, viewer bytes and
+# updates per second and the guest's own slowdown, beside QEMU TCG -vga std -vnc.
+bench-display: all guest
+	/usr/bin/python3 bench/display.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)

@@ -28,6 +28,7 @@
 
 #include "host/keymap.h"
 #include "host/vnc.h"
+#include "host/vnc_lib.h"
 #include "hw/i8042.h"
 #include "hw/vga.h"
 
@@ -43,6 +44,7 @@ struct key_ev {
 };
 
 struct vnc_server {
+	struct vnc_lib lib;
 	struct display_config cfg;
 	const struct keymap *km;
 	int listen_fd;
@@ -208,10 +210,42 @@ static int resize(struct vnc_server *v, unsigned w, unsigned h)
 	v->w = w;
 	v->h = h;
 	/* Tells every viewer that asked for DesktopSize; the old buffer is ours to free. */
-	rfbNewFramebuffer(v->screen, (char *)fb, (int)w, (int)h, 8, 3, 4);
+	v->lib.NewFramebuffer(v->screen, (char *)fb, (int)w, (int)h, 8, 3, 4);
 	free(old);
 	v->full = true;
 	return 0;
+}
+
+/*
+ * Lines [y0, y1) of scratch (already in the viewer's format) against what
+ * viewers have: copy and mark the columns that differ (a blinking cursor is
+ * one cell, not a band of lines). Everything, after a resize or a new viewer.
+ */
+static void mark_changed(struct vnc_server *v, unsigned width, unsigned y0, unsigned y1)
+{
+	unsigned x0 = width, x1 = 0;
+
+	for (unsigned y = y0; y < y1; y++) {
+		const u32 *a = v->fb + (size_t)y * width, *b = v->scratch + (size_t)y * width;
+		unsigned l = 0, r = width;
+
+		if (!v->full) {
+			while (l < r && a[l] == b[l])
+				l++;
+			while (r > l && a[r - 1] == b[r - 1])
+				r--;
+		}
+		if (l < r) {
+			x0 = l < x0 ? l : x0;
+			x1 = r > x1 ? r : x1;
+		}
+	}
+	if (x0 >= x1)
+		return;
+	for (unsigned y = y0; y < y1; y++)
+		memcpy(v->fb + (size_t)y * width + x0, v->scratch + (size_t)y * width + x0,
+		       (size_t)(x1 - x0) * 4);
+	v->lib.MarkRectAsModified(v->screen, (int)x0, (int)y0, (int)x1, (int)y1);
 }
 
 /* VBE: the lines of pages the guest wrote since the last look (the dirty log). */
@@ -259,12 +293,16 @@ static void refresh_vbe(struct vnc_server *v, const struct vga_mode *m)
 			y0 = 0;
 			y1 = m->height;
 		}
-		pthread_mutex_lock(&v->vm->lock);
+		/*
+		 * Without vm->lock: the lines are guest RAM (VRAM) and m is a copy of
+		 * the mode; a pixel the guest changes meanwhile is marked dirty again
+		 * and sent next time. vCPUs doing I/O never wait for this.
+		 */
 		vga_render_lines(v->vga, m, v->scratch, y0, y1);
-		pthread_mutex_unlock(&v->vm->lock);
-		to_viewer(v->fb + (size_t)y0 * m->width, v->scratch + (size_t)y0 * m->width,
+		to_viewer(v->scratch + (size_t)y0 * m->width, v->scratch + (size_t)y0 * m->width,
 			  (size_t)(y1 - y0) * m->width);
-		rfbMarkRectAsModified(v->screen, 0, (int)y0, (int)m->width, (int)y1);
+		for (unsigned b = y0; b < y1; b += BAND)
+			mark_changed(v, m->width, b, b + BAND < y1 ? b + BAND : y1);
 		y = y1;
 	}
 	v->full = false;
@@ -279,33 +317,8 @@ static void refresh_legacy(struct vnc_server *v, const struct vga_mode *m, u32 g
 	vga_render(v->vga, m, v->scratch, blink);
 	pthread_mutex_unlock(&v->vm->lock);
 	to_viewer(v->scratch, v->scratch, (size_t)m->width * m->height);
-	for (unsigned y0 = 0; y0 < m->height; y0 += BAND) {
-		unsigned y1 = y0 + BAND < m->height ? y0 + BAND : m->height;
-		unsigned x0 = m->width, x1 = 0;
-
-		/* The columns that changed in this band (a blinking cursor: one cell). */
-		for (unsigned y = y0; y < y1; y++) {
-			const u32 *a = v->fb + (size_t)y * m->width, *b = v->scratch + (size_t)y * m->width;
-			unsigned l = 0, r = m->width;
-
-			if (!v->full) {
-				while (l < r && a[l] == b[l])
-					l++;
-				while (r > l && a[r - 1] == b[r - 1])
-					r--;
-			}
-			if (l < r) {
-				x0 = l < x0 ? l : x0;
-				x1 = r > x1 ? r : x1;
-			}
-		}
-		if (x0 >= x1)
-			continue;
-		for (unsigned y = y0; y < y1; y++)
-			memcpy(v->fb + (size_t)y * m->width + x0, v->scratch + (size_t)y * m->width + x0,
-			       (size_t)(x1 - x0) * 4);
-		rfbMarkRectAsModified(v->screen, (int)x0, (int)y0, (int)x1, (int)y1);
-	}
+	for (unsigned y0 = 0; y0 < m->height; y0 += BAND)
+		mark_changed(v, m->width, y0, y0 + BAND < m->height ? y0 + BAND : m->height);
 	v->last_gen = gen;
 	v->shown_blink = blink;
 	v->full = false;
@@ -318,6 +331,10 @@ static void refresh(struct vnc_server *v, u64 now)
 
 	if (!v->vga)
 		return;
+	if (!v->screen->clientHead) { /* nobody watches: no work, and the next viewer gets all */
+		v->full = true;
+		return;
+	}
 	if (now >= v->next_blink) {
 		v->next_blink = now + BLINK_NS;
 		v->blink = !v->blink;
@@ -343,7 +360,7 @@ static void accept_viewers(struct vnc_server *v)
 
 		if (fd < 0)
 			return;
-		if (!rfbNewClient(v->screen, fd))
+		if (!v->lib.NewClient(v->screen, fd))
 			close(fd);
 	}
 }
@@ -359,7 +376,7 @@ static void *vnc_thread(void *opaque)
 
 		pthread_mutex_lock(&v->att_lock);
 		accept_viewers(v);
-		rfbProcessEvents(v->screen, 0);
+		v->lib.ProcessEvents(v->screen, 0);
 		flush_input(v);
 		now = now_ns();
 		if (now >= v->next_refresh) {
@@ -372,19 +389,19 @@ static void *vnc_thread(void *opaque)
 			fd_set fds;
 			int maxfd = v->listen_fd;
 			struct timeval tv = { 0, 15000 };
-			rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
+			rfbClientIteratorPtr it = v->lib.GetClientIterator(v->screen);
 			rfbClientPtr cl;
 
 			FD_ZERO(&fds);
 			FD_SET(v->listen_fd, &fds);
-			while ((cl = rfbClientIteratorNext(it))) {
+			while ((cl = v->lib.ClientIteratorNext(it))) {
 				if (cl->sock >= 0 && cl->sock < FD_SETSIZE) {
 					FD_SET(cl->sock, &fds);
 					if (cl->sock > maxfd)
 						maxfd = cl->sock;
 				}
 			}
-			rfbReleaseClientIterator(it);
+			v->lib.ReleaseClientIterator(it);
 			select(maxfd + 1, &fds, NULL, NULL, &tv);
 		}
 	}
@@ -516,13 +533,16 @@ int vnc_create(struct vnc_server **out, const struct display_config *cfg, char *
 	if (ret < 0)
 		goto err;
 	v->listen_fd = ret;
-	rfbLog = rfb_log_quiet;
-	rfbErr = rfb_log_quiet;
+	ret = vnc_lib_open(&v->lib, err, errlen);
+	if (ret)
+		goto err;
+	*v->lib.Log = rfb_log_quiet;
+	*v->lib.Err = rfb_log_quiet;
 	v->w = 720;
 	v->h = 400;
 	v->fb = calloc((size_t)v->w * v->h, 4);
 	v->scratch = calloc((size_t)v->w * v->h, 4);
-	v->screen = v->fb && v->scratch ? rfbGetScreen(&argc, NULL, (int)v->w, (int)v->h, 8, 3, 4)
+	v->screen = v->fb && v->scratch ? v->lib.GetScreen(&argc, NULL, (int)v->w, (int)v->h, 8, 3, 4)
 					: NULL;
 	if (!v->screen) {
 		ret = -ENOMEM;
@@ -542,9 +562,9 @@ int vnc_create(struct vnc_server **out, const struct display_config *cfg, char *
 	v->screen->handleEventsEagerly = TRUE;
 	if (v->passwords[0]) {
 		v->screen->authPasswdData = v->passwords;
-		v->screen->passwordCheck = rfbCheckPasswordByList;
+		v->screen->passwordCheck = v->lib.CheckPasswordByList;
 	}
-	rfbInitServer(v->screen);
+	v->lib.InitServer(v->screen);
 	*out = v;
 	return 0;
 err:
@@ -560,8 +580,8 @@ void vnc_destroy(struct vnc_server *v)
 	if (v->started)
 		pthread_join(v->thread, NULL);
 	if (v->screen) {
-		rfbShutdownServer(v->screen, TRUE);
-		rfbScreenCleanup(v->screen);
+		v->lib.ShutdownServer(v->screen, TRUE);
+		v->lib.ScreenCleanup(v->screen);
 	}
 	if (v->listen_fd >= 0)
 		close(v->listen_fd);
@@ -574,6 +594,7 @@ void vnc_destroy(struct vnc_server *v)
 	free(v->dirty);
 	free(v->fb);
 	free(v->scratch);
+	vnc_lib_close(&v->lib);
 	pthread_mutex_destroy(&v->att_lock);
 	free(v);
 }

@@ -23,6 +23,9 @@ void cmd_run_help(FILE *f);
 /* The verbs that talk to hoverd (cmd_vm.c, cmd_console.c). */
 int cmd_vm(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+/* hover screenshot NAME FILE.png (cmd_screenshot.c). */
+int cmd_screenshot(int argc, char **argv);
+void cmd_screenshot_help(FILE *f);
 void cmd_vm_help(FILE *f, const char *verb);
 /* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
 void cmd_set_connect(const char *path);

@@ -259,6 +259,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->memory = d->memory;
 		if (d->cpus)
 			o->cpus = d->cpus;
+		if (d->display) {
+			o->display_arg = d->display;
+			if (display_parse(d->display, &o->display, err, sizeof(err)))
+				return usage_error("--config: \"display\": %s", err, NULL);
+		}
 		/* The file's disks and NICs come first; --disk/--net on the command line add more. */
 		for (size_t i = 0; i < d->ndisk; i++) {
 			if (o->ndisks == PC_MAX_DISKS)
@@ -669,6 +674,7 @@ int cmd_run(int argc, char **argv)
 			.kernel = (char *)o.kernel, .initrd = (char *)o.initrd,
 			.cmdline = (char *)o.cmdline, .accel = (char *)accel->name,
 			.memory = o.memory, .memory_text = mem, .cpus = o.cpus,
+			.display = (char *)o.display_arg,
 		};
 
 		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o.memory / MiB));

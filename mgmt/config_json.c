@@ -16,7 +16,7 @@
 #include "mgmt/parse.h"
 
 static const char *const known_keys[] = {
-	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", NULL,
+	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", "display", NULL,
 };
 
 bool config_json_valid_name(const char *name)
@@ -98,7 +98,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 			ok |= strcmp(*k, key) == 0;
 		if (!ok) {
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
-				 "cmdline, memory, cpus, accel, disk, net)", key);
+				 "cmdline, memory, cpus, accel, disk, net, display)", key);
 			return -EINVAL;
 		}
 	}
@@ -107,6 +107,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 	    (ret = get_string(obj, "initrd", &def->initrd, err, errlen)) ||
 	    (ret = get_string(obj, "cmdline", &def->cmdline, err, errlen)) ||
 	    (ret = get_string(obj, "accel", &def->accel, err, errlen)) ||
+	    (ret = get_string(obj, "display", &def->display, err, errlen)) ||
 	    (ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)) ||
 	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
 		goto fail;
@@ -213,6 +214,8 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "cpus", json_integer(def->cpus));
 	if (def->accel)
 		json_object_set_new(o, "accel", json_string(def->accel));
+	if (def->display)
+		json_object_set_new(o, "display", json_string(def->display));
 	json_object_set_new(o, "disk", list_json(def->disk, def->ndisk));
 	json_object_set_new(o, "net", list_json(def->net, def->nnet));
 	return o;
@@ -225,6 +228,7 @@ void config_json_free(struct vm_def *def)
 	free(def->initrd);
 	free(def->cmdline);
 	free(def->accel);
+	free(def->display);
 	free(def->memory_text);
 	for (size_t i = 0; i < def->ndisk; i++)
 		free(def->disk[i]);

@@ -27,6 +27,7 @@ static const struct cmd commands[] = {
 	{ "stop", "ACPI power button, power off after --timeout", cmd_vm, NULL },
 	{ "kill", "end a VM's process at once", cmd_vm, NULL },
 	{ "rm", "delete a stopped VM", cmd_vm, NULL },
+	{ "screenshot", "save a VM's screen as a PNG", cmd_screenshot, cmd_screenshot_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };

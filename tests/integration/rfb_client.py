@@ -12,7 +12,10 @@ DESKTOP_SIZE = -223
 
 
 class RFBClient:
-    def __init__(self, addr, timeout=30):
+    def __init__(self, addr, timeout=30, keep=True):
+        """keep=False: count pixels but do not keep them (a cheap viewer, for benchmarks)."""
+        self.keep = keep
+        self.scratch = bytearray(1 << 20)
         if isinstance(addr, str):
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         else:
@@ -33,6 +36,15 @@ class RFBClient:
             buf += chunk
         self.bytes += n
         return bytes(buf)
+
+    def _skip(self, n):
+        view = memoryview(self.scratch)
+        while n:
+            got = self.sock.recv_into(view, min(n, len(self.scratch)))
+            if not got:
+                raise ConnectionError("server closed the connection")
+            n -= got
+            self.bytes += got
 
     def _handshake(self):
         version = self._recv(12)
@@ -74,6 +86,8 @@ class RFBClient:
                 if enc == DESKTOP_SIZE:
                     self.width, self.height = w, h
                     self.fb = bytearray(w * h * 4)
+                elif enc == RAW and not self.keep:
+                    self._skip(w * h * 4)
                 elif enc == RAW:
                     data = self._recv(w * h * 4)
                     for row in range(h):

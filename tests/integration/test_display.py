@@ -14,6 +14,10 @@ import pytest
 from conftest import guest_sh, run_hover, spawn_hover
 from screen_util import api_get, decode_png, screen_text
 
+# `make test` runs the core of these (about a minute); `make test-display` runs all.
+slow = pytest.mark.skipif(os.environ.get("HOVER_TEST_DISPLAY") != "all",
+                          reason="longer display test: make test-display")
+
 CMDLINE = "console=tty0 console=ttyS0 panic=-1"
 
 
@@ -72,6 +76,7 @@ def test_vgacon_text_screen(hover, guest):
             child.expect(pytest.importorskip("pexpect").EOF, timeout=30)
 
 
+@slow
 def test_bochs_drm_framebuffer_console(hover, guest):
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "api.sock")
@@ -98,6 +103,7 @@ def test_bochs_drm_framebuffer_console(hover, guest):
             child.expect(pytest.importorskip("pexpect").EOF, timeout=30)
 
 
+@slow
 def test_no_display_no_adapter(hover, guest):
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "api.sock")
