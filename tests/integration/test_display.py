@@ -137,3 +137,39 @@ def test_bad_display_values(hover, guest, value, says):
     status, out, err = run_hover(["run", "--kernel", guest["kernel"], "--display", value])
     assert status == 2, err
     assert "--display " + value in err and says in err, err
+
+
+@slow
+def test_hover_screenshot_through_hoverd(hover, guest):
+    from test_hoverd import Daemon, definition, wait_for, write_def
+
+    d = Daemon()
+    d.start()
+    try:
+        vm = definition(guest, "scr", display="vga")
+        vm["cmdline"] = "console=tty0 console=ttyS0 panic=-1 hover.test=ticker"
+        rc, _, err = d.cli("create", write_def(d, vm))
+        assert rc == 0, err
+        rc, _, err = d.cli("create", write_def(d, definition(guest, "blind")))
+        assert rc == 0, err
+        for name in ("scr", "blind"):
+            rc, _, err = d.cli("start", name)
+            assert rc == 0, err
+        out = os.path.join(d.dir, "shot.png")
+        # Until the kernel's init line is on the VGA screen.
+        def shows_init():
+            rc, _, err = d.cli("screenshot", "scr", out)
+            if rc:
+                return False
+            with open(out, "rb") as f:
+                png = f.read()
+            os.unlink(out)
+            return any("Run /init as init process" in r for r in screen_text(png, 9))
+        assert wait_for(shows_init, 120, step=2), "init line never on the screenshot"
+        rc, _, err = d.cli("screenshot", "blind", out)
+        assert rc == 1 and "no display" in err, err
+        assert not os.path.exists(out)
+        rc, _, err = d.cli("screenshot", "nosuch", out)
+        assert rc == 4 and "no such VM" in err, err
+    finally:
+        d.stop()
