@@ -148,7 +148,8 @@ int vga_create(struct vga **out, struct vm *vm, struct pci_host *bus, const stru
 	ret = as_register(vm->pio, 0x3B0, 0x30, &vga_port_ops, v);
 	if (ret)
 		goto err_unplug;
-	ret = as_register(vm->pio, VBE_PORT, 2, &vga_vbe_port_ops, v);
+	/* 16-bit index at 0x1CE, 16-bit data at 0x1CF (and 0x1D0, as Bochs aliases it). */
+	ret = as_register(vm->pio, VBE_PORT, 3, &vga_vbe_port_ops, v);
 	if (ret)
 		goto err_ports;
 	ret = as_register(vm->mmio, VGA_WINDOW_BASE, VGA_WINDOW_SIZE, &vga_window_ops, v);

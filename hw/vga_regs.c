@@ -347,7 +347,7 @@ static void vbe_port_write(void *opaque, u64 off, unsigned size, u64 val)
 		vga_vbe_write(v, v->s.vbe_index, (u16)val);
 }
 
-/* 0x1CE index, 0x1CF data (16-bit at 0x1CE or 0x1CF, as Bochs takes them). */
+/* 0x1CE index, 0x1CF data (0x1D0 too): 16-bit accesses, as Bochs and SeaBIOS make them. */
 const struct io_ops vga_vbe_port_ops = {
 	.read = vbe_port_read, .write = vbe_port_write, .min_access = 2, .max_access = 2,
 };
