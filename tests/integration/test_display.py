@@ -114,6 +114,11 @@ def test_no_display_no_adapter(hover, guest):
             child.expect_exact("# ")
             st, out = guest_sh(child, "cat /sys/bus/pci/devices/*/vendor | tr '\\n' ' '")
             assert "0x1234" not in out
+            # No VNC thread, no libvncserver (and its gnutls chain) in the process.
+            threads = [open("/proc/%d/task/%s/comm" % (child.pid, t)).read().strip()
+                       for t in os.listdir("/proc/%d/task" % child.pid)]
+            assert not any(t.startswith("vnc") for t in threads), threads
+            assert "libvncserver" not in open("/proc/%d/maps" % child.pid).read()
             status, _, body = api_get(sock, "/vm/screen.png")
             assert status == 404 and b"no display" in body
         finally:

@@ -77,6 +77,9 @@ def test_vnc_typing_reaches_the_guest(hover, guest):
         v1 = connect(("127.0.0.1", port))
         v2 = connect(("127.0.0.1", port))  # a second viewer at the same time
         assert (v1.width, v1.height) == (720, 400) and v1.name == "hover"
+        threads = [open("/proc/%d/task/%s/comm" % (child.pid, t)).read().strip()
+                   for t in os.listdir("/proc/%d/task" % child.pid)]
+        assert "vnc0" in threads, threads  # its own thread, with its own seccomp filter
         v1.refresh(1.0, incremental=False)
         # '>' and '*' need shift on a US keyboard: the client sends no shift key.
         v1.type("echo hi > /tmp/x; echo $((6*7))\n")
