@@ -80,7 +80,7 @@ bench-snapshot: all guest
 	/usr/bin/python3 bench/snapshot.py --build $(BUILD) --guest $(GUEST)
 
 # The display tests in full (make test runs their core): bochs DRM, mouse, a
-# stalled viewer, the unix socket, framebuffer updates over VNC. About 6 minutes.
+# stalled viewer, the unix socket, framebuffer updates over VNC. 6 to 9 minutes.
 test-display: all guest
 	HOVER_TEST_DISPLAY=all HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q \
 		tests/integration/test_display.py tests/integration/test_vnc.py
