@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
 	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui \
-	boot-guests bench-firmware bench-density
+	boot-guests bench-firmware bench-density bench-display test-display
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -95,6 +95,17 @@ bench-snapshot: all guest
 # hoverd's CPU while a browser watches the graphs (bench/webui.py).
 bench-webui: all guest
 	/usr/bin/python3 bench/webui.py --build $(BUILD) --guest $(GUEST)
+
+# The display tests in full (make test runs their core): bochs DRM, mouse, a
+# stalled viewer, the unix socket, framebuffer updates over VNC. 6 to 9 minutes.
+test-display: all guest
+	HOVER_TEST_DISPLAY=all HOVER_BUILD=$(BUILD) HOVER_GUEST=$(GUEST) /usr/bin/python3 -m pytest -q \
+		tests/integration/test_display.py tests/integration/test_vnc.py
+
+# Frame updates over VNC: a guest redrawing 1024x768 under emu, viewer bytes and
+# updates per second and the guest's own slowdown, beside QEMU TCG -vga std -vnc.
+bench-display: all guest
+	/usr/bin/python3 bench/display.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)

@@ -92,8 +92,35 @@ void ram_destroy(struct guest_ram *ram)
 	memset(ram, 0, sizeof(*ram));
 }
 
+int ram_add_device(struct guest_ram *ram, u64 gpa, u64 size, unsigned *index)
+{
+	int ret;
+
+	if (ram->nregions == RAM_MAX_REGIONS)
+		return -ENOSPC;
+	if (size == 0 || (size & 0xfff) || (gpa & 0xfff))
+		return -EINVAL;
+	for (unsigned i = 0; i < ram->nregions; i++)
+		if (gpa < ram->region[i].gpa + ram->region[i].size && ram->region[i].gpa < gpa + size)
+			return -EBUSY;
+	ret = add_region(ram, gpa, size, 0, 4096, false);
+	if (ret)
+		return ret;
+	ram->region[ram->nregions - 1].device = true;
+	*index = ram->nregions - 1;
+	return 0;
+}
+
+void ram_set_hole(struct guest_ram *ram, u64 gpa, u64 len)
+{
+	ram->hole_gpa = gpa;
+	ram->hole_len = len;
+}
+
 void *ram_ptr(const struct guest_ram *ram, u64 gpa, u64 len)
 {
+	if (ram->hole_len && gpa < ram->hole_gpa + ram->hole_len && gpa + len > ram->hole_gpa)
+		return NULL;
 	for (unsigned i = 0; i < ram->nregions; i++) {
 		const struct ram_region *r = &ram->region[i];
 

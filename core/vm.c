@@ -168,6 +168,21 @@ void vm_ram_written(struct vm *vm, u64 gpa, u64 len)
 		vm->accel->ram_written(vm, gpa, len);
 }
 
+int vm_ram_add_device(struct vm *vm, u64 gpa, u64 size, unsigned *region)
+{
+	int ret = ram_add_device(&vm->ram, gpa, size, region);
+
+	if (ret == 0 && vm->accel->ram_region_added)
+		ret = vm->accel->ram_region_added(vm, *region);
+	/* Dirty logging already on: the new region needs its bitmap too. */
+	if (ret == 0 && atomic_load(&vm->dirty.on) && !vm->dirty.bits[*region]) {
+		vm->dirty.bits[*region] = calloc(vm_dirty_bitmap_words(vm, *region), sizeof(u64));
+		if (!vm->dirty.bits[*region])
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
 void vcpu_kick(struct vcpu *vcpu)
 {
 	if (vcpu && vcpu->vm->accel->vcpu_kick)

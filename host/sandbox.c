@@ -25,7 +25,7 @@
 #include "host/sandbox_names.h"
 
 #define SANDBOX_EXIT 3 /* hover run's "host error" status */
-#define MAX_RULES 160
+#define MAX_RULES 200
 
 /* This thread's name for the SIGSYS line; thread-local because the handler can
  * reach nothing else. */
@@ -94,6 +94,7 @@ const char *sandbox_thread_name(enum sandbox_thread kind)
 	static const char *const names[] = {
 		[SANDBOX_MAIN] = "main", [SANDBOX_LOOP] = "loop",
 		[SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io-disk",
+		[SANDBOX_DISPLAY] = "vnc",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";

@@ -24,6 +24,11 @@
  *   the first run); on emu, memfd_create and executable mmap/mprotect (the
  *   translator maps its code buffer on first use, two views of one memfd).
  * io adds nothing.
+ * vnc (the VNC server's thread, with --display vnc=) adds accept4 (viewers
+ *   connect to a socket hover bound before the filters), select and
+ *   pselect6 (libvncserver waits on its viewers' sockets with select),
+ *   getsockopt setsockopt getsockname getpeername (a new viewer's socket
+ *   options and address).
  * With kvm, loop, vcpu and io threads may issue KVM ioctls (type 0xAE: KVM_RUN,
  *   KVM_IRQ_LINE, KVM_SIGNAL_MSI, register access); ioctl is otherwise refused
  *   (but for libslirp's two below).
@@ -121,6 +126,17 @@ static const struct sandbox_rule loop_rules[] = {
 	ANY(SYS_epoll_wait),
 	ANY(SYS_epoll_pwait),
 	ANY(SYS_accept4),
+	ANY(SYS_getsockopt),
+	ANY(SYS_setsockopt),
+	ANY(SYS_getsockname),
+	ANY(SYS_getpeername),
+};
+
+static const struct sandbox_rule display_rules[] = {
+	ANY(SYS_select),
+	ANY(SYS_pselect6),
+	ANY(SYS_accept4),
+	ANY(SYS_accept),
 	ANY(SYS_getsockopt),
 	ANY(SYS_setsockopt),
 	ANY(SYS_getsockname),
@@ -252,6 +268,7 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 		ADD(loop_rules);
 		ADD(vcpu_kvm_rules);
 		ADD(vcpu_emu_rules);
+		ADD(display_rules);
 		if (cfg->kvm)
 			ADD(kvm_rules);
 		if (cfg->slirp)
@@ -263,6 +280,8 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 	ADD(common_rules);
 	if (kind == SANDBOX_LOOP)
 		ADD(loop_rules);
+	if (kind == SANDBOX_DISPLAY)
+		ADD(display_rules);
 	if (kind == SANDBOX_LOOP && cfg->snapshot_dirfd > 0) {
 		const struct sandbox_rule snap[] = {
 			ARG(SYS_openat, 0, 0xffffffffu, (u32)cfg->snapshot_dirfd),

@@ -69,6 +69,27 @@ void i8042_reset(struct i8042 *k);
 /* Registers 0x60, 0x64 and 0x92. */
 int i8042_attach(struct i8042 *k, struct addrspace *pio) HOVER_WUR;
 
+/*
+ * Input from the host (a VNC viewer), with the device lock held.
+ *
+ * i8042_key: a key went down or up. `key` is the key's scan code set 1
+ * ("XT") make code, | I8042_KEY_E0 for the keys with the 0xE0 prefix. The
+ * keyboard sends it in the set it is in: set 2 translated to set 1 by the
+ * controller when the command byte asks (what Linux's atkbd uses), or set 2
+ * as is. Returns false, sending nothing, when the keyboard's buffer lacks
+ * room for the whole sequence (the caller retries later) or the keyboard is
+ * not scanning.
+ */
+#define I8042_KEY_E0 0x100
+bool i8042_key(struct i8042 *k, u16 key, bool down);
+/*
+ * The mouse moved by dx, dy (right and down positive, as on a screen) with
+ * these buttons held (bit 0 left, 1 right, 2 middle). Sent as standard
+ * 3-byte PS/2 packets while the guest has enabled streaming; false when the
+ * buffer lacks room (retry) — true also when the mouse is off (dropped).
+ */
+bool i8042_mouse(struct i8042 *k, int dx, int dy, u8 buttons);
+
 /* A20 gate as last set through the output port or port 0x92 (cfg.a20 is told). */
 bool i8042_a20_enabled(const struct i8042 *k);
 

@@ -289,6 +289,14 @@ static void write_boot_params(u8 *bp, const struct bzimage *bz, const struct e82
 	/* Only the setup header comes from the image; the rest starts zeroed (boot.rst). */
 	memcpy(bp + BZ_HDR_START, bz->hdr, bz->hdr_len);
 
+	if (cfg->vga_text) { /* mode 3, cursor at 0,0, a colour VGA with 256 KiB, 16-line font */
+		bp[BP_SI_ORIG_VIDEO_MODE] = 3;
+		bp[BP_SI_ORIG_VIDEO_COLS] = 80;
+		bp[BP_SI_ORIG_VIDEO_LINES] = 25;
+		put16(bp + BP_SI_ORIG_VIDEO_EGA_BX, 0x0003);
+		bp[BP_SI_ORIG_VIDEO_ISVGA] = 1;
+		put16(bp + BP_SI_ORIG_VIDEO_POINTS, 16);
+	}
 	bp[BZ_HDR_TYPE_OF_LOADER] = 0xff; /* undefined boot loader */
 	lf = bp[BZ_HDR_LOADFLAGS];
 	lf &= (u8)~BZ_KASLR_FLAG; /* nobody randomized anything */

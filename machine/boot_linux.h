@@ -65,6 +65,13 @@
 #define BP_EXT_RAMDISK_IMAGE 0x0c0 /* u32, high half of ramdisk_image */
 #define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
+/* screen_info (include/uapi/linux/screen_info.h) at the start of the zero page. */
+#define BP_SI_ORIG_VIDEO_MODE 0x06  /* u8 */
+#define BP_SI_ORIG_VIDEO_COLS 0x07  /* u8 */
+#define BP_SI_ORIG_VIDEO_EGA_BX 0x0a /* u16: BL = EGA memory, BH = 0 for colour */
+#define BP_SI_ORIG_VIDEO_LINES 0x0e /* u8 */
+#define BP_SI_ORIG_VIDEO_ISVGA 0x0f /* u8: 1 = VGA */
+#define BP_SI_ORIG_VIDEO_POINTS 0x10 /* u16: font height */
 #define BP_E820_ENTRIES 0x1e8 /* u8 */
 #define BP_SENTINEL 0x1ef
 #define BP_E820_TABLE 0x2d0 /* 128 x {u64 addr, u64 size, u32 type}, packed */
@@ -77,6 +84,11 @@ struct boot_linux_config {
 	u64 acpi_rsdp;       /* RSDP's guest address, or 0 to let Linux scan for it */
 	/* The memory map the board built; NULL means e820_build_pc(ram). */
 	const struct e820_map *e820;
+	/*
+	 * A VGA adapter in 80x25 text mode is present: describe it in
+	 * screen_info, as a BIOS boot would, so vgacon (console=tty0) uses it.
+	 */
+	bool vga_text;
 };
 
 /*

@@ -120,7 +120,7 @@ int e820_build_pc(struct e820_map *map, const struct guest_ram *ram)
 	for (i = 0; i < ram->nregions; i++) {
 		const struct ram_region *rg = &ram->region[i];
 
-		if (rg->size == 0)
+		if (rg->size == 0 || rg->device)
 			continue;
 		r = e820_add(map, rg->gpa, rg->size, E820_RAM);
 		if (r)

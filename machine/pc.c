@@ -36,6 +36,7 @@
 #include "hw/pit8254.h"
 #include "hw/rtc_cmos.h"
 #include "hw/uart16550.h"
+#include "hw/vga.h"
 #include "include/hover/accel.h"
 #include "include/hover/evloop.h"
 #include "include/hover/log.h"
@@ -267,6 +268,8 @@ static int build_kbc(struct pc *pc, char *err, size_t errlen)
 
 	if (ret == 0)
 		ret = pc_add(pc, &i8042_state_ops, kbc, destroy_kbc);
+	if (ret == 0)
+		pc->kbc = kbc;
 	return ret ? ret : i8042_attach(kbc, pc->vm->pio);
 }
 
@@ -478,6 +481,27 @@ static int build_balloon(struct pc *pc, char *err, size_t errlen)
 	return ret;
 }
 
+static void destroy_vga(void *dev) { vga_destroy(dev); }
+
+/* --display: the VGA adapter (last on the bus, so other devices keep their slots). */
+static int build_display(struct pc *pc, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!pc->cfg.vga_vram)
+		return 0;
+	ret = vga_create(&pc->vga, pc->vm, pc->pci, &(struct vga_config){
+		.vram_size = pc->cfg.vga_vram,
+	});
+	if (ret == 0)
+		ret = pc_add(pc, &vga_state_ops, pc->vga, destroy_vga);
+	if (ret) {
+		pc->vga = NULL;
+		snprintf(err, errlen, "--display: cannot attach the display adapter: %s", strerror(-ret));
+	}
+	return ret;
+}
+
 /*
  * ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9); the
  * tables in the BIOS area for a direct boot, or, with firmware (which owns
@@ -545,7 +569,7 @@ static int load_kernel(struct pc *pc, char *err, size_t errlen)
 	}
 	ret = boot_linux_load(&vm->ram, &(struct boot_linux_config){
 		.kernel = pc->cfg.kernel, .initrd = pc->cfg.initrd, .cmdline = pc->cfg.cmdline,
-		.acpi_rsdp = pc->rsdp, .e820 = &map,
+		.acpi_rsdp = pc->rsdp, .e820 = &map, .vga_text = pc->vga != NULL,
 	}, &regs, err, errlen);
 	if (ret)
 		return ret;
@@ -586,6 +610,7 @@ static const struct pc_step {
 	{ "the console ports", build_vcon, false },
 	{ "the rng", build_rng, false },
 	{ "the balloon", build_balloon, false },
+	{ "the display", build_display, false },
 	{ "ACPI", build_acpi, false },
 	{ "fw_cfg", pc_build_fw_cfg, false },
 	{ "the console", build_console, false },
@@ -791,6 +816,16 @@ void pc_request_reset(struct pc *pc, const char *why)
 void pc_request_off(struct pc *pc, const char *why)
 {
 	vm_request_stop(pc->vm, VM_POWEROFF, "%s", why);
+}
+
+struct vga *pc_vga(struct pc *pc)
+{
+	return pc->vga;
+}
+
+struct i8042 *pc_i8042(struct pc *pc)
+{
+	return pc->kbc;
 }
 
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len)

@@ -79,6 +79,8 @@ struct pc_config {
 	/* hover run --confine-dir: NULL-terminated; every file opened for the guest (disk
 	 * images, their backing files) must lie in one (path_confined). NULL or empty: any. */
 	const char *const *confine_dirs;
+	/* --display: a VGA adapter with this much VRAM (bytes); 0: no display (hw/vga.h). */
+	u32 vga_vram;
 };
 
 /* Build the machine and load the kernel. On failure: -errno and one sentence in err. */
@@ -107,6 +109,10 @@ bool pc_power_button(struct pc *pc);
 /* Hard reset (as the reset line) or power off (as pulling the plug). */
 void pc_request_reset(struct pc *pc, const char *why);
 void pc_request_off(struct pc *pc, const char *why);
+/* The display adapter (hw/vga.h), or NULL without --display. */
+struct vga *pc_vga(struct pc *pc);
+/* The i8042, for keyboard and mouse input (hw/i8042.h). */
+struct i8042 *pc_i8042(struct pc *pc);
 /* Console input from another source than stdin; returns bytes the UART took. */
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
 /* Bytes through all virtio disks and NICs since the board was built (the API's metrics). */

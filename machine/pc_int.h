@@ -49,7 +49,7 @@ struct pc_dev {
  * a local APIC per vCPU; a transport and a device per virtio function
  * (disks, NICs, console, rng, balloon).
  */
-#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
+#define PC_MAX_DEVS (11 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -95,6 +95,9 @@ struct pc {
 
 	struct virtio_balloon *balloon; /* --balloon; NULL: none */
 	char ram_why[512];              /* how guest RAM is backed (--mem-hugepages, --mem-merge) */
+
+	struct vga *vga;     /* NULL: no display */
+	struct i8042 *kbc;
 };
 
 /*

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/png_write.h"
+#include "hw/vga.h"
 #include "machine/pc.h"
 #include "machine/pc_snapshot.h"
 #include "mgmt/api.h"
@@ -303,6 +305,67 @@ static void vm_snapshot(struct api_vm *a, const json_t *body, struct api_reply *
 				     "file_bytes", (json_int_t)st.file_bytes));
 }
 
+/* A PNG streamed out of its mapping (host/png_write.h: no malloc heap in the loop). */
+struct screen_stream {
+	struct png_out png;
+	size_t pos;
+};
+
+static ssize_t screen_read(void *opaque, char *buf, size_t max)
+{
+	struct screen_stream *s = opaque;
+	size_t n = s->png.len - s->pos < max ? s->png.len - s->pos : max;
+
+	if (!n)
+		return -1;
+	memcpy(buf, s->png.p + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+static void screen_free(void *opaque)
+{
+	struct screen_stream *s = opaque;
+
+	png_out_free(&s->png);
+	png_map_free(s);
+}
+
+/* GET /vm/screen.png: what the display shows now, as a PNG (text cursor drawn). */
+static void vm_screen(struct api_vm *a, struct api_reply *rep)
+{
+	struct vga *vga = pc_vga(a->pc);
+	struct screen_stream *st;
+	struct vga_mode m;
+	u32 *px;
+	int ret;
+
+	if (!vga)
+		return api_error(rep, 404, "vm %s has no display (hover run --display vga or "
+				 "--display vnc=HOST:PORT)", a->info.name);
+	vga_get_mode(vga, &m);
+	px = png_map_alloc((size_t)m.width * m.height * 4);
+	st = png_map_alloc(sizeof(*st));
+	if (!px || !st) {
+		png_map_free(px);
+		png_map_free(st);
+		return api_error(rep, 500, "out of memory");
+	}
+	vga_render(vga, &m, px, true);
+	ret = png_encode_xrgb(px, m.width, m.height, &st->png);
+	png_map_free(px);
+	if (ret) {
+		png_map_free(st);
+		return api_error(rep, 500, "cannot encode the screen as PNG: %s", strerror(-ret));
+	}
+	st->pos = 0;
+	rep->status = 200;
+	rep->stream = screen_read;
+	rep->stream_opaque = st;
+	rep->stream_free = screen_free;
+	rep->content_type = "image/png";
+}
+
 static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		      struct api_reply *rep)
 {
@@ -398,6 +461,11 @@ static void handle(void *opaque, const struct api_request *req, struct api_reply
 					 req->method, req->path);
 		st = set_memory(a, val, err, sizeof(err));
 		return st ? api_error(rep, st, "%s", err) : api_json(rep, 200, memory_object(a));
+	}
+	if (strcmp(seg[i], "screen.png") == 0) {
+		if (!get)
+			return api_error(rep, 405, "%s %s: only GET", req->method, req->path);
+		return vm_screen(a, rep);
 	}
 	if (!post)
 		return api_error(rep, 405, "%s %s: actions take POST", req->method, req->path);

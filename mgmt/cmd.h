@@ -26,6 +26,9 @@ int cmd_console(int argc, char **argv);
 /* hover set NAME KEY VALUE (cmd_set.c) */
 int cmd_set(int argc, char **argv);
 void cmd_set_help(FILE *f);
+/* hover screenshot NAME FILE.png (cmd_screenshot.c). */
+int cmd_screenshot(int argc, char **argv);
+void cmd_screenshot_help(FILE *f);
 void cmd_vm_help(FILE *f, const char *verb);
 /* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
 void cmd_set_connect(const char *path);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "host/console_stdio.h"
+#include "host/display.h"
+#include "host/vnc.h"
 #include "host/net.h"
 #include "host/sandbox.h"
 #include "include/hover/path_confined.h"
@@ -67,6 +69,8 @@ struct run_opts {
 	bool no_rng;
 	/* --- end network, console ports, rng --- */
 	struct run_res res; /* --balloon, --mem-*, --cpu-*, --rt (mgmt/run_res.c) */
+	struct display_config display; /* --display */
+	const char *display_arg;
 };
 
 void cmd_run_help(FILE *f)
@@ -141,6 +145,11 @@ void cmd_run_help(FILE *f)
 		"                     threads on the remaining ones\n"
 		"  --rt[=PRIO]        vCPU threads SCHED_FIFO at PRIO (1-49, default 1); needs\n"
 		"                     CAP_SYS_NICE\n"
+		"  --display none|vga|vnc=HOST:PORT|vnc=unix:PATH[,password-file=F][,keymap=us|de]\n"
+		"                     [,vram=16M]  a VGA adapter (standard VGA + Bochs VBE): vga\n"
+		"                     for screenshots only (GET /vm/screen.png), vnc= also serves\n"
+		"                     it to VNC viewers (HOST:PORT is a TCP port; HOST defaults\n"
+		"                     to 127.0.0.1). Default none: no adapter at all\n"
 		"  --config FILE      a VM definition in JSON (keys: the long options; options\n"
 		"                     given here override it)\n"
 		"  --name NAME        the VM's name (in the API)\n"
@@ -288,7 +297,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
-	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES, O_DISPLAY };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -306,6 +315,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "net", required_argument, NULL, O_NET },
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
+		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "restore", required_argument, NULL, O_RESTORE },
 		{ "snapshot-dir", required_argument, NULL, O_SNAPSHOT_DIR },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
@@ -356,6 +366,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		for (size_t i = 0; i < d->nres; i++)
 			if (run_res_option(&o->res, d->res_name[i], d->res_val[i]))
 				return EXIT_USAGE;
+		if (d->display) {
+			o->display_arg = d->display;
+			if (display_parse(d->display, &o->display, err, sizeof(err)))
+				return usage_error("--config: \"display\": %s", err, NULL);
+		}
 		/* The file's disks and NICs come first; --disk/--net on the command line add more. */
 		for (size_t i = 0; i < d->ndisk; i++) {
 			if (o->ndisks == PC_MAX_DISKS)
@@ -437,6 +452,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_NO_RNG: o->no_rng = true; break;
+		case O_DISPLAY: {
+			char err[384];
+
+			o->display_arg = optarg;
+			if (display_parse(optarg, &o->display, err, sizeof(err))) {
+				fprintf(stderr, "hover: --display %s: %s\n", optarg, err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case O_NO_SANDBOX: o->no_sandbox = true; break;
 		case O_CONFINE_DIR:
 			if (o->nconfine == RUN_MAX_CONFINE)
@@ -517,7 +542,7 @@ static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
 {
 	static const enum sandbox_thread kinds[] = {
 		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
-		[VM_THREAD_IO] = SANDBOX_IO,
+		[VM_THREAD_IO] = SANDBOX_IO, [VM_THREAD_DISPLAY] = SANDBOX_DISPLAY,
 	};
 	struct thread_setup *ts = opaque;
 	int ret = run_res_thread(ts->res, kind, index);
@@ -668,6 +693,8 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		a[n++] = strdup("--no-rng");
 	if (o->res.balloon)
 		a[n++] = strdup("--balloon");
+	if (o->display_arg)
+		ARG("--display", strdup(o->display_arg));
 #undef ARG
 	return n;
 }
@@ -732,6 +759,7 @@ int cmd_run(int argc, char **argv)
 	char *margs[MACHINE_ARGS_MAX];
 	unsigned nmargs;
 	struct pc_snapshot *snap;
+	struct vnc_server *vnc = NULL;
 	char **argv2;
 	int argc2, ret;
 	u64 t_start;
@@ -790,6 +818,7 @@ int cmd_run(int argc, char **argv)
 			.firmware = (char *)o.firmware_arg, .boot = (char *)o.boot,
 			.cmdline = (char *)o.cmdline, .accel = (char *)accel->name,
 			.memory = o.memory, .memory_text = mem, .cpus = o.cpus,
+			.display = (char *)o.display_arg,
 		};
 
 		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o.memory / MiB));
@@ -822,6 +851,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.mgmt.api)
 		run_mgmt_set_res(&o.mgmt, &o.res);
+	/* The VNC socket and password: bound and read before the jail and the filters. */
+	if (o.display.vnc && vnc_create(&vnc, &o.display, msg, sizeof(msg))) {
+		fprintf(stderr, "hover: --display %s: %s\n", o.display_arg, msg);
+		run_mgmt_close(&o.mgmt);
+		return EXIT_USAGE;
+	}
 	cap_stdout(&out_cap, &console_session);
 	if (o.jail.root) {
 		bool slirp = false;
@@ -844,6 +879,11 @@ int cmd_run(int argc, char **argv)
 		return EXIT_HOST_ERROR;
 	}
 	tsetup = (struct thread_setup){ .res = &o.res, .sandbox = o.no_sandbox ? NULL : &sandbox };
+	if (vnc && vnc_start(vnc, thread_enter, &tsetup)) {
+		fprintf(stderr, "hover: --display: cannot start the VNC server's thread\n");
+		run_mgmt_close(&o.mgmt);
+		return EXIT_HOST_ERROR;
+	}
 
 	/* Raw mode sends Ctrl-C to the guest instead of killing hover. */
 	term_raw_enter(STDIN_FILENO);
@@ -878,6 +918,7 @@ int cmd_run(int argc, char **argv)
 			.balloon = o.res.balloon,
 			.ram_backing = o.res.ram,
 			.confine_dirs = o.confine,
+			.vga_vram = o.display.on ? o.display.vram : 0,
 		};
 		struct pc *pc;
 		enum vm_stop why;
@@ -910,6 +951,12 @@ int cmd_run(int argc, char **argv)
 					 (t_state - t_build) / 1e6, (now - t_state) / 1e6);
 			}
 		}
+		if (ret == 0 && vnc && vnc_attach(vnc, pc_vm(pc), pc_vga(pc), pc_i8042(pc))) {
+			pc_destroy(pc);
+			snprintf(msg, sizeof(msg), "--display: cannot show the screen over VNC (dirty "
+				 "logging is not available)");
+			ret = -ENOMEM;
+		}
 		if (ret == 0 && run_mgmt_attach(&o.mgmt, pc)) {
 			pc_destroy(pc);
 			snprintf(msg, sizeof(msg), "cannot serve the API or console socket");
@@ -923,6 +970,8 @@ int cmd_run(int argc, char **argv)
 			return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
 		}
 		why = pc_run(pc);
+		if (vnc)
+			vnc_detach(vnc);
 		run_mgmt_detach(&o.mgmt);
 		vm = pc_vm(pc);
 		if (why == VM_RESET && rs.panic.seen)
@@ -961,6 +1010,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		pc_destroy(pc);
+		vnc_destroy(vnc);
 		run_mgmt_close(&o.mgmt);
 		run_res_close(&o.res);
 		term_restore();

@@ -18,7 +18,7 @@
 static const char *const known_keys[] = {
 	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net",
 	"firmware", "boot", "balloon", "mem-merge", "mem-hugepages", "cpu-weight", "cpu-cap",
-	"cpu-pin", "rt", NULL,
+	"cpu-pin", "rt", "display", NULL,
 };
 /* hover run's resource options (mgmt/run_res.c checks their values). */
 static const char *const res_keys[] = {
@@ -122,9 +122,9 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 			    const char **field)
 {
 	static const char *const strings[] = { "name",  "kernel",   "initrd", "cmdline",
-					       "accel", "firmware", "boot" };
+					       "accel", "firmware", "boot",   "display" };
 	char **const string_out[] = { &def->name,  &def->kernel,   &def->initrd, &def->cmdline,
-				      &def->accel, &def->firmware, &def->boot };
+				      &def->accel, &def->firmware, &def->boot,   &def->display };
 	const char *key;
 	json_t *v;
 	int ret;
@@ -145,7 +145,7 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 			*field = key;
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
 				 "cmdline, firmware, boot, memory, cpus, accel, disk, net, balloon, "
-				 "mem-merge, mem-hugepages, cpu-weight, cpu-cap, cpu-pin, rt)", key);
+				 "mem-merge, mem-hugepages, cpu-weight, cpu-cap, cpu-pin, rt, display)", key);
 			return -EINVAL;
 		}
 	}
@@ -274,6 +274,8 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "cpus", json_integer(def->cpus));
 	if (def->accel)
 		json_object_set_new(o, "accel", json_string(def->accel));
+	if (def->display)
+		json_object_set_new(o, "display", json_string(def->display));
 	json_object_set_new(o, "disk", list_json(def->disk, def->ndisk));
 	json_object_set_new(o, "net", list_json(def->net, def->nnet));
 	for (size_t i = 0; i < def->nres; i++)
@@ -291,6 +293,7 @@ void config_json_free(struct vm_def *def)
 	free(def->accel);
 	free(def->firmware);
 	free(def->boot);
+	free(def->display);
 	free(def->memory_text);
 	for (size_t i = 0; i < def->ndisk; i++)
 		free(def->disk[i]);

@@ -24,6 +24,7 @@
 struct vm_def {
 	char *name, *kernel, *initrd, *cmdline, *accel;
 	char *firmware, *boot; /* without a kernel: --firmware, --boot */
+	char *display; /* --display */
 	char *memory_text; /* as given ("512M"); NULL: unset */
 	u64 memory;        /* bytes; 0: unset */
 	unsigned cpus;     /* 0: unset */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mgmt/api.h"
+#include "mgmt/client.h"
 #include "mgmt/hoverd.h"
 #include "mgmt/vm_actions.h"
 
@@ -376,6 +377,78 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	api_json(rep, (unsigned)st, body ? body : json_object());
 }
 
+/* ---- screen.png: the VM's own GET /vm/screen.png, passed on as it came ---- */
+
+struct png_reply {
+	struct http_resp r;
+	size_t pos;
+};
+
+static ssize_t png_read(void *opaque, char *buf, size_t max)
+{
+	struct png_reply *p = opaque;
+	size_t n = p->r.len - p->pos < max ? p->r.len - p->pos : max;
+
+	if (!n)
+		return -1;
+	memcpy(buf, p->r.body + p->pos, n);
+	p->pos += n;
+	return (ssize_t)n;
+}
+
+static void png_free(void *opaque)
+{
+	struct png_reply *p = opaque;
+
+	http_resp_free(&p->r);
+	free(p);
+}
+
+static void screen(struct hoverd *d, const char *name, struct api_reply *rep)
+{
+	char api[HOVERD_SOCK_MAX], err[256];
+	struct png_reply *p;
+	enum hvm_state s;
+	struct hvm *vm;
+	json_t *body;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	vm = hvm_find(d, name);
+	if (!vm) {
+		pthread_mutex_unlock(&d->lock);
+		return api_error(rep, 404, "no such VM: %s", name);
+	}
+	s = vm->state;
+	snprintf(api, sizeof(api), "%s", vm->api_sock);
+	pthread_mutex_unlock(&d->lock);
+	if (s != HVM_RUNNING && s != HVM_PAUSED)
+		return api_error(rep, 409, "vm %s is %s: a screenshot needs a running VM", name,
+				 hvm_state_name(s));
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return api_error(rep, 500, "out of memory");
+	ret = http_call(api, "GET", "/vm/screen.png", NULL, &p->r, NULL, NULL, VM_API_TIMEOUT_MS,
+			err, sizeof(err));
+	if (ret) {
+		free(p);
+		return api_error(rep, 502, "vm %s does not answer on %s: %s", name, api, err);
+	}
+	if (p->r.status != 200) { /* the VM's error (no display...): pass it on */
+		body = p->r.body ? json_loads(p->r.body, 0, NULL) : NULL;
+		ret = p->r.status;
+		png_free(p);
+		if (body)
+			return api_json(rep, (unsigned)ret, body);
+		return api_error(rep, 502, "vm %s: screen.png failed (%d)", name, ret);
+	}
+	rep->status = 200;
+	rep->stream = png_read;
+	rep->stream_opaque = p;
+	rep->stream_free = png_free;
+	rep->content_type = "image/png";
+}
+
 /* ---- logs: the ring, then (with follow=1) what comes, until the VM stops ---- */
 
 struct log_stream {
@@ -480,6 +553,8 @@ void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_r
 	}
 	if (n == 3 && strcmp(seg[2], "logs") == 0 && get)
 		return logs(d, seg[1], req, rep);
+	if (n == 3 && strcmp(seg[2], "screen.png") == 0 && get)
+		return screen(d, seg[1], rep);
 	if (n == 3 && strcmp(seg[2], "start") == 0) {
 		if (strcmp(req->method, "POST"))
 			return api_error(rep, 405, "%s %s: use POST", req->method, req->path);

@@ -29,6 +29,7 @@ static const struct cmd commands[] = {
 	{ "rm", "delete a stopped VM", cmd_vm, NULL },
 	{ "set", "change a running VM's memory target, CPU weight/cap/pinning, rt", cmd_set,
 	  cmd_set_help },
+	{ "screenshot", "save a VM's screen as a PNG", cmd_screenshot, cmd_screenshot_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };

@@ -7,6 +7,7 @@ set -e
 PKGS="build-essential meson ninja-build pkg-config libcmocka-dev liblzma-dev libzstd-dev
 zlib1g-dev libcapstone-dev libunicorn-dev python3-pytest python3-pexpect busybox-static cpio
 qemu-system-x86 qemu-utils libslirp-dev libglib2.0-dev iproute2
+libpng-dev libvncserver-dev seabios
 libjansson-dev libmicrohttpd-dev linux-libc-dev util-linux chromium"
 # linux-libc-dev: <linux/seccomp.h>, <linux/filter.h> and the syscall numbers the sandbox's
 # own BPF filters are built from (no libseccomp: see README "Security"); util-linux: setpriv

@@ -206,6 +206,13 @@ static int map_ram(struct kvma_vm *kv, const struct guest_ram *ram)
 	return 0;
 }
 
+/* A device's memory (VRAM) added after vm_init: one more slot, logged if logging is on. */
+static int kvm_ram_region_added(struct vm *vm, unsigned region)
+{
+	return accel_kvm_map_slot(kvma_vm_of(vm), &vm->ram, region,
+				  atomic_load(&vm->dirty.on) ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+}
+
 static int kvm_vm_init(struct vm *vm)
 {
 	struct kvma_vm *kv = calloc(1, sizeof(*kv));
@@ -312,4 +319,5 @@ const struct accel_ops accel_kvm_ops = {
 	.dirty_log_start = accel_kvm_dirty_log_start,
 	.dirty_log_sync = accel_kvm_dirty_log_sync,
 	.dirty_log_stop = accel_kvm_dirty_log_stop,
+	.ram_region_added = kvm_ram_region_added,
 };

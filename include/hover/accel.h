@@ -86,6 +86,12 @@ struct accel_ops {
 	int (*dirty_log_start)(struct vm *vm);
 	int (*dirty_log_sync)(struct vm *vm, unsigned region, u64 *bitmap);
 	void (*dirty_log_stop)(struct vm *vm);
+	/*
+	 * Optional: RAM region `region` (a device's memory, ram_add_device) was
+	 * added after vm_init; map it as guest memory. vm_ram_region_added()
+	 * calls it. An engine that looks RAM up on demand (emu) needs nothing.
+	 */
+	int (*ram_region_added)(struct vm *vm, unsigned region);
 };
 
 /* NULL if no engine of that name is built in. */

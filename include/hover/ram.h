@@ -21,6 +21,7 @@ struct ram_region {
 	u8 *hva;
 	int fd; /* memfd backing the mapping */
 	u64 page_size; /* host page backing it: 4 KiB, or 2 MiB with hugetlb */
+	bool device; /* a device's memory mapped like RAM (VRAM): not in the e820 map */
 };
 
 /*
@@ -41,6 +42,8 @@ struct guest_ram {
 	bool hugetlb;   /* memfd MFD_HUGETLB */
 	bool thp;       /* MADV_HUGEPAGE asked for */
 	bool mergeable; /* MADV_MERGEABLE set */
+	/* Inside a RAM region but claimed by a device (the VGA window): not RAM. */
+	u64 hole_gpa, hole_len;
 };
 
 /* Allocates `size` bytes of guest RAM laid out as on a PC. */
@@ -68,6 +71,20 @@ int ram_create_backed(struct guest_ram *ram, u64 size, const struct ram_backing 
  * guest reads zeros there afterwards. Returns the bytes released.
  */
 u64 ram_discard(const struct guest_ram *ram, u64 gpa, u64 len);
+
+/*
+ * A device's memory that the guest addresses like RAM (a display's VRAM
+ * behind its BAR): a region of its own, mapped directly by the engines,
+ * covered by dirty logging and saved with RAM in snapshots, but not RAM in
+ * the guest's memory map. *index: the region's number.
+ */
+int ram_add_device(struct guest_ram *ram, u64 gpa, u64 size, unsigned *index) HOVER_WUR;
+/*
+ * [gpa, gpa+len) of a RAM region belongs to a device (the VGA window at
+ * 0xA0000): ram_ptr() refuses it, so the engines send accesses there to
+ * MMIO dispatch. One hole per VM.
+ */
+void ram_set_hole(struct guest_ram *ram, u64 gpa, u64 len);
 
 /*
  * Host pointer for [gpa, gpa+len), or NULL if any byte of it is not RAM.

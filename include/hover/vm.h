@@ -52,7 +52,7 @@ struct vcpu_intc {
 };
 
 /* The threads a VM starts besides the one that built it (see vm_thread_enter). */
-enum vm_thread { VM_THREAD_LOOP, VM_THREAD_VCPU, VM_THREAD_IO };
+enum vm_thread { VM_THREAD_LOOP, VM_THREAD_VCPU, VM_THREAD_IO, VM_THREAD_DISPLAY };
 typedef int vm_thread_enter_fn(void *opaque, enum vm_thread kind, unsigned index);
 
 struct vcpu {
@@ -141,6 +141,12 @@ static inline enum vm_stop vm_stopped(struct vm *vm)
  * on, mark the pages. Any thread.
  */
 void vm_ram_written(struct vm *vm, u64 gpa, u64 len);
+
+/*
+ * A device's memory mapped like RAM (ram_add_device) at gpa: add the region
+ * and have the engine map it. Before the vCPUs run. *region: its number.
+ */
+int vm_ram_add_device(struct vm *vm, u64 gpa, u64 size, unsigned *region) HOVER_WUR;
 
 /* The guest's time in ns (vm_clock.h): does not advance while the VM is paused. */
 static inline u64 vm_clock_ns(struct vm *vm)

@@ -234,6 +234,50 @@ static void test_mouse(void **state)
 	assert_int_equal(r[3], 200);
 }
 
+/* Host input: keys in set 1 (through translation) and set 2, mouse packets, full buffers. */
+static void test_host_input(void **state)
+{
+	struct fixture *f = *state;
+	u8 r[3], p;
+	unsigned n = 0;
+
+	/* Translation on (as the BIOS leaves it): set 1 bytes, E0 prefix, break = make | 0x80. */
+	assert_true(i8042_key(f->k, 0x1E, true));
+	assert_int_equal(in(f, 0x60), 0x1E);
+	assert_true(i8042_key(f->k, I8042_KEY_E0 | 0x48, false));
+	assert_int_equal(in(f, 0x60), 0xE0);
+	assert_int_equal(in(f, 0x60), 0xC8);
+	/* Translation off: the keyboard's own set 2, F0 before a break code. */
+	p = 0x01 | 0x04; /* KBDINT, SYS; no XLATE */
+	assert_int_equal(command(f, 0x60, &p, 1, NULL, 0, NULL), 0);
+	assert_true(i8042_key(f->k, 0x1E, true));
+	assert_int_equal(in(f, 0x60), 0x1C);
+	assert_true(i8042_key(f->k, 0x1E, false));
+	assert_int_equal(in(f, 0x60), 0xF0);
+	assert_int_equal(in(f, 0x60), 0x1C);
+	/* A full buffer refuses a whole sequence, never half of it. */
+	while (i8042_key(f->k, I8042_KEY_E0 | 0x1D, true))
+		n++;
+	assert_true(n > 0 && n <= 8);
+	/* The mouse sends nothing until the guest enables streaming. */
+	assert_true(i8042_mouse(f->k, 5, 5, 0));
+	assert_int_equal(command(f, 0xA8, NULL, 0, NULL, 0, NULL), 0);
+	p = 0xF4;
+	while (in(f, 0x64) & 0x01) /* drain the keys */
+		in(f, 0x60);
+	assert_int_equal(command(f, 0xD4, &p, 1, r, 1, NULL), 0);
+	assert_int_equal(r[0], 0xFA);
+	/* Right 5, down 3 (PS/2 counts up as positive), left button. */
+	assert_true(i8042_mouse(f->k, 5, 3, 1));
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(in(f, 0x64) & 0x21, 0x21); /* from the aux side */
+		r[i] = in(f, 0x60);
+	}
+	assert_int_equal(r[0], 0x08 | 0x01 | 0x20);
+	assert_int_equal(r[1], 5);
+	assert_int_equal(r[2], (u8)-3);
+}
+
 static void test_reset_paths(void **state)
 {
 	struct fixture *f = *state;
@@ -353,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_linux_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyboard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mouse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a20_callback, setup, teardown),
