@@ -339,6 +339,8 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 		struct block *img;
 		int ret;
 
+		if (d->sata) /* machine/pc_ahci.c */
+			continue;
 		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
@@ -529,6 +531,7 @@ static const struct pc_step {
 	{ "port 0x80", build_port80, false },
 	{ "the PCI host bridge", build_pci, false },
 	{ "the disks", build_disks, false },
+	{ "the SATA controller", pc_build_ahci, false },
 	{ "the network cards", build_nics, false },
 	{ "the console ports", build_vcon, false },
 	{ "the rng", build_rng, false },

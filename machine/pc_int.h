@@ -43,7 +43,7 @@ struct pc_dev {
  * a local APIC per vCPU; a transport and a device per virtio function
  * (disks, NICs, console, rng).
  */
-#define PC_MAX_DEVS (9 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
+#define PC_MAX_DEVS (10 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 2))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -72,6 +72,7 @@ struct pc {
 	struct pci_host *pci;
 	struct irq_line pci_intx[4];
 	struct console_stdio *console;
+	struct ahci *ahci; /* NULL: no SATA drives */
 };
 
 /*
@@ -88,5 +89,7 @@ int pc_build_pic(struct pc *pc, char *err, size_t errlen);
 int pc_build_ioapic(struct pc *pc, char *err, size_t errlen);
 int pc_build_lapics(struct pc *pc, char *err, size_t errlen);
 int pc_build_isa_lines(struct pc *pc, char *err, size_t errlen);
+/* machine/pc_ahci.c: the SATA controller for --disk bus=sata and --cdrom. */
+int pc_build_ahci(struct pc *pc, char *err, size_t errlen);
 
 #endif

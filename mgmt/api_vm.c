@@ -153,11 +153,42 @@ static void vm_snapshot(struct api_vm *a, const json_t *body, struct api_reply *
 				     "file_bytes", (json_int_t)st.file_bytes));
 }
 
+/*
+ * POST /vm/cdrom {"drive": N, "file": PATH}: put the ISO image PATH in CD-ROM
+ * N (0 by default); "file": null or "" ejects. POST /vm/eject {"drive": N}
+ * is the same as "file": null. The image is opened read-only, confined like
+ * --cdrom; the guest sees a media change (machine/pc_ahci.c).
+ */
+static void vm_cdrom(struct api_vm *a, const json_t *body, bool eject, struct api_reply *rep)
+{
+	json_t *drive = json_object_get(body, "drive"), *file = json_object_get(body, "file");
+	const char *path = NULL;
+	char err[512];
+	int ret;
+
+	if ((drive && (!json_is_integer(drive) || json_integer_value(drive) < 0 ||
+		       json_integer_value(drive) > 255)) ||
+	    (!eject && file && !json_is_null(file) && !json_is_string(file)))
+		return api_error(rep, 400, "%s needs {\"drive\": N%s}", eject ? "eject" : "cdrom",
+				 eject ? "" : ", \"file\": PATH or null");
+	if (!eject && json_is_string(file))
+		path = json_string_value(file);
+	ret = pc_cdrom_change(a->pc, drive ? (unsigned)json_integer_value(drive) : 0, path, err,
+			      sizeof(err));
+	if (ret)
+		return api_error(rep, ret == -ENODEV ? 404 : 400, "%s", err);
+	api_json(rep, 200, json_pack("{s:s,s:i,s:s?}", "action", eject ? "eject" : "cdrom",
+				     "drive", drive ? (int)json_integer_value(drive) : 0, "file",
+				     path && path[0] ? path : NULL));
+}
+
 static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		      struct api_reply *rep)
 {
 	if (strcmp(action, "snapshot") == 0) {
 		return vm_snapshot(a, body, rep);
+	} else if (strcmp(action, "cdrom") == 0 || strcmp(action, "eject") == 0) {
+		return vm_cdrom(a, body, strcmp(action, "eject") == 0, rep);
 	} else if (strcmp(action, "pause") == 0) {
 		if (pc_paused(a->pc))
 			return api_error(rep, 409, "vm %s is already paused", a->info.name);
@@ -184,7 +215,7 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
 	} else {
 		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off, "
-				 "snapshot)", action);
+				 "snapshot, cdrom, eject)", action);
 	}
 	api_json(rep, 200, vm_object(a));
 }

@@ -16,7 +16,7 @@
 #include "mgmt/parse.h"
 
 static const char *const known_keys[] = {
-	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", NULL,
+	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net", "cdrom", NULL,
 };
 
 bool config_json_valid_name(const char *name)
@@ -98,7 +98,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 			ok |= strcmp(*k, key) == 0;
 		if (!ok) {
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
-				 "cmdline, memory, cpus, accel, disk, net)", key);
+				 "cmdline, memory, cpus, accel, disk, net, cdrom)", key);
 			return -EINVAL;
 		}
 	}
@@ -108,7 +108,8 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 	    (ret = get_string(obj, "cmdline", &def->cmdline, err, errlen)) ||
 	    (ret = get_string(obj, "accel", &def->accel, err, errlen)) ||
 	    (ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)) ||
-	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
+	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)) ||
+	    (ret = get_list(obj, "cdrom", def->cdrom, &def->ncdrom, err, errlen)))
 		goto fail;
 	if (def->name && !config_json_valid_name(def->name)) {
 		snprintf(err, errlen, "\"name\": \"%s\" is not a valid VM name (1 to 64 letters, "
@@ -215,6 +216,8 @@ json_t *config_json_dump(const struct vm_def *def)
 		json_object_set_new(o, "accel", json_string(def->accel));
 	json_object_set_new(o, "disk", list_json(def->disk, def->ndisk));
 	json_object_set_new(o, "net", list_json(def->net, def->nnet));
+	if (def->ncdrom)
+		json_object_set_new(o, "cdrom", list_json(def->cdrom, def->ncdrom));
 	return o;
 }
 
@@ -230,5 +233,7 @@ void config_json_free(struct vm_def *def)
 		free(def->disk[i]);
 	for (size_t i = 0; i < def->nnet; i++)
 		free(def->net[i]);
+	for (size_t i = 0; i < def->ncdrom; i++)
+		free(def->cdrom[i]);
 	memset(def, 0, sizeof(*def));
 }

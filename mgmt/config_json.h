@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A VM definition as JSON: the keys are `hover run`'s long options (name,
- * kernel, initrd, cmdline, memory, cpus, accel, and the lists disk and net).
+ * kernel, initrd, cmdline, memory, cpus, accel, and the lists disk, net and cdrom).
  * `hover run --config FILE` and hoverd's stored definitions share it.
  *
  *   {"name": "web", "kernel": "/boot/vmlinuz", "memory": "512M", "cpus": 1,
@@ -26,6 +26,8 @@ struct vm_def {
 	size_t ndisk;
 	char *net[VM_DEF_MAX_LIST];
 	size_t nnet;
+	char *cdrom[VM_DEF_MAX_LIST]; /* --cdrom images ("" an empty drive) */
+	size_t ncdrom;
 };
 
 /* Check every key and type; unknown keys are named in err. The def owns its strings. */
