@@ -8,7 +8,8 @@
  *   3. legacy devices: PIT, CMOS RTC, i8042, COM1, port 0x80
  *   4. PCI: the host bridge (ports 0xCF8/0xCFC, ECAM at PC_PCI_ECAM_BASE),
  *      INTx on GSIs 16-19, MSI to the local APICs; then one virtio-blk per
- *      --disk, in command-line order (slots 1, 2, ...), one virtio-net per
+ *      --disk, in command-line order (slots 1, 2, ...), the AHCI controller
+ *      for bus=sata disks and --cdrom (machine/pc_ahci.c), one virtio-net per
  *      --net, the virtio-console, the virtio-rng
  *   5. ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9) and
  *      the tables in the BIOS area
