@@ -162,7 +162,8 @@ static void cmd_write(struct ahci *a, unsigned p, u32 val)
 	u32 old = ps->cmd;
 
 	ps->cmd = (ps->cmd & ~PXCMD_WMASK) | (val & PXCMD_WMASK);
-	ps->cmd |= PXCMD_SUD | PXCMD_POD;
+	/* The link is always active: an interface power request (ICC) is done at once. */
+	ps->cmd = (ps->cmd & ~PXCMD_ICC_MASK) | PXCMD_SUD | PXCMD_POD;
 	/* FIS receive and the list engine follow their enables at once (FR, CR). */
 	ps->cmd = ps->cmd & PXCMD_FRE ? ps->cmd | PXCMD_FR : ps->cmd & ~PXCMD_FR;
 	if (ps->cmd & PXCMD_ST) {

@@ -60,6 +60,7 @@
 #define PXCMD_CCS_SHIFT 8
 #define PXCMD_FR (1u << 14)
 #define PXCMD_CR (1u << 15)
+#define PXCMD_ICC_MASK 0xF0000000u
 /* What software may write: ST SUD POD CLO FRE, ATAPI DLAE ALPE ASP ICC. */
 #define PXCMD_WMASK 0xFF00001Fu
 
@@ -119,7 +120,6 @@ struct ahci {
 	const struct guest_ram *ram;
 	char name[32];
 	u8 msi_cap;
-	bool msi_pending; /* an interrupt was asserted while the HBA's line was already up */
 	struct ahci_state s;
 	struct ahci_drive drive[AHCI_PORTS];
 	u8 *buf; /* AHCI_BUF_SIZE bytes: replies built before they go to guest memory */

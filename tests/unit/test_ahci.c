@@ -18,6 +18,7 @@
 
 #include "host/block.h"
 #include "hw/ahci_int.h"
+#include "tests/unit/state_test_util.h"
 
 #define RAM_SIZE (16 * MiB)
 #define CLB 0x10000ULL
@@ -295,6 +296,33 @@ static void test_hostile_lists(void **state)
 	assert_int_equal(prd(2, PX_SSTS), 0); /* nothing on port 2 */
 }
 
+/* Save, load into a fresh controller with the same drives, save again: the same bytes. */
+static void test_state_round_trip(void **state)
+{
+	struct ahci_config cfg = { .ram = &ram, .name = "copy" };
+	struct ahci *b;
+	struct saved_state st;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(ahci_cdrom_change(a, 1, NULL), 0); /* a pending media event */
+	st = state_save_one(&ahci_state_ops, a);
+	cfg.drive[0].kind = AHCI_DISK;
+	cfg.drive[1].kind = AHCI_CDROM;
+	assert_int_equal(ahci_create(&b, &cfg), 0);
+	state_load_and_compare(&ahci_state_ops, b, &st);
+	assert_int_equal(b->s.port[0].clb, a->s.port[0].clb);
+	assert_true(b->s.port[1].unit_attention);
+	ahci_destroy(b);
+	/* Another set of drives refuses the section, naming the port. */
+	cfg.drive[1].kind = AHCI_NONE;
+	assert_int_equal(ahci_create(&b, &cfg), 0);
+	assert_int_not_equal(state_load_one(&ahci_state_ops, b, &st, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "port 1"));
+	ahci_destroy(b);
+	free(st.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_identify),
 		cmocka_unit_test(test_atapi_media_change),
 		cmocka_unit_test(test_hostile_lists),
+		cmocka_unit_test(test_state_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
