@@ -159,6 +159,30 @@ static void vm_snapshot(struct api_vm *a, const json_t *body, struct api_reply *
  * is the same as "file": null. The image is opened read-only, confined like
  * --cdrom; the guest sees a media change (machine/pc_ahci.c).
  */
+/*
+ * A snapshot records the machine's options so a restore builds the same
+ * board: after a media change its --cdrom for `drive` names the new disc
+ * ("" when ejected), as an absolute path. The array is the one hover run
+ * made and frees (cmd_run.c machine_args); only this entry is replaced.
+ */
+static void snapshot_args_cdrom(struct api_vm *a, unsigned drive, const char *path)
+{
+	char **args = (char **)a->info.machine_args, real[4096], *val;
+	unsigned seen = 0;
+
+	if (path && path[0] && !realpath(path, real))
+		return;
+	val = strdup(path && path[0] ? real : "");
+	for (unsigned i = 0; val && i + 1 < a->info.nmachine_args; i++) {
+		if (strcmp(args[i], "--cdrom") || seen++ != drive)
+			continue;
+		free(args[i + 1]);
+		args[i + 1] = val;
+		return;
+	}
+	free(val);
+}
+
 static void vm_cdrom(struct api_vm *a, const json_t *body, bool eject, struct api_reply *rep)
 {
 	json_t *drive = json_object_get(body, "drive"), *file = json_object_get(body, "file");
@@ -177,6 +201,7 @@ static void vm_cdrom(struct api_vm *a, const json_t *body, bool eject, struct ap
 			      sizeof(err));
 	if (ret)
 		return api_error(rep, ret == -ENODEV ? 404 : 400, "%s", err);
+	snapshot_args_cdrom(a, drive ? (unsigned)json_integer_value(drive) : 0, path);
 	api_json(rep, 200, json_pack("{s:s,s:i,s:s?}", "action", eject ? "eject" : "cdrom",
 				     "drive", drive ? (int)json_integer_value(drive) : 0, "file",
 				     path && path[0] ? path : NULL));

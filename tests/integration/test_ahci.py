@@ -187,23 +187,6 @@ def test_sata_disk_cdrom_media_change_snapshot_and_a_hostile_guest(hover, tmp_pa
                      "cat /mnt/hello.txt && sha256sum /mnt/rand.bin; umount /mnt")
     assert status == 0 and "disc A" in out and sha(rand_a) in out, out
 
-    # Snapshot with the controller in use, restore, and go on using both drives.
-    st, rep = api(sock, "POST", "/vm/snapshot", {"file": str(snap), "stop": True}, timeout=120)
-    assert st == 200, rep
-    child.expect(pexpect.EOF, timeout=60)
-    child.close()
-    child = spawn_hover(["run", "--accel", "emu", "--restore", str(snap), "--api-sock", sock])
-    child.expect_exact("restored from the snapshot")
-    status, out = sh(child, "dd if=/dev/sda bs=64k skip=80 count=32 iflag=direct 2>/dev/null "
-                     "| sha256sum")
-    assert sha(first) in out, out
-    status, out = sh(child, "dd if=/dev/sda of=/dev/sda bs=64k count=16 seek=200 oflag=direct "
-                     "conv=fsync 2>&1")
-    assert status == 0, out
-    assert disk.read_bytes()[200 * 65536:200 * 65536 + MiB] == first[:MiB]
-    status, out = sh(child, "mount -t iso9660 /dev/sr0 /mnt && cat /mnt/hello.txt; umount /mnt")
-    assert "disc A" in out, out
-
     # Eject through the API: the guest finds no medium.
     st, rep = api(sock, "POST", "/vm/eject", {"drive": 0})
     assert st == 200, rep
@@ -225,6 +208,25 @@ def test_sata_disk_cdrom_media_change_snapshot_and_a_hostile_guest(hover, tmp_pa
     assert st == 400, rep
     status, out = sh(child, "mount -t iso9660 /dev/sr0 /mnt && cat /mnt/other.txt; umount /mnt")
     assert "disc B here" in out, out
+
+    # Snapshot with the controller in use and disc B in, restore, go on using both drives.
+    st, rep = api(sock, "POST", "/vm/snapshot", {"file": str(snap), "stop": True}, timeout=120)
+    assert st == 200, rep
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    child = spawn_hover(["run", "--accel", "emu", "--restore", str(snap), "--api-sock", sock])
+    child.expect_exact("restored from the snapshot")
+    status, out = sh(child, "dd if=/dev/sda bs=64k skip=80 count=32 iflag=direct 2>/dev/null "
+                     "| sha256sum")
+    assert sha(first) in out, out
+    status, out = sh(child, "dd if=/dev/sda of=/dev/sda bs=64k count=16 seek=200 oflag=direct "
+                     "conv=fsync 2>&1")
+    assert status == 0, out
+    assert disk.read_bytes()[200 * 65536:200 * 65536 + MiB] == first[:MiB]
+    # The restored VM has the disc that was in the drive at the snapshot, not --cdrom's.
+    status, out = sh(child, "mount -t iso9660 /dev/sr0 /mnt && cat /mnt/other.txt; umount /mnt")
+    assert "disc B here" in out, out
+
     poweroff(child)
 
 
