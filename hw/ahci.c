@@ -337,6 +337,7 @@ void ahci_destroy(struct ahci *a)
 {
 	if (!a)
 		return;
+	pci_host_remove(&a->pci); /* off the bus (BARs, INTx) before the memory goes */
 	for (unsigned p = 0; p < AHCI_PORTS; p++)
 		block_close(a->drive[p].img);
 	free(a->buf);

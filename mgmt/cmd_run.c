@@ -573,6 +573,20 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 	return n;
 }
 
+/*
+ * The discs in the CD-ROMs: --cdrom as given, or what POST /vm/cdrom put in
+ * since (api_vm.c keeps the machine options' --cdrom entries current), so a
+ * guest reboot keeps the disc in the drive, as a PC's reset does.
+ */
+static void cdroms_from_args(struct run_opts *o, char *const *a, unsigned n)
+{
+	unsigned d = 0;
+
+	for (unsigned i = 0; i + 1 < n && d < o->ncdroms; i++)
+		if (a[i] && a[i + 1] && !strcmp(a[i], "--cdrom"))
+			o->cdrom[d++] = a[++i];
+}
+
 static void free_machine_args(char **a, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -740,6 +754,7 @@ int cmd_run(int argc, char **argv)
 	atexit(term_restore);
 
 	for (;;) {
+		cdroms_from_args(&o, margs, nmargs);
 		struct pc_config cfg = {
 			.ram_size = o.memory,
 			.ncpus = o.cpus,

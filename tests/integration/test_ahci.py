@@ -209,6 +209,15 @@ def test_sata_disk_cdrom_media_change_snapshot_and_a_hostile_guest(hover, tmp_pa
     status, out = sh(child, "mount -t iso9660 /dev/sr0 /mnt && cat /mnt/other.txt; umount /mnt")
     assert "disc B here" in out, out
 
+    # A guest reboot rebuilds the machine: the controller comes back, disc B still in.
+    child.sendline("reboot -f")
+    child.expect_exact("hover-guest: shell on the console")
+    child.expect_exact("# ")
+    load_ahci(child)
+    status, out = sh(child, "mkdir -p /mnt; mount -t iso9660 /dev/sr0 /mnt && cat /mnt/other.txt; "
+                     "umount /mnt")
+    assert "disc B here" in out, out
+
     # Snapshot with the controller in use and disc B in, restore, go on using both drives.
     st, rep = api(sock, "POST", "/vm/snapshot", {"file": str(snap), "stop": True}, timeout=120)
     assert st == 200, rep
