@@ -723,3 +723,22 @@ size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len)
 {
 	return uart16550_receive(pc->com1, buf, len);
 }
+
+void pc_io_counters(struct pc *pc, struct pc_io_counters *c)
+{
+	*c = (struct pc_io_counters){ 0 };
+	/* the device list knows every disk and NIC: no second registry */
+	for (unsigned i = 0; i < pc->ndev; i++) {
+		u64 a, b;
+
+		if (pc->dev[i].st.ops == &virtio_blk_state_ops) {
+			virtio_blk_counters(pc->dev[i].st.dev, &a, &b);
+			c->disk_read += a;
+			c->disk_written += b;
+		} else if (pc->dev[i].st.ops == &virtio_net_state_ops) {
+			virtio_net_counters(pc->dev[i].st.dev, &a, &b);
+			c->net_rx += a;
+			c->net_tx += b;
+		}
+	}
+}

@@ -109,6 +109,9 @@ int pc_cdrom_change(struct pc *pc, unsigned drive, const char *path, char *err,
 		    size_t errlen) HOVER_WUR;
 /* Console input from another source than stdin; returns bytes the UART took. */
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
+/* Bytes through all virtio disks and NICs since the board was built (the API's metrics). */
+struct pc_io_counters { u64 disk_read, disk_written, net_rx, net_tx; };
+void pc_io_counters(struct pc *pc, struct pc_io_counters *c);
 
 /*
  * Device state (migration/): every device of the board, in build order, one

@@ -28,12 +28,15 @@ struct api_server {
 	void *opaque;
 	int listen_fd;
 	_Atomic unsigned long requests;
+	struct api_front front; /* route == NULL: none */
 };
 
 struct conn_state {
 	char *buf;
 	size_t len, cap;
 	bool too_big;
+	bool front_done;      /* the front answered this request itself */
+	const char *api_path; /* the path the API sees (the front may strip a prefix) */
 };
 
 struct stream_ctx {
@@ -106,6 +109,21 @@ void api_error(struct api_reply *rep, unsigned status, const char *fmt, ...)
 	va_end(ap);
 	api_json(rep, status, json_pack("{s:{s:i,s:s}}", "error", "status", (int)status,
 					"message", msg));
+}
+
+void api_error_field(struct api_reply *rep, unsigned status, const char *field, const char *fmt,
+		     ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!field)
+		return api_error(rep, status, "%s", msg);
+	api_json(rep, status, json_pack("{s:{s:i,s:s,s:s}}", "error", "status", (int)status,
+					"message", msg, "field", field));
 }
 
 void api_openapi(struct api_reply *rep)
@@ -196,7 +214,10 @@ static enum MHD_Result send_reply(const struct mhd_lib *lib, struct MHD_Connecti
 		ctype = rep->content_type ? rep->content_type : "text/plain";
 	} else if (rep->text) {
 		r = lib->create_response_from_buffer(rep->text_len, (void *)rep->text,
-						     MHD_RESPMEM_PERSISTENT);
+						     rep->text_owned ? MHD_RESPMEM_MUST_FREE
+								     : MHD_RESPMEM_PERSISTENT);
+		if (r)
+			rep->text_owned = false; /* MHD frees it now */
 		ctype = rep->content_type ? rep->content_type : "text/plain";
 	} else {
 		char *s = rep->body ? json_dumps(rep->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : strdup("{}");
@@ -216,6 +237,9 @@ static enum MHD_Result send_reply(const struct mhd_lib *lib, struct MHD_Connecti
 	if (!r)
 		return MHD_NO;
 	lib->add_response_header(r, "Content-Type", ctype);
+	for (unsigned i = 0; i + 1 < sizeof(rep->headers) / sizeof(rep->headers[0]) &&
+			     rep->headers[i]; i += 2)
+		lib->add_response_header(r, rep->headers[i], rep->headers[i + 1]);
 	ret = lib->queue_response(c, rep->status ? rep->status : 200, r);
 	lib->destroy_response(r);
 	return ret;
@@ -237,6 +261,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!cs)
 			return MHD_NO;
 		*con_cls = cs;
+		cs->api_path = url;
+		if (s->front.route) {
+			switch (s->front.route(s->front.opaque, s, c, url, method, &cs->api_path)) {
+			case API_FRONT_API: break;
+			case API_FRONT_DONE: cs->front_done = true; break;
+			case API_FRONT_FAIL: return MHD_NO;
+			}
+		}
+		return MHD_YES;
+	}
+	if (cs->front_done) {
+		*upload_size = 0; /* answered already: the body is not ours to read */
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -264,7 +300,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else {
 		struct api_request req = {
 			.method = method,
-			.path = url,
+			.path = cs->api_path,
 			.conn = c,
 			.server = s,
 			.fd = -1,
@@ -288,7 +324,32 @@ reply:
 	ret = send_reply(&s->lib, c, &rep);
 	if (rep.body)
 		json_decref(rep.body);
+	if (rep.text_owned)
+		free((void *)rep.text);
 	return ret;
+}
+
+int api_front_send(struct api_server *s, void *conn, struct api_reply *rep)
+{
+	enum MHD_Result ret = send_reply(&s->lib, conn, rep);
+
+	if (rep->body)
+		json_decref(rep->body);
+	rep->body = NULL;
+	if (rep->text_owned)
+		free((void *)rep->text);
+	rep->text_owned = false;
+	return ret;
+}
+
+const struct mhd_lib *api_server_mhd(struct api_server *s)
+{
+	return &s->lib;
+}
+
+const char *api_header(struct api_server *s, void *conn, const char *name)
+{
+	return s->lib.lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -306,8 +367,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
-		      api_handler_fn *fn, void *opaque, char *err, size_t errlen)
+static int server_create(struct api_server **out, int listen_fd, enum api_mode mode,
+			 const struct api_front *front, api_handler_fn *fn, void *opaque,
+			 char *err, size_t errlen)
 {
 	struct api_server *s = calloc(1, sizeof(*s));
 	unsigned flags;
@@ -328,6 +390,8 @@ int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode
 	s->fn = fn;
 	s->opaque = opaque;
 	s->listen_fd = listen_fd;
+	if (front)
+		s->front = *front;
 	/*
 	 * EVLOOP: epoll without a thread; the VM's event loop watches MHD's epoll
 	 * fd. THREADED: a thread per connection (blocking handlers, streaming logs);
@@ -335,9 +399,13 @@ int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode
 	 */
 	flags = mode == API_EVLOOP ? MHD_USE_EPOLL
 				   : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+	if (front)
+		flags |= MHD_ALLOW_UPGRADE;
 	s->mhd = s->lib.start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
 				     listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_LIMIT,
+				     /* a TCP front is open to every local user: fewer threads */
+				     front ? (unsigned)256 : (unsigned)4000, MHD_OPTION_END);
 	if (!s->mhd) {
 		snprintf(err, errlen, "libmicrohttpd cannot serve on this socket");
 		close(listen_fd);
@@ -347,6 +415,18 @@ int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode
 	}
 	*out = s;
 	return 0;
+}
+
+int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
+		      api_handler_fn *fn, void *opaque, char *err, size_t errlen)
+{
+	return server_create(out, listen_fd, mode, NULL, fn, opaque, err, errlen);
+}
+
+int api_server_create_front(struct api_server **out, int listen_fd, const struct api_front *front,
+			    api_handler_fn *fn, void *opaque, char *err, size_t errlen)
+{
+	return server_create(out, listen_fd, API_THREADED, front, fn, opaque, err, errlen);
 }
 
 void api_server_destroy(struct api_server *s)

@@ -47,6 +47,8 @@ struct api_reply {
 	api_stream_fn *stream;    /* or a streamed text body */
 	void *stream_opaque;
 	void (*stream_free)(void *opaque);
+	bool text_owned;          /* text is malloc()ed: the reply frees it */
+	const char *headers[8];   /* more response headers: name, value, ..., NULL */
 };
 
 typedef void api_handler_fn(void *opaque, const struct api_request *req, struct api_reply *rep);
@@ -63,6 +65,29 @@ int api_listen_unix(const char *path, int *fd_out, char *err, size_t errlen) HOV
 int api_server_create(struct api_server **out, int listen_fd, enum api_mode mode,
 		      api_handler_fn *fn, void *opaque, char *err, size_t errlen) HOVER_WUR;
 void api_server_destroy(struct api_server *s);
+/*
+ * An HTTP front (hoverd --http, webui_http.c) sees each request before its
+ * body is read, and either hands it to the API under another path (the
+ * same handler the unix socket serves), or answers it itself (static files,
+ * a refusal, a WebSocket upgrade) through api_front_send().
+ */
+enum api_front_verdict { API_FRONT_API, API_FRONT_DONE, API_FRONT_FAIL };
+struct api_front {
+	enum api_front_verdict (*route)(void *opaque, struct api_server *s, void *conn,
+					 const char *url, const char *method,
+					 const char **api_path);
+	void *opaque;
+};
+/* A threaded server (a thread per connection) with a front; WebSocket upgrades allowed. */
+int api_server_create_front(struct api_server **out, int listen_fd, const struct api_front *front,
+			    api_handler_fn *fn, void *opaque, char *err, size_t errlen) HOVER_WUR;
+/* Queue rep on conn (the front's own replies); frees rep's body. MHD_YES/NO as an int. */
+int api_front_send(struct api_server *s, void *conn, struct api_reply *rep);
+/* libmicrohttpd as this server loaded it (struct mhd_lib, mhd_lib.h). */
+const struct mhd_lib *api_server_mhd(struct api_server *s);
+/* A request header, or NULL. */
+const char *api_header(struct api_server *s, void *conn, const char *name);
+
 /* API_EVLOOP: the fd to watch for EPOLLIN, and what to call when it fires. */
 int api_server_poll_fd(struct api_server *s);
 void api_server_dispatch(struct api_server *s);
@@ -71,6 +96,9 @@ unsigned long api_server_requests(struct api_server *s);
 /* Replies. api_error's body is {"error": {"status": N, "message": "..."}}. */
 void api_json(struct api_reply *rep, unsigned status, json_t *body);
 void api_error(struct api_reply *rep, unsigned status, const char *fmt, ...) HOVER_PRINTF(3, 4);
+/* The same, with "field": the definition key the error is about (forms show it there). */
+void api_error_field(struct api_reply *rep, unsigned status, const char *field, const char *fmt,
+		     ...) HOVER_PRINTF(4, 5);
 void api_openapi(struct api_reply *rep);
 /* A query-string argument, or NULL. */
 const char *api_query(const struct api_request *req, const char *key);

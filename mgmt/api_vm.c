@@ -82,14 +82,17 @@ static json_t *metrics_object(struct api_vm *a)
 {
 	struct vm *vm = pc_vm(a->pc);
 	json_t *cpus = json_array();
+	struct pc_io_counters io;
 	struct rusage ru;
+	json_t *m;
 
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		json_array_append_new(cpus, json_pack("{s:i,s:f}", "index", (int)i, "cpu_time_s",
 						      thread_cpu_s(vm->vcpu[i]->thread)));
 	getrusage(RUSAGE_SELF, &ru);
-	return json_pack("{s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
-			 "name", a->info.name, "state", state_of(a),
+	pc_io_counters(a->pc, &io);
+	m = json_pack("{s:s,s:s,s:s,s:f,s:o,s:i,s:{s:I,s:I},s:{s:f,s:f},s:{s:I},s:{s:I}}",
+			 "name", a->info.name, "state", state_of(a), "accel", a->info.accel,
 			 "uptime_s", seconds_since(a->start_ns), "vcpu", cpus,
 			 "vcpus_parked", (int)vm_parked_vcpus(vm),
 			 "memory", "guest_bytes", (json_int_t)a->info.memory,
@@ -100,6 +103,14 @@ static json_t *metrics_object(struct api_vm *a)
 			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 			 "console", "bytes_out", (json_int_t)a->console_bytes,
 			 "api", "requests", (json_int_t)api_server_requests(a->srv));
+	if (m) {
+		json_object_set_new(m, "disk", json_pack("{s:I,s:I}", "read_bytes",
+							 (json_int_t)io.disk_read, "written_bytes",
+							 (json_int_t)io.disk_written));
+		json_object_set_new(m, "net", json_pack("{s:I,s:I}", "rx_bytes", (json_int_t)io.net_rx,
+							"tx_bytes", (json_int_t)io.net_tx));
+	}
+	return m;
 }
 
 /*

@@ -18,6 +18,7 @@
 
 #include "mgmt/client.h"
 #include "mgmt/cmd.h"
+#include "mgmt/vm_actions.h"
 #include "mgmt/vm_cli.h"
 
 static const char *connect_path;
@@ -153,7 +154,9 @@ HELP(help_create, "usage: hover create FILE.json\n\nDefine a VM from a JSON file
 		  "hover run's long options:\n  {\"name\": \"web\", \"kernel\": \"/path/vmlinuz\", "
 		  "\"initrd\": \"/path/initrd.gz\",\n   \"cmdline\": \"console=ttyS0\", \"memory\": "
 		  "\"512M\", \"cpus\": 1, \"accel\": \"emu\",\n   \"disk\": [], \"net\": []}\n")
-HELP(help_ls, "usage: hover ls\n\nList VMs: name, state, pid, memory.\n")
+HELP(help_ls, "usage: hover ls\n\nList VMs: name, state, engine, vCPUs, memory, pid, uptime, CPU% (the VM\n"
+	      "process's CPU time over its life, as ps shows it) and resident memory; under a\n"
+	      "VM that crashed or did not start, why.\n")
 HELP(help_info, "usage: hover info NAME\n\nA VM's state, configuration, uptime, vCPUs and memory.\n")
 HELP(help_start, "usage: hover start NAME\n\nStart a VM as its own `hover run` process.\n")
 HELP(help_logs, "usage: hover logs NAME [--follow] [--tail LINES]\n\nThe VM's console output "
@@ -163,7 +166,7 @@ HELP(help_resume, "usage: hover resume NAME\n\nContinue a paused VM.\n")
 HELP(help_stop, "usage: hover stop NAME [--timeout S] [--no-wait]\n\nPress the ACPI power button; "
 		"if the VM still runs after S seconds (default 30),\npower it off. Waits until it "
 		"has stopped unless --no-wait.\n")
-HELP(help_kill, "usage: hover kill NAME\n\nEnd the VM's process at once (SIGKILL).\n")
+HELP(help_kill, "usage: hover kill NAME\n\nEnd the VM's process at once (SIGKILL); returns once it has ended.\n")
 HELP(help_rm, "usage: hover rm NAME\n\nDelete a stopped VM's definition and log.\n")
 HELP(help_console, "usage: hover console NAME\n\nAttach to the VM's serial console; Ctrl-] "
 		   "detaches and leaves the VM running.\n")
@@ -246,6 +249,64 @@ static void print_vm(json_t *v)
 	printf("console:  %s\nlog:      %s\n", jstr(v, "console_socket"), jstr(v, "log_file"));
 	if (json_is_object(le))
 		printf("last exit: %s\n", jstr(le, "message"));
+}
+
+static void fmt_uptime(double s, char *buf, size_t len)
+{
+	unsigned long t = (unsigned long)s;
+
+	if (t < 60)
+		snprintf(buf, len, "%lus", t);
+	else if (t < 3600)
+		snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%luh%02lum", t / 3600, t % 3600 / 60);
+	else
+		snprintf(buf, len, "%lud%02luh", t / 86400, t % 86400 / 3600);
+}
+
+/*
+ * NAME STATE ENGINE VCPUS MEMORY PID UPTIME CPU% RSS, then why a VM last
+ * ended if it crashed or did not start. CPU% is ps(1)'s: the VM process's CPU
+ * time over its life, so 100% is one host core busy all along.
+ */
+static void print_ls(json_t *vms)
+{
+	size_t i;
+	json_t *e;
+
+	printf("%-20s %-9s %-6s %5s %8s %8s %8s %5s %8s\n", "NAME", "STATE", "ENGINE", "VCPUS",
+	       "MEMORY", "PID", "UPTIME", "CPU%", "RSS");
+	json_array_foreach(vms, i, e) {
+		json_t *pid = json_object_get(e, "pid"), *m = json_object_get(e, "metrics");
+		json_t *le = json_object_get(e, "last_exit");
+		const char *engine = json_string_value(json_object_get(m, "accel"));
+		char pidbuf[24] = "-", up[24] = "-", cpu[16] = "-", rss[24] = "-";
+
+		if (pid)
+			snprintf(pidbuf, sizeof(pidbuf), "%lld", (long long)json_integer_value(pid));
+		if (json_object_get(e, "uptime_s"))
+			fmt_uptime(json_number_value(json_object_get(e, "uptime_s")), up, sizeof(up));
+		if (m) {
+			json_t *p = json_object_get(m, "process");
+			double t = json_number_value(json_object_get(p, "user_cpu_s")) +
+				   json_number_value(json_object_get(p, "system_cpu_s"));
+			double u = json_number_value(json_object_get(m, "uptime_s"));
+
+			if (u > 0)
+				snprintf(cpu, sizeof(cpu), "%.0f", 100.0 * t / u);
+			snprintf(rss, sizeof(rss), "%lldM",
+				 (long long)(json_integer_value(json_object_get(json_object_get(m, "memory"),
+										 "rss_bytes")) >> 20));
+		}
+		printf("%-20s %-9s %-6s %5lld %7lldM %8s %8s %5s %8s\n", jstr(e, "name"),
+		       jstr(e, "state"), engine ? engine : jstr(e, "accel"),
+		       (long long)json_integer_value(json_object_get(e, "vcpus")),
+		       (long long)(json_integer_value(json_object_get(e, "memory_bytes")) >> 20),
+		       pidbuf, up, cpu, rss);
+		if (!strcmp(jstr(e, "state"), "crashed") && json_is_object(le))
+			printf("    %s\n", jstr(le, "message"));
+	}
 }
 
 /* After stop: wait for the VM to leave the running state. */
@@ -352,25 +413,9 @@ int cmd_vm(int argc, char **argv)
 		if (!ret && !o.json)
 			printf("created %s\n", jstr(v, "name"));
 	} else if (strcmp(spec->verb, "ls") == 0) {
-		size_t i;
-		json_t *e;
-
-		ret = vm_cli_request("GET", "/vms", NULL, o.json, &v);
-		if (!ret && !o.json) {
-			printf("%-20s %-9s %8s %8s %5s\n", "NAME", "STATE", "PID", "MEMORY", "VCPUS");
-			json_array_foreach(v, i, e) {
-				json_t *pid = json_object_get(e, "pid");
-				char pidbuf[24] = "-";
-
-				if (pid)
-					snprintf(pidbuf, sizeof(pidbuf), "%lld",
-						 (long long)json_integer_value(pid));
-				printf("%-20s %-9s %8s %7lldM %5lld\n", jstr(e, "name"), jstr(e, "state"),
-				       pidbuf,
-				       (long long)(json_integer_value(json_object_get(e, "memory_bytes")) >> 20),
-				       (long long)json_integer_value(json_object_get(e, "vcpus")));
-			}
-		}
+		ret = vm_cli_request("GET", "/vms?metrics=1", NULL, o.json, &v);
+		if (!ret && !o.json)
+			print_ls(v);
 	} else if (strcmp(spec->verb, "info") == 0) {
 		snprintf(path, sizeof(path), "/vms/%s", o.arg);
 		ret = vm_cli_request("GET", path, NULL, o.json, &v);
@@ -397,14 +442,10 @@ int cmd_vm(int argc, char **argv)
 				       o.arg, o.timeout);
 			ret = wait_stopped(o.arg, o.timeout, o.json);
 		} else if (!ret && !o.json) {
-			static const char *const done[][2] = {
-				{ "start", "started" }, { "pause", "paused" }, { "resume", "resumed" },
-				{ "kill", "killed" }, { "stop", "stopping" },
-			};
+			const struct vm_action *a = vm_action_find(spec->verb);
 
-			for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
-				if (strcmp(done[i][0], spec->verb) == 0)
-					printf("%s %s\n", done[i][1], o.arg);
+			if (a && a->done)
+				printf("%s %s\n", a->done, o.arg);
 		}
 	}
 	if (v)

@@ -81,11 +81,23 @@ static int get_list(json_t *obj, const char *key, char **list, size_t *n, char *
 
 int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 {
+	const char *field;
+
+	return config_json_parse_field(obj, def, err, errlen, &field);
+}
+
+int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t errlen,
+			    const char **field)
+{
+	static const char *const strings[] = { "name", "kernel", "initrd", "cmdline", "accel" };
+	char **const string_out[] = { &def->name, &def->kernel, &def->initrd, &def->cmdline,
+				      &def->accel };
 	const char *key;
 	json_t *v;
 	int ret;
 
 	memset(def, 0, sizeof(*def));
+	*field = NULL;
 	if (!json_is_object(obj)) {
 		snprintf(err, errlen, "a VM definition must be a JSON object ({\"name\": ..., "
 			 "\"kernel\": ...})");
@@ -97,26 +109,34 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 		for (const char *const *k = known_keys; *k; k++)
 			ok |= strcmp(*k, key) == 0;
 		if (!ok) {
+			*field = key;
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
 				 "cmdline, memory, cpus, accel, disk, net, cdrom)", key);
 			return -EINVAL;
 		}
 	}
-	if ((ret = get_string(obj, "name", &def->name, err, errlen)) ||
-	    (ret = get_string(obj, "kernel", &def->kernel, err, errlen)) ||
-	    (ret = get_string(obj, "initrd", &def->initrd, err, errlen)) ||
-	    (ret = get_string(obj, "cmdline", &def->cmdline, err, errlen)) ||
-	    (ret = get_string(obj, "accel", &def->accel, err, errlen)) ||
-	    (ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)) ||
-	    (ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)) ||
-	    (ret = get_list(obj, "cdrom", def->cdrom, &def->ncdrom, err, errlen)))
+	for (unsigned i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		*field = strings[i];
+		if ((ret = get_string(obj, strings[i], string_out[i], err, errlen)))
+			goto fail;
+	}
+	*field = "disk";
+	if ((ret = get_list(obj, "disk", def->disk, &def->ndisk, err, errlen)))
 		goto fail;
+	*field = "net";
+	if ((ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
+		goto fail;
+	*field = "cdrom";
+	if ((ret = get_list(obj, "cdrom", def->cdrom, &def->ncdrom, err, errlen)))
+		goto fail;
+	*field = "name";
 	if (def->name && !config_json_valid_name(def->name)) {
 		snprintf(err, errlen, "\"name\": \"%s\" is not a valid VM name (1 to 64 letters, "
 			 "digits, '_', '.', '-')", def->name);
 		ret = -EINVAL;
 		goto fail;
 	}
+	*field = "memory";
 	v = json_object_get(obj, "memory");
 	if (v && !json_is_null(v)) {
 		char buf[64];
@@ -136,6 +156,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 		}
 		def->memory_text = strdup(buf);
 	}
+	*field = "cpus";
 	v = json_object_get(obj, "cpus");
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64) {
@@ -145,6 +166,7 @@ int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen)
 		}
 		def->cpus = (unsigned)json_integer_value(v);
 	}
+	*field = NULL;
 	return 0;
 fail:
 	config_json_free(def);

@@ -32,6 +32,9 @@ struct vm_def {
 
 /* Check every key and type; unknown keys are named in err. The def owns its strings. */
 int config_json_parse(json_t *obj, struct vm_def *def, char *err, size_t errlen) HOVER_WUR;
+/* The same; on failure *field is the key at fault (NULL when the value is not an object). */
+int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t errlen,
+			    const char **field) HOVER_WUR;
 /* Read FILE and parse it; malformed JSON is reported with its line and column. */
 int config_json_load(const char *path, struct vm_def *def, char *err, size_t errlen) HOVER_WUR;
 json_t *config_json_dump(const struct vm_def *def);

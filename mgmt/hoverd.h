@@ -66,6 +66,7 @@ struct hvm {
 	u64 stop_deadline_ns; /* `stop --timeout`: power off at this time; 0: none */
 	bool kill_requested;  /* `kill`: a SIGKILL exit is then a stop, not a crash */
 	json_t *last_exit;    /* {"code": N, "signal": N, "message": "..."} or NULL */
+	off_t log_start;      /* the log's size when this run started: its own lines follow */
 	struct ring *ring;
 	unsigned jail_uid; /* the uid its process runs as (0: not jailed) */
 };
@@ -124,6 +125,8 @@ void hvm_console_input(struct hoverd *d, struct hvm *vm);
 int hvm_call(const char *api_sock, const char *method, const char *path, int *status,
 	     json_t **body, int timeout_ms);
 json_t *hvm_object(struct hvm *vm);
+/* Without the lock (hoverd_metrics.c): every VM's object, live ones with "metrics". */
+json_t *hoverd_vms_metrics(struct hoverd *d);
 
 /* ---- path rules (hoverd_paths.c) ---- */
 /* Add a directory clients' files may come from (resolved now). 0 or -errno, err says why. */

@@ -17,6 +17,7 @@
 
 #include "mgmt/api.h"
 #include "mgmt/hoverd.h"
+#include "mgmt/vm_actions.h"
 
 #define VM_API_TIMEOUT_MS 5000
 
@@ -47,44 +48,57 @@ static bool file_ok(const char *path, char *why, size_t len)
 	return true;
 }
 
-/* The checks hover run would make, made before anything is stored or started. */
+/* hoverd_def_paths_check's messages begin with the key they concern. */
+static const char *path_field(const char *err)
+{
+	static const char *const keys[] = { "kernel", "initrd", "disk" };
+
+	for (unsigned i = 0; i < 3; i++)
+		if (!strncmp(err, keys[i], strlen(keys[i])) && err[strlen(keys[i])] == ' ')
+			return keys[i];
+	return NULL;
+}
+
+/* The checks hover run would make, made before anything is stored or started. Each
+ * error names the definition key at fault ("field"), so a form can show it there. */
 static bool check_def(struct hoverd *d, const struct vm_def *def, struct api_reply *rep)
 {
 	char why[128], err[2048];
 
 	if (!def->name) {
-		api_error(rep, 400, "\"name\" is required");
+		api_error_field(rep, 400, "name", "\"name\" is required");
 		return false;
 	}
 	if (!def->kernel) {
-		api_error(rep, 400, "\"kernel\" is required (the guest's bzImage)");
+		api_error_field(rep, 400, "kernel", "\"kernel\" is required (the guest's bzImage)");
 		return false;
 	}
 	if (hoverd_def_paths_check(d, def, err, sizeof(err))) {
-		api_error(rep, 400, "%s", err);
+		api_error_field(rep, 400, path_field(err), "%s", err);
 		return false;
 	}
 	if (!file_ok(def->kernel, why, sizeof(why))) {
-		api_error(rep, 400, "kernel %s: %s", def->kernel, why);
+		api_error_field(rep, 400, "kernel", "kernel %s: %s", def->kernel, why);
 		return false;
 	}
 	if (def->initrd && !file_ok(def->initrd, why, sizeof(why))) {
-		api_error(rep, 400, "initrd %s: %s", def->initrd, why);
+		api_error_field(rep, 400, "initrd", "initrd %s: %s", def->initrd, why);
 		return false;
 	}
 	if (def->memory && def->memory > d->host_mem) {
-		api_error(rep, 400, "memory %s: more than this host has (%lluM)", def->memory_text,
-			  (unsigned long long)(d->host_mem >> 20));
+		api_error_field(rep, 400, "memory", "memory %s: more than this host has (%lluM)",
+				def->memory_text, (unsigned long long)(d->host_mem >> 20));
 		return false;
 	}
 	if (def->memory && (def->memory < (16u << 20) || (def->memory & 0xfff))) {
-		api_error(rep, 400, "memory %s: needs at least 16M, in whole 4K pages",
-			  def->memory_text);
+		api_error_field(rep, 400, "memory", "memory %s: needs at least 16M, in whole 4K pages",
+				def->memory_text);
 		return false;
 	}
 	if (def->accel && strcmp(def->accel, "auto") && strcmp(def->accel, "kvm") &&
 	    strcmp(def->accel, "emu")) {
-		api_error(rep, 400, "accel \"%s\": not an engine (auto, kvm or emu)", def->accel);
+		api_error_field(rep, 400, "accel", "accel \"%s\": not an engine (auto, kvm or emu)",
+				def->accel);
 		return false;
 	}
 	return true;
@@ -94,12 +108,13 @@ static void create(struct hoverd *d, const struct api_request *req, struct api_r
 {
 	struct vm_def def;
 	struct hvm *vm;
+	const char *field;
 	char err[512];
 
 	if (!req->body)
 		return api_error(rep, 400, "POST /vms needs a VM definition (a JSON object)");
-	if (config_json_parse(req->body, &def, err, sizeof(err)))
-		return api_error(rep, 400, "%s", err);
+	if (config_json_parse_field(req->body, &def, err, sizeof(err), &field))
+		return api_error_field(rep, 400, field, "%s", err);
 	if (!check_def(d, &def, rep)) {
 		config_json_free(&def);
 		return;
@@ -107,7 +122,7 @@ static void create(struct hoverd *d, const struct api_request *req, struct api_r
 	pthread_mutex_lock(&d->lock);
 	if (hvm_find(d, def.name)) {
 		pthread_mutex_unlock(&d->lock);
-		api_error(rep, 409, "a VM named %s already exists", def.name);
+		api_error_field(rep, 409, "name", "a VM named %s already exists", def.name);
 		config_json_free(&def);
 		return;
 	}
@@ -205,8 +220,13 @@ static void start(struct hoverd *d, const char *name, struct api_reply *rep)
 	pthread_mutex_lock(&d->lock);
 	vm = hvm_find(d, name);
 	if (ret) {
-		if (vm && vm->state == HVM_STARTING)
+		if (vm && vm->state == HVM_STARTING) {
+			/* why it did not start, for info and ls (hvm_start records a process's exit) */
 			vm->state = HVM_STOPPED;
+			if (vm->last_exit)
+				json_decref(vm->last_exit);
+			vm->last_exit = json_pack("{s:s}", "message", err);
+		}
 		pthread_mutex_unlock(&d->lock);
 		return api_error(rep, ret == -EINVAL ? 400 : 500, "%s", err);
 	}
@@ -214,11 +234,48 @@ static void start(struct hoverd *d, const char *name, struct api_reply *rep)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* pause, resume, shutdown, reset, off, stop, kill, metrics */
+/*
+ * After a SIGKILL: answer once the main loop has seen the process end (its
+ * pidfd), so that `hover kill web; hover rm web` works at once. A process
+ * never ends after SIGKILL only if stuck in the kernel (D state): then 504.
+ */
+static void kill_wait(struct hoverd *d, const char *name, struct api_reply *rep)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct hvm *vm;
+
+		pthread_mutex_lock(&d->lock);
+		vm = hvm_find(d, name);
+		if (!vm || !hvm_live(vm)) {
+			api_json(rep, 200, vm ? hvm_object(vm) : json_pack("{s:s}", "name", name));
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		pthread_mutex_unlock(&d->lock);
+		usleep(10000);
+	}
+	api_error(rep, 504, "vm %s: SIGKILL sent, but its process has not ended after 10 s", name);
+}
+
+/* The state bit of vm_actions.h's table that a VM is in (0: starting, which allows nothing). */
+static unsigned state_bit(enum hvm_state s)
+{
+	switch (s) {
+	case HVM_RUNNING: return VM_ACT_RUNNING;
+	case HVM_PAUSED: return VM_ACT_PAUSED;
+	case HVM_STOPPED:
+	case HVM_CRASHED: return VM_ACT_DOWN;
+	case HVM_STARTING: return 0;
+	}
+	return 0;
+}
+
+/* An action of vm_actions.h's table (start has its own route), or GET metrics. */
 static void action(struct hoverd *d, const char *name, const char *act,
 		   const struct api_request *req, struct api_reply *rep)
 {
-	char api[HOVERD_SOCK_MAX], path[64];
+	const struct vm_action *a = vm_action_find(act);
+	char api[HOVERD_SOCK_MAX], path[64], names[256];
 	enum hvm_state s;
 	struct hvm *vm;
 	json_t *body = NULL;
@@ -227,15 +284,15 @@ static void action(struct hoverd *d, const char *name, const char *act,
 	int st, ret;
 	pid_t pid;
 
-	if (strcmp(act, "pause") && strcmp(act, "resume") && strcmp(act, "shutdown") &&
-	    strcmp(act, "reset") && strcmp(act, "off") && strcmp(act, "stop") &&
-	    strcmp(act, "kill") && !get)
-		return api_error(rep, 404, "no action \"%s\" (start, pause, resume, stop, shutdown, "
-				 "reset, off, kill)", act);
+	vm_action_names(names, sizeof(names));
+	if (!a && !get)
+		return api_error(rep, 404, "no action \"%s\" (%s; GET metrics, logs)", act, names);
 	if (strcmp(req->method, get ? "GET" : "POST"))
 		return api_error(rep, 405, "%s %s: use %s", req->method, req->path,
 				 get ? "GET" : "POST");
-	if (strcmp(act, "stop") == 0 && req->body) {
+	if (a && !strcmp(a->name, "start"))
+		return start(d, name, rep);
+	if (a && !strcmp(a->name, "stop") && req->body) {
 		json_t *t = json_object_get(req->body, "timeout");
 
 		if (!json_is_object(req->body) || json_object_size(req->body) != (t ? 1 : 0) ||
@@ -258,26 +315,20 @@ static void action(struct hoverd *d, const char *name, const char *act,
 		return api_error(rep, 409, "vm %s is %s: %s needs a running VM (hover start %s)",
 				 name, hvm_state_name(s), act, name);
 	}
-	if ((strcmp(act, "pause") == 0 || strcmp(act, "stop") == 0) && s == HVM_PAUSED) {
+	if (a && !(a->from & state_bit(s))) {
 		pthread_mutex_unlock(&d->lock);
-		return api_error(rep, 409, "vm %s is paused: %s", name,
-				 strcmp(act, "stop") == 0 ? "resume it first (or kill it)"
-							  : "it is already paused");
+		return api_error(rep, 409, "vm %s is %s: %s", name, hvm_state_name(s),
+				 a->refusal ? a->refusal : "not now");
 	}
-	if (strcmp(act, "resume") == 0 && s != HVM_PAUSED) {
-		pthread_mutex_unlock(&d->lock);
-		return api_error(rep, 409, "vm %s is running, not paused", name);
-	}
-	if (strcmp(act, "kill") == 0) {
+	if (a && !strcmp(a->name, "kill")) {
 		vm->kill_requested = true;
 		kill(pid, SIGKILL);
 		pthread_mutex_unlock(&d->lock);
-		return api_json(rep, 202, json_pack("{s:s,s:s,s:i}", "name", name, "action", "kill",
-						    "pid", (int)pid));
+		return kill_wait(d, name, rep);
 	}
 	pthread_mutex_unlock(&d->lock);
 
-	snprintf(path, sizeof(path), "/vm/%s", strcmp(act, "stop") == 0 ? "shutdown" : act);
+	snprintf(path, sizeof(path), "/vm/%s", get ? "metrics" : a->forward);
 	ret = hvm_call(api, get ? "GET" : "POST", path, &st, &body, VM_API_TIMEOUT_MS);
 	if (ret)
 		return api_error(rep, 502, "vm %s does not answer on %s: %s", name, api,
@@ -382,12 +433,18 @@ void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_r
 
 	if (n == 1 && strcmp(seg[0], "openapi.yaml") == 0 && get)
 		return api_openapi(rep);
+	if (n == 1 && strcmp(seg[0], "actions") == 0 && get)
+		return api_json(rep, 200, vm_actions_json());
 	if (n == 1 && strcmp(seg[0], "version") == 0 && get)
 		return api_json(rep, 200, json_pack("{s:s,s:s}", "version", "0.1.0", "server",
 						    "hoverd"));
 	if (n < 1 || strcmp(seg[0], "vms") != 0)
 		return api_error(rep, 404, "no such path: %s (see GET /openapi.yaml)", req->path);
 	if (n == 1) {
+		const char *m = api_query(req, "metrics");
+
+		if (get && m && strcmp(m, "0"))
+			return api_json(rep, 200, hoverd_vms_metrics(d));
 		if (get)
 			return list(d, rep);
 		if (strcmp(req->method, "POST") == 0)

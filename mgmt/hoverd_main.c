@@ -24,6 +24,7 @@
 #include "mgmt/api.h"
 #include "mgmt/client.h"
 #include "mgmt/hoverd.h"
+#include "mgmt/webui.h"
 
 static u64 now_ns(void)
 {
@@ -44,7 +45,7 @@ void hoverd_wake(struct hoverd *d)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hoverd [--socket PATH] [--state-dir DIR]\n"
+	fprintf(f, "usage: hoverd [--socket PATH] [--state-dir DIR] [--http ADDR:PORT]\n"
 		   "\n"
 		   "The hover VM daemon: keeps VM definitions, runs each VM as its own\n"
 		   "`hover run` process, keeps their consoles, serves the JSON API.\n"
@@ -59,7 +60,12 @@ static void usage(FILE *f)
 		   "                    STATE_DIR/images)\n"
 		   "  --jail-uids A-B   as root, each VM runs as its own uid from this range\n"
 		   "                    (default 900000-965535), jailed: see README \"Security\"\n"
-		   "  --no-jail         as root, run VMs as root without namespaces (debugging)\n");
+		   "  --no-jail         as root, run VMs as root without namespaces (debugging)\n"
+		   "  --http ADDR:PORT  serve the web UI and the API under /api/ over HTTP\n"
+		   "                    (off by default; e.g. 127.0.0.1:8006; a bare PORT is\n"
+		   "                    loopback); needs the token printed at start-up\n"
+		   "  --www DIR         the web UI's files (default: www beside hoverd, or\n"
+		   "                    ../share/hover/www)\n");
 }
 
 /* At a stop deadline: power off through the VM's API; if it does not answer, SIGKILL. */
@@ -127,12 +133,17 @@ int main(int argc, char **argv)
 		{ "allow-dir", required_argument, NULL, 'a' },
 		{ "no-jail", no_argument, NULL, 'J' },
 		{ "jail-uids", required_argument, NULL, 'u' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "www", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hoverd d = { .epfd = -1, .wakefd = -1, .jail_uid_first = HOVERD_JAIL_UID_FIRST,
 			    .jail_uid_last = HOVERD_JAIL_UID_LAST };
 	struct api_server *srv;
+	struct webui *webui = NULL;
+	const char *http_addr = NULL;
+	char www[PATH_MAX] = "";
 	struct epoll_event ev;
 	char err[1024], tmp[PATH_MAX];
 	sigset_t sigs;
@@ -147,6 +158,8 @@ int main(int argc, char **argv)
 		case 'd': snprintf(d.state_dir, sizeof(d.state_dir), "%s", optarg); break;
 		case 'b': snprintf(d.hover_bin, sizeof(d.hover_bin), "%s", optarg); break;
 		case 'J': no_jail = true; break;
+		case 'H': http_addr = optarg; break;
+		case 'W': snprintf(www, sizeof(www), "%s", optarg); break;
 		case 'u':
 			if (sscanf(optarg, "%u-%u", &d.jail_uid_first, &d.jail_uid_last) != 2 ||
 			    !d.jail_uid_first || d.jail_uid_last < d.jail_uid_first) {
@@ -175,6 +188,20 @@ int main(int argc, char **argv)
 
 		tmp[n > 0 ? n : 0] = '\0';
 		snprintf(d.hover_bin, sizeof(d.hover_bin), "%s/hover", dirname(tmp));
+	}
+	if (!www[0]) {
+		/* build/hoverd beside build/www; PREFIX/bin/hoverd beside PREFIX/share/hover/www */
+		ssize_t n = readlink("/proc/self/exe", tmp, sizeof(tmp) - 1);
+
+		tmp[n > 0 ? n : 0] = '\0';
+		snprintf(www, sizeof(www), "%s/www", dirname(tmp));
+		if (access(www, R_OK | X_OK) < 0) {
+			char *slash = strrchr(www, '/');
+
+			*slash = '\0';
+			snprintf(tmp, sizeof(tmp), "%s/../share/hover/www", www);
+			snprintf(www, sizeof(www), "%s", tmp);
+		}
 	}
 	if (access(d.hover_bin, X_OK) < 0) {
 		fprintf(stderr, "hoverd: %s: %s (give --hover PATH)\n", d.hover_bin, strerror(errno));
@@ -247,6 +274,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "hoverd: serving %s (state in %s)\n", d.sock_path, d.state_dir);
+	if (http_addr) {
+		char url[256];
+
+		if (webui_create(&webui, &d, http_addr, www, url, sizeof(url), err, sizeof(err))) {
+			fprintf(stderr, "hoverd: %s\n", err);
+			api_server_destroy(srv);
+			unlink(d.sock_path);
+			return 2;
+		}
+		fprintf(stderr, "hoverd: web UI at %s\n", url);
+	}
 
 	for (;;) {
 		struct epoll_event evs[32];
@@ -286,6 +324,7 @@ int main(int argc, char **argv)
 	}
 	/* VMs keep running; a new hoverd will adopt them. */
 	fprintf(stderr, "hoverd: exiting; running VMs keep running\n");
+	webui_destroy(webui);
 	api_server_destroy(srv);
 	unlink(d.sock_path);
 	return 0;

@@ -357,14 +357,24 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 			char why[512];
 
 			log_reason(log_path, log_start, why, sizeof(why));
-			if (vm)
-				vm->state = HVM_CRASHED;
-			pthread_mutex_unlock(&d->lock);
-			if (pidfd >= 0)
-				close(pidfd);
 			snprintf(err, errlen, "vm %s did not start (exit status %d)%s%s", name,
 				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 				 why[0] ? ": " : "", why);
+			if (vm) {
+				/* info and ls show why, not only start's caller */
+				vm->state = HVM_CRASHED;
+				if (vm->last_exit)
+					json_decref(vm->last_exit);
+				vm->last_exit = json_pack("{s:i,s:s}", "code",
+							  WIFEXITED(status) ? WEXITSTATUS(status)
+									    : 128 + WTERMSIG(status),
+							  "message", err);
+			}
+			pthread_mutex_unlock(&d->lock);
+			if (pidfd >= 0)
+				close(pidfd);
+			unlink(api);
+			unlink(con);
 			return -EINVAL;
 		}
 	}
@@ -379,6 +389,7 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 	}
 	vm->pid = pid;
 	vm->pidfd = pidfd;
+	vm->log_start = log_start;
 	vm->child = true;
 	vm->starttime = proc_starttime(pid);
 	vm->started_at = wall_now();
@@ -462,12 +473,18 @@ void hvm_exited(struct hoverd *d, struct hvm *vm)
 	if (vm->child && waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
 		if (WIFEXITED(status)) {
 			int c = WEXITSTATUS(status);
+			char why[512], msg[600];
 
+			/* the run's own last "hover:" line says why (a bad kernel, a disk...) */
+			why[0] = '\0';
+			if (c)
+				log_reason(vm->log_path, vm->log_start, why, sizeof(why));
+			snprintf(msg, sizeof(msg), "%s%s%s",
+				 c == 0 ? "the guest powered off" :
+				 c == 1 ? "the guest failed" : "hover run failed",
+				 why[0] ? ": " : c ? " (see the log)" : "", why);
 			vm->state = c == 0 ? HVM_STOPPED : HVM_CRASHED;
-			vm->last_exit = json_pack("{s:i,s:s}", "code", c, "message",
-						  c == 0 ? "the guest powered off" :
-						  c == 1 ? "the guest failed (see the log)" :
-							   "hover run failed (see the log)");
+			vm->last_exit = json_pack("{s:i,s:s}", "code", c, "message", msg);
 		} else {
 			bool killed = vm->kill_requested && WTERMSIG(status) == SIGKILL;
 
@@ -486,6 +503,9 @@ void hvm_exited(struct hoverd *d, struct hvm *vm)
 	vm->kill_requested = false;
 	store_run_path(d, vm->name, p, sizeof(p));
 	unlink(p);
+	/* A process that was killed leaves its sockets behind: nothing serves them now. */
+	unlink(vm->api_sock);
+	unlink(vm->console_sock);
 }
 
 void hvm_console_input(struct hoverd *d, struct hvm *vm)

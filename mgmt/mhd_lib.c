@@ -36,6 +36,8 @@ static const struct {
 	MHD_SYM(add_response_header),
 	MHD_SYM(queue_response),
 	MHD_SYM(destroy_response),
+	MHD_SYM(create_response_for_upgrade),
+	MHD_SYM(upgrade_action),
 };
 
 int mhd_lib_open(struct mhd_lib *lib, char *err, size_t errlen)

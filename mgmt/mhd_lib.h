@@ -35,6 +35,9 @@ struct mhd_lib {
 	__typeof__(MHD_add_response_header) *add_response_header;
 	__typeof__(MHD_queue_response) *queue_response;
 	__typeof__(MHD_destroy_response) *destroy_response;
+	/* WebSocket upgrades (hoverd --http) */
+	__typeof__(MHD_create_response_for_upgrade) *create_response_for_upgrade;
+	__typeof__(MHD_upgrade_action) *upgrade_action;
 };
 
 /*

@@ -96,6 +96,8 @@ struct virtio_blk {
 	u64 epoch; /* bumped by reset: a batch popped before it is not pushed */
 	struct virtq_elem *batch;
 	u32 batch_len[BLK_BATCH];
+	/* data bytes the guest read and wrote (the API's metrics; not guest state) */
+	_Atomic u64 read_bytes, written_bytes;
 };
 
 static void put32(u8 *p, u32 v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
@@ -205,6 +207,8 @@ static u32 handle(struct virtio_blk *b, const struct virtq_elem *e)
 			break;
 		}
 		ret = block_preadv(b->disk, b->data, in_data(b, e, dlen), sector * SECTOR);
+		if (!ret)
+			b->read_bytes += dlen;
 		break;
 	case VIRTIO_BLK_T_OUT:
 		if (!in_range(b, sector, e->out_len - 16) || b->disk->readonly) {
@@ -212,6 +216,8 @@ static u32 handle(struct virtio_blk *b, const struct virtq_elem *e)
 			break;
 		}
 		ret = block_pwritev(b->disk, b->data, out_data(b, e), sector * SECTOR);
+		if (!ret)
+			b->written_bytes += e->out_len - 16;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		ret = block_flush(b->disk);
@@ -456,6 +462,12 @@ err_free:
 	free(b->batch);
 	free(b);
 	return ret;
+}
+
+void virtio_blk_counters(struct virtio_blk *b, u64 *read_bytes, u64 *written_bytes)
+{
+	*read_bytes = b->read_bytes;
+	*written_bytes = b->written_bytes;
 }
 
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *b)

@@ -17,6 +17,8 @@ struct virtio_blk;
 int virtio_blk_create(struct virtio_blk **out, struct vm *vm, struct block *disk,
 		      unsigned index) HOVER_WUR;
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *b);
+/* Data bytes the guest has read and written since create (for metrics). */
+void virtio_blk_counters(struct virtio_blk *b, u64 *read_bytes, u64 *written_bytes);
 /*
  * Complete every request the driver has made available (vm->lock held):
  * returns once they are all in the used ring, for a snapshot or a test.

@@ -76,6 +76,8 @@ struct virtio_net {
 	bool rx_pushed; /* used rx buffers not yet signalled */
 	struct virtq_elem rx_elem, tx_elem;
 	u8 *txbuf;
+	/* frame bytes delivered to the guest and sent for it (the API's metrics; not guest state) */
+	_Atomic u64 rx_bytes, tx_bytes;
 };
 
 static void put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
@@ -159,6 +161,7 @@ static int rx_receive(void *opaque, const u8 *frame, size_t len)
 	virtq_iov_from_buf(e, 0, hdr, sizeof(hdr));
 	virtq_iov_from_buf(e, NET_HDR_LEN, frame, len);
 	virtq_push(vq, e, (u32)(NET_HDR_LEN + len));
+	n->rx_bytes += len;
 	n->rx_pushed = true;
 	return 0;
 }
@@ -231,6 +234,7 @@ static bool tx_one(struct virtio_net *n, const struct virtq_elem *e)
 	}
 	iov = (struct iovec){ .iov_base = n->txbuf, .iov_len = len };
 	net_backend_send(n->be, &iov, 1);
+	n->tx_bytes += len;
 	return true;
 }
 
@@ -325,6 +329,12 @@ int virtio_net_create(struct virtio_net **out, struct vm *vm, struct net_backend
 	});
 	*out = n;
 	return 0;
+}
+
+void virtio_net_counters(struct virtio_net *n, u64 *rx_bytes, u64 *tx_bytes)
+{
+	*rx_bytes = n->rx_bytes;
+	*tx_bytes = n->tx_bytes;
 }
 
 struct virtio_dev *virtio_net_dev(struct virtio_net *n)

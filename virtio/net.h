@@ -17,6 +17,8 @@ struct virtio_net;
 int virtio_net_create(struct virtio_net **out, struct vm *vm, struct net_backend *be,
 		      const u8 mac[6], unsigned index) HOVER_WUR;
 struct virtio_dev *virtio_net_dev(struct virtio_net *n);
+/* Frame bytes received by and sent for the guest since create (for metrics). */
+void virtio_net_counters(struct virtio_net *n, u64 *rx_bytes, u64 *tx_bytes);
 /* Closes the backend too. */
 void virtio_net_destroy(struct virtio_net *n);
 
