@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
 	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui \
-	boot-guests bench-firmware bench-density bench-display test-display
+	boot-guests bench-firmware bench-density bench-display test-display bench-ahci
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -80,6 +80,10 @@ bench-net: all guest
 # virtio-blk sequential O_DIRECT dd (raw and qcow2), hover emu beside QEMU TCG.
 bench-disk: all guest
 	/usr/bin/python3 bench/disk_throughput.py --build $(BUILD) --guest $(GUEST)
+
+# AHCI (--disk bus=sata) sequential O_DIRECT throughput beside QEMU TCG's AHCI.
+bench-ahci: all guest
+	/usr/bin/python3 bench/ahci_throughput.py --build $(BUILD) --guest $(GUEST)
 
 # The kvm engine on real KVM in the nested rig (scripts/kvm-rig.sh; about two
 # minutes, also part of `make test`), and its benchmarks beside QEMU there.

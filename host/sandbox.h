@@ -38,6 +38,8 @@ struct sandbox_config {
 	 * renameat, unlinkat with this fd as their directory).
 	 */
 	int snapshot_dirfd;
+	/* --cdrom: the loop opens a new disc read-only when the API changes the medium. */
+	bool cdrom;
 };
 
 /* The rules for one kind of thread; returns how many were written (at most max). */

@@ -23,6 +23,8 @@
  * A vcpu adds, on kvm, rt_sigaction (the kick signal's handler, installed on
  *   the first run); on emu, memfd_create and executable mmap/mprotect (the
  *   translator maps its code buffer on first use, two views of one memfd).
+ * With --cdrom, the loop adds openat read-only, readlink, readlinkat and getcwd
+ *   (a media change through the API opens the new disc, path checked first).
  * io adds nothing.
  * vnc (the VNC server's thread, with --display vnc=) adds accept4 (viewers
  *   connect to a socket hover bound before the filters), select and
@@ -141,6 +143,14 @@ static const struct sandbox_rule display_rules[] = {
 	ANY(SYS_setsockopt),
 	ANY(SYS_getsockname),
 	ANY(SYS_getpeername),
+};
+
+/* A CD-ROM media change (POST /vm/cdrom): open the image read-only, resolve its path. */
+static const struct sandbox_rule cdrom_rules[] = {
+	ARG(SYS_openat, 2, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY),
+	ANY(SYS_readlink),
+	ANY(SYS_readlinkat),
+	ANY(SYS_getcwd),
 };
 
 static const struct sandbox_rule vcpu_kvm_rules[] = {
@@ -291,6 +301,8 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 
 		ADD(snap);
 	}
+	if (kind == SANDBOX_LOOP && cfg->cdrom)
+		ADD(cdrom_rules);
 	if (kind == SANDBOX_VCPU && cfg->kvm)
 		ADD(vcpu_kvm_rules);
 	if (kind == SANDBOX_VCPU && !cfg->kvm)

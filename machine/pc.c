@@ -8,7 +8,8 @@
  *   3. legacy devices: PIT, CMOS RTC, i8042, COM1, port 0x80
  *   4. PCI: the host bridge (ports 0xCF8/0xCFC, ECAM at PC_PCI_ECAM_BASE),
  *      INTx on GSIs 16-19, MSI to the local APICs; then one virtio-blk per
- *      --disk, in command-line order (slots 1, 2, ...), one virtio-net per
+ *      --disk, in command-line order (slots 1, 2, ...), the AHCI controller
+ *      for bus=sata disks and --cdrom (machine/pc_ahci.c), one virtio-net per
  *      --net, the virtio-console, the virtio-rng
  *   5. ACPI: PM fixed hardware (power-off, reset, PM timer, SCI on IRQ9) and
  *      the tables in the BIOS area
@@ -361,6 +362,8 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 		struct block *img;
 		int ret;
 
+		if (d->sata) /* machine/pc_ahci.c */
+			continue;
 		ret = disk_format(d, &o.fmt, err, errlen);
 		if (ret)
 			return ret;
@@ -606,6 +609,7 @@ static const struct pc_step {
 	{ "port 0x80", build_port80, false },
 	{ "the PCI host bridge", build_pci, false },
 	{ "the disks", build_disks, false },
+	{ "the SATA controller", pc_build_ahci, false },
 	{ "the network cards", build_nics, false },
 	{ "the console ports", build_vcon, false },
 	{ "the rng", build_rng, false },

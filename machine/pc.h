@@ -29,12 +29,14 @@ struct stream_writer;
  */
 #define PC_MAX_DISKS 16
 #define PC_MAX_NICS 8
+#define PC_MAX_CDROMS 6 /* the SATA controller's ports */
 struct pc_disk {
 	const char *path;
 	const char *format; /* "raw", "qcow2"; NULL: not given */
 	bool readonly;
 	bool backing;       /* backing=on */
 	bool guard_sector0; /* set by pc_disks_resolve(): raw, format not given */
+	bool sata;          /* bus=sata: a disk on the AHCI controller, not virtio-blk */
 };
 
 /* Choose the format of every disk whose format was not given, once per VM. */
@@ -61,6 +63,9 @@ struct pc_config {
 	const struct pc_disk *disks;
 	unsigned ndisks;
 	/* --- end disks --- */
+	/* --cdrom: ATAPI CD-ROMs on the AHCI controller, in order; "" is an empty drive. */
+	const char *const *cdroms;
+	unsigned ncdroms;
 	/* --- network, console ports, rng: virtio over PCI (net/console/rng engineer) --- */
 	const struct net_config *nets; /* host/net.h; one virtio-net each, in this order */
 	unsigned nnets;
@@ -113,6 +118,13 @@ void pc_request_off(struct pc *pc, const char *why);
 struct vga *pc_vga(struct pc *pc);
 /* The i8042, for keyboard and mouse input (hw/i8042.h). */
 struct i8042 *pc_i8042(struct pc *pc);
+/*
+ * Change the disc in CD-ROM `drive` (0-based, --cdrom order): path NULL or ""
+ * ejects, otherwise the image is opened read-only (confined like disks) and
+ * goes in. -errno and one sentence in err.
+ */
+int pc_cdrom_change(struct pc *pc, unsigned drive, const char *path, char *err,
+		    size_t errlen) HOVER_WUR;
 /* Console input from another source than stdin; returns bytes the UART took. */
 size_t pc_console_input(struct pc *pc, const u8 *buf, size_t len);
 /* Bytes through all virtio disks and NICs since the board was built (the API's metrics). */

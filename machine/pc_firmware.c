@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hw/ahci.h"
 #include "hw/fw_cfg.h"
 #include "include/hover/accel.h"
 #include "include/hover/log.h"
@@ -168,8 +169,13 @@ int pc_boot_device(struct pc *pc, enum pc_boot_kind kind, const char *path)
 	return 0;
 }
 
-/* Virtio disks and NICs on bus 0, by their modern PCI IDs (virtio 1.2 4.1.2.1). */
-static int find_virtio_boot_devices(struct pc *pc)
+/*
+ * Bootable devices on bus 0, in slot order: virtio disks and NICs by their
+ * modern PCI IDs (virtio 1.2 4.1.2.1), and each drive of the AHCI controller
+ * (8086:2922) under the path SeaBIOS matches for an ATA/ATAPI drive on a
+ * channel (drive@PORT/disk@0).
+ */
+static int find_boot_devices(struct pc *pc)
 {
 	for (unsigned slot = 1; slot < PCI_MAX_SLOTS; slot++) {
 		u32 id = pci_host_cfg_read(pc->pci, 0, (u8)(slot << 3), 0, 4);
@@ -182,6 +188,17 @@ static int find_virtio_boot_devices(struct pc *pc)
 		} else if (id == 0x10411af4) { /* virtio-net */
 			snprintf(path, sizeof(path), "/pci@i0cf8/ethernet@%x", slot);
 			ret = pc_boot_device(pc, PC_BOOT_NET, path);
+		} else if (id == 0x29228086 && pc->ahci) { /* the SATA controller */
+			for (unsigned port = 0; ret == 0 && port < AHCI_PORTS; port++) {
+				enum ahci_drive_kind k = ahci_drive_kind(pc->ahci, port);
+
+				if (k == AHCI_NONE)
+					continue;
+				snprintf(path, sizeof(path), "/pci@i0cf8/sata@%x/drive@%x/disk@0", slot,
+					 port);
+				ret = pc_boot_device(pc, k == AHCI_CDROM ? PC_BOOT_CDROM : PC_BOOT_DISK,
+						     path);
+			}
 		}
 		if (ret)
 			return ret;
@@ -362,7 +379,7 @@ int pc_build_fw_cfg(struct pc *pc, char *err, size_t errlen)
 	if (ret == 0)
 		ret = add_e820(pc, f);
 	if (ret == 0)
-		ret = find_virtio_boot_devices(pc);
+		ret = find_boot_devices(pc);
 	if (ret == 0)
 		ret = add_bootorder(pc, f);
 	if (ret == 0)

@@ -49,7 +49,7 @@ struct pc_dev {
  * a local APIC per vCPU; a transport and a device per virtio function
  * (disks, NICs, console, rng, balloon).
  */
-#define PC_MAX_DEVS (11 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
+#define PC_MAX_DEVS (12 + VM_MAX_CPUS + 2 * (PC_MAX_DISKS + PC_MAX_NICS + 3))
 
 struct pc_cpu {
 	struct pc *pc;
@@ -98,6 +98,8 @@ struct pc {
 
 	struct vga *vga;     /* NULL: no display */
 	struct i8042 *kbc;
+
+	struct ahci *ahci; /* NULL: no SATA drives */
 };
 
 /*
@@ -114,5 +116,7 @@ int pc_build_pic(struct pc *pc, char *err, size_t errlen);
 int pc_build_ioapic(struct pc *pc, char *err, size_t errlen);
 int pc_build_lapics(struct pc *pc, char *err, size_t errlen);
 int pc_build_isa_lines(struct pc *pc, char *err, size_t errlen);
+/* machine/pc_ahci.c: the SATA controller for --disk bus=sata and --cdrom. */
+int pc_build_ahci(struct pc *pc, char *err, size_t errlen);
 
 #endif

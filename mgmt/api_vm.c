@@ -366,6 +366,60 @@ static void vm_screen(struct api_vm *a, struct api_reply *rep)
 	rep->content_type = "image/png";
 }
 
+/*
+ * POST /vm/cdrom {"drive": N, "file": PATH}: put the ISO image PATH in CD-ROM
+ * N (0 by default); "file": null or "" ejects. POST /vm/eject {"drive": N}
+ * is the same as "file": null. The image is opened read-only, confined like
+ * --cdrom; the guest sees a media change (machine/pc_ahci.c).
+ */
+/*
+ * A snapshot records the machine's options so a restore builds the same
+ * board: after a media change its --cdrom for `drive` names the new disc
+ * ("" when ejected), as an absolute path. The array is the one hover run
+ * made and frees (cmd_run.c machine_args); only this entry is replaced.
+ */
+static void snapshot_args_cdrom(struct api_vm *a, unsigned drive, const char *path)
+{
+	char **args = (char **)a->info.machine_args, real[4096], *val;
+	unsigned seen = 0;
+
+	if (path && path[0] && !realpath(path, real))
+		return;
+	val = strdup(path && path[0] ? real : "");
+	for (unsigned i = 0; val && i + 1 < a->info.nmachine_args; i++) {
+		if (strcmp(args[i], "--cdrom") || seen++ != drive)
+			continue;
+		free(args[i + 1]);
+		args[i + 1] = val;
+		return;
+	}
+	free(val);
+}
+
+static void vm_cdrom(struct api_vm *a, const json_t *body, bool eject, struct api_reply *rep)
+{
+	json_t *drive = json_object_get(body, "drive"), *file = json_object_get(body, "file");
+	const char *path = NULL;
+	char err[512];
+	int ret;
+
+	if ((drive && (!json_is_integer(drive) || json_integer_value(drive) < 0 ||
+		       json_integer_value(drive) > 255)) ||
+	    (!eject && file && !json_is_null(file) && !json_is_string(file)))
+		return api_error(rep, 400, "%s needs {\"drive\": N%s}", eject ? "eject" : "cdrom",
+				 eject ? "" : ", \"file\": PATH or null");
+	if (!eject && json_is_string(file))
+		path = json_string_value(file);
+	ret = pc_cdrom_change(a->pc, drive ? (unsigned)json_integer_value(drive) : 0, path, err,
+			      sizeof(err));
+	if (ret)
+		return api_error(rep, ret == -ENODEV ? 404 : 400, "%s", err);
+	snapshot_args_cdrom(a, drive ? (unsigned)json_integer_value(drive) : 0, path);
+	api_json(rep, 200, json_pack("{s:s,s:i,s:s?}", "action", eject ? "eject" : "cdrom",
+				     "drive", drive ? (int)json_integer_value(drive) : 0, "file",
+				     path && path[0] ? path : NULL));
+}
+
 static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		      struct api_reply *rep)
 {
@@ -373,6 +427,8 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return vm_snapshot(a, body, rep);
 	} else if (strcmp(action, "set") == 0) {
 		return vm_set(a, body, rep);
+	} else if (strcmp(action, "cdrom") == 0 || strcmp(action, "eject") == 0) {
+		return vm_cdrom(a, body, strcmp(action, "eject") == 0, rep);
 	} else if (strcmp(action, "pause") == 0) {
 		if (pc_paused(a->pc))
 			return api_error(rep, 409, "vm %s is already paused", a->info.name);
@@ -399,7 +455,7 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
 	} else {
 		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off, "
-				 "snapshot, set)", action);
+				 "snapshot, set, cdrom, eject)", action);
 	}
 	api_json(rep, 200, vm_object(a));
 }

@@ -56,6 +56,8 @@ struct run_opts {
 	struct run_mgmt mgmt; /* --config, --name, --api-sock, --console-sock */
 	struct pc_disk disk[PC_MAX_DISKS]; /* --disk, in order */
 	unsigned ndisks;
+	const char *cdrom[PC_MAX_CDROMS]; /* --cdrom, in order ("": an empty drive) */
+	unsigned ncdroms;
 	/* What --disk, --net and --console-port said, for GET /vm and for snapshots. */
 	char *disk_arg[PC_MAX_DISKS], *net_arg[PC_MAX_NICS];
 	char *cport_arg[VIRTIO_CONSOLE_MAX_PORTS];
@@ -107,11 +109,16 @@ void cmd_run_help(FILE *f)
 		"  --no-sandbox       no seccomp filters (for debugging: by default each thread\n"
 		"                     may make only the system calls it needs, see README\n"
 		"                     \"Security\"; a refused call stops the VM, naming it)\n"
-		"  --disk F[,format=raw|qcow2][,readonly=on][,backing=on]\n"
+		"  --disk F[,format=raw|qcow2][,readonly=on][,backing=on][,bus=virtio|sata]\n"
 		"                     a virtio-blk disk from image F (repeatable). Without\n"
 		"                     format=, a writable image is raw (never probed: the guest\n"
 		"                     writes it) and a read-only one is probed; a qcow2 image's\n"
-		"                     backing file is followed only with backing=on\n"
+		"                     backing file is followed only with backing=on; bus=sata\n"
+		"                     puts it on the AHCI (SATA) controller instead\n"
+		"  --cdrom FILE       an ATAPI CD-ROM on the AHCI controller holding the ISO\n"
+		"                     image FILE, read-only ('' for an empty drive; repeatable,\n"
+		"                     SATA disks and CD-ROMs share 6 ports); POST /vm/cdrom\n"
+		"                     changes the disc\n"
 		"  --net user[,hostfwd=tcp:ADDR:HPORT-:GPORT]...[,restrict=on][,mac=M]\n"
 		"                     a virtio-net card on user-mode NAT (libslirp): DHCP gives\n"
 		"                     the guest 10.0.2.15, the host's 127.0.0.1 is 10.0.2.2, DNS\n"
@@ -193,11 +200,18 @@ static int parse_disk(const char *arg, struct pc_disk *d)
 			d->backing = true;
 		else if (!strcmp(tok, "backing=off"))
 			d->backing = false;
+		else if (!strcmp(tok, "bus=sata"))
+			d->sata = true;
+		else if (!strcmp(tok, "bus=virtio"))
+			d->sata = false;
+		else if (!strncmp(tok, "bus=", 4))
+			return usage_error("--disk %s: unknown bus", arg, "bus=virtio or bus=sata");
 		else if (!strncmp(tok, "format=", 7))
 			return usage_error("--disk %s: unknown format", arg, "format=raw or format=qcow2");
 		else
 			return usage_error("--disk %s: unknown option", arg,
-					   "format=raw|qcow2, readonly=on|off, backing=on|off");
+					   "format=raw|qcow2, readonly=on|off, backing=on|off, "
+					   "bus=virtio|sata");
 	}
 	free(opts);
 	return 0;
@@ -297,7 +311,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEMORY, O_CPUS, O_ACCEL, O_NOREBOOT,
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
-	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES, O_DISPLAY };
+	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES, O_DISPLAY,
+	       O_CDROM };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -312,6 +327,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "disk", required_argument, NULL, O_DISK },
+		{ "cdrom", required_argument, NULL, O_CDROM },
 		{ "net", required_argument, NULL, O_NET },
 		{ "console-port", required_argument, NULL, O_CONSOLE_PORT },
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
@@ -379,6 +395,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (parse_disk(d->disk[i], &o->disk[o->ndisks++]))
 				return EXIT_USAGE;
 		}
+		for (size_t i = 0; i < d->ncdrom; i++) {
+			if (o->ncdroms == PC_MAX_CDROMS)
+				return usage_error("--config: \"cdrom\": %s", "too many CD-ROMs",
+						   "at most 6");
+			o->cdrom[o->ncdroms++] = d->cdrom[i];
+		}
 		for (size_t i = 0; i < d->nnet; i++) {
 			if (o->nnets == PC_MAX_NICS)
 				return usage_error("--config: \"net\": %s", "too many network cards",
@@ -420,6 +442,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->disk_arg[o->ndisks] = optarg;
 			if (parse_disk(optarg, &o->disk[o->ndisks++]))
 				return EXIT_USAGE;
+			break;
+		case O_CDROM:
+			if (o->ncdroms == PC_MAX_CDROMS)
+				return usage_error("--cdrom %s: too many CD-ROMs", optarg,
+						   "at most 6, sharing the SATA ports with bus=sata disks");
+			o->cdrom[o->ncdroms++] = optarg;
 			break;
 		/* --- network, console ports, rng --- */
 		case O_NET: {
@@ -503,6 +531,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	for (unsigned i = 0; i < o->ndisks; i++)
 		if (!path_confined(o->disk[i].path, o->confine))
 			return confine_error("--disk", o->disk[i].path, o);
+	{
+		unsigned sata = o->ncdroms;
+
+		for (unsigned i = 0; i < o->ncdroms; i++)
+			if (o->cdrom[i][0] && check_file("--cdrom", o->cdrom[i], o))
+				return EXIT_USAGE;
+		for (unsigned i = 0; i < o->ndisks; i++)
+			sata += o->disk[i].sata;
+		if (sata > PC_MAX_CDROMS)
+			return usage_error("%s: more SATA drives than ports", "--disk bus=sata and --cdrom",
+					   "the AHCI controller has 6");
+	}
 	/*
 	 * No --cmdline at all: a kernel without console= prints nothing and one
 	 * without panic= spins after a panic, so a VM would look "running" and
@@ -575,6 +615,7 @@ static int sandbox_start(const struct run_opts *o, struct sandbox_config *sc)
 	 * (the loop freeing a burst of API connections stopped the VM).
 	 */
 	mallopt(M_ARENA_MAX, 1);
+	sc->cdrom = o->ncdroms > 0;
 	ret = sandbox_init();
 	if (ret == 0)
 		ret = sandbox_enter(SANDBOX_MAIN, 0, sc);
@@ -649,7 +690,8 @@ static void format_regs(const struct vm *vm, char *buf, size_t len)
  * are made absolute (a restore may run elsewhere). The strings are the
  * returned array's; free with free_machine_args().
  */
-#define MACHINE_ARGS_MAX (16 + 2 * (PC_MAX_DISKS + PC_MAX_NICS + VIRTIO_CONSOLE_MAX_PORTS))
+#define MACHINE_ARGS_MAX (16 + 2 * (PC_MAX_DISKS + PC_MAX_NICS + VIRTIO_CONSOLE_MAX_PORTS + \
+				    PC_MAX_CDROMS))
 
 static char *abs_arg(const char *arg)
 {
@@ -685,6 +727,8 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		a[n - 1] = NULL;
 	for (unsigned i = 0; i < o->ndisks; i++)
 		ARG("--disk", abs_arg(o->disk_arg[i]));
+	for (unsigned i = 0; i < o->ncdroms; i++)
+		ARG("--cdrom", o->cdrom[i][0] ? abs_arg(o->cdrom[i]) : strdup(""));
 	for (unsigned i = 0; i < o->nnets; i++)
 		ARG("--net", strdup(o->net_arg[i]));
 	for (unsigned i = 0; i < o->ncports; i++)
@@ -697,6 +741,20 @@ static unsigned machine_args(const struct run_opts *o, char **a)
 		ARG("--display", strdup(o->display_arg));
 #undef ARG
 	return n;
+}
+
+/*
+ * The discs in the CD-ROMs: --cdrom as given, or what POST /vm/cdrom put in
+ * since (api_vm.c keeps the machine options' --cdrom entries current), so a
+ * guest reboot keeps the disc in the drive, as a PC's reset does.
+ */
+static void cdroms_from_args(struct run_opts *o, char *const *a, unsigned n)
+{
+	unsigned d = 0;
+
+	for (unsigned i = 0; i + 1 < n && d < o->ncdroms; i++)
+		if (a[i] && a[i + 1] && !strcmp(a[i], "--cdrom"))
+			o->cdrom[d++] = a[++i];
 }
 
 static void free_machine_args(char **a, unsigned n)
@@ -826,6 +884,8 @@ int cmd_run(int argc, char **argv)
 			eff.disk[eff.ndisk++] = o.disk_arg[i];
 		for (unsigned i = 0; i < o.nnets; i++)
 			eff.net[eff.nnet++] = o.net_arg[i];
+		for (unsigned i = 0; i < o.ncdroms; i++)
+			eff.cdrom[eff.ncdrom++] = (char *)o.cdrom[i];
 		ret = run_mgmt_open(&o.mgmt, &eff, msg, sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);
@@ -890,6 +950,7 @@ int cmd_run(int argc, char **argv)
 	atexit(term_restore);
 
 	for (;;) {
+		cdroms_from_args(&o, margs, nmargs);
 		struct pc_config cfg = {
 			.ram_size = o.memory,
 			.ncpus = o.cpus,
@@ -905,6 +966,8 @@ int cmd_run(int argc, char **argv)
 			.console_session = &console_session,
 			.disks = o.disk,
 			.ndisks = o.ndisks,
+			.cdroms = o.cdrom,
+			.ncdroms = o.ncdroms,
 			.nets = o.net,
 			.nnets = o.nnets,
 			.console_ports = o.cport,

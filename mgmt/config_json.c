@@ -18,7 +18,7 @@
 static const char *const known_keys[] = {
 	"name", "kernel", "initrd", "cmdline", "memory", "cpus", "accel", "disk", "net",
 	"firmware", "boot", "balloon", "mem-merge", "mem-hugepages", "cpu-weight", "cpu-cap",
-	"cpu-pin", "rt", "display", NULL,
+	"cpu-pin", "rt", "display", "cdrom", NULL,
 };
 /* hover run's resource options (mgmt/run_res.c checks their values). */
 static const char *const res_keys[] = {
@@ -145,7 +145,8 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 			*field = key;
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, kernel, initrd, "
 				 "cmdline, firmware, boot, memory, cpus, accel, disk, net, balloon, "
-				 "mem-merge, mem-hugepages, cpu-weight, cpu-cap, cpu-pin, rt, display)", key);
+				 "mem-merge, mem-hugepages, cpu-weight, cpu-cap, cpu-pin, rt, display, "
+				 "cdrom)", key);
 			return -EINVAL;
 		}
 	}
@@ -159,6 +160,9 @@ int config_json_parse_field(json_t *obj, struct vm_def *def, char *err, size_t e
 		goto fail;
 	*field = "net";
 	if ((ret = get_list(obj, "net", def->net, &def->nnet, err, errlen)))
+		goto fail;
+	*field = "cdrom";
+	if ((ret = get_list(obj, "cdrom", def->cdrom, &def->ncdrom, err, errlen)))
 		goto fail;
 	*field = NULL; /* get_res names the key itself */
 	if ((ret = get_res(obj, def, err, errlen)))
@@ -281,6 +285,8 @@ json_t *config_json_dump(const struct vm_def *def)
 	for (size_t i = 0; i < def->nres; i++)
 		json_object_set_new(o, def->res_name[i], def->res_val[i] ? json_string(def->res_val[i])
 								     : json_true());
+	if (def->ncdrom)
+		json_object_set_new(o, "cdrom", list_json(def->cdrom, def->ncdrom));
 	return o;
 }
 
@@ -303,5 +309,7 @@ void config_json_free(struct vm_def *def)
 		free(def->res_name[i]);
 		free(def->res_val[i]);
 	}
+	for (size_t i = 0; i < def->ncdrom; i++)
+		free(def->cdrom[i]);
 	memset(def, 0, sizeof(*def));
 }

@@ -2,7 +2,7 @@
 /*
  * A VM definition as JSON: the keys are `hover run`'s long options (name,
  * kernel, initrd, cmdline, firmware, boot, memory, cpus, accel, the lists
- * disk and net, and the resource options balloon, mem-merge, mem-hugepages,
+ * disk, net and cdrom, and the resource options balloon, mem-merge, mem-hugepages,
  * cpu-weight, cpu-cap, cpu-pin, rt: true for a bare flag, or the option's
  * value as text or number).
  * `hover run --config FILE` and hoverd's stored definitions share it.
@@ -36,6 +36,8 @@ struct vm_def {
 	 * cpu-pin, rt) as hover run takes them: value NULL for a bare flag (true). */
 	char *res_name[VM_DEF_MAX_RES], *res_val[VM_DEF_MAX_RES];
 	size_t nres;
+	char *cdrom[VM_DEF_MAX_LIST]; /* --cdrom images ("" an empty drive) */
+	size_t ncdrom;
 };
 
 /* Check every key and type; unknown keys are named in err. The def owns its strings. */

@@ -89,5 +89,8 @@ int hoverd_def_paths_check(const struct hoverd *d, const struct vm_def *def, cha
 		snprintf(file, sizeof(file), "%.*s", (int)n, def->disk[i]);
 		ret = hoverd_path_check(d, "disk", file, err, errlen);
 	}
+	for (size_t i = 0; !ret && i < def->ncdrom; i++)
+		if (def->cdrom[i][0]) /* "": an empty drive */
+			ret = hoverd_path_check(d, "cdrom", def->cdrom[i], err, errlen);
 	return ret;
 }

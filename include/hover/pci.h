@@ -49,6 +49,7 @@
 #define PCI_STATUS_INTERRUPT 0x8
 #define PCI_STATUS_CAP_LIST 0x10
 
+#define PCI_CAP_ID_MSI 0x05
 #define PCI_CAP_ID_VNDR 0x09
 #define PCI_CAP_ID_MSIX 0x11
 
@@ -146,6 +147,15 @@ void pci_msix_notify(struct pci_dev *d, unsigned v);
  */
 void pci_dev_save(const struct pci_dev *d, struct state_writer *w);
 void pci_dev_load(struct pci_dev *d, struct state_reader *r);
+
+/*
+ * Plain MSI (hw/pci_msi.c): one vector, 64-bit address. pci_msi_init adds
+ * the capability and returns its offset (0: config space full); the device
+ * keeps the offset for the calls below.
+ */
+u8 pci_msi_init(struct pci_dev *d);
+bool pci_msi_enabled(const struct pci_dev *d, u8 cap);
+void pci_msi_notify(struct pci_dev *d, u8 cap);
 
 /* ---- the host bridge (hw/pci_host.c) ---- */
 
