@@ -94,6 +94,7 @@ const char *sandbox_thread_name(enum sandbox_thread kind)
 	static const char *const names[] = {
 		[SANDBOX_MAIN] = "main", [SANDBOX_LOOP] = "loop",
 		[SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io-disk",
+		[SANDBOX_MIGRATE] = "migrate",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";

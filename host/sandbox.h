@@ -24,6 +24,7 @@ enum sandbox_thread {
 	SANDBOX_LOOP, /* the event loop: console, sockets, timers, slirp, tap */
 	SANDBOX_VCPU, /* a vCPU: runs the guest and the device models it traps into */
 	SANDBOX_IO,   /* a virtio-blk I/O thread: flushes and discards */
+	SANDBOX_MIGRATE, /* live migration out: connects to the destination, sends RAM */
 };
 
 /* What the VM uses, which decides some rules. */
