@@ -10,7 +10,7 @@ MEMORY ?= 512M
 PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
-	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real
+	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-migrate bench-real
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -78,6 +78,9 @@ check-kvm: all guest
 # Snapshot save and restore-to-running, hover emu beside QEMU TCG's migrate-to-file.
 bench-snapshot: all guest
 	/usr/bin/python3 bench/snapshot.py --build $(BUILD) --guest $(GUEST)
+
+bench-migrate: all guest
+	/usr/bin/python3 bench/migrate.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)

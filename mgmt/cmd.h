@@ -23,6 +23,13 @@ void cmd_run_help(FILE *f);
 /* The verbs that talk to hoverd (cmd_vm.c, cmd_console.c). */
 int cmd_vm(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+/* hoverd's snapshot, restore and migrate verbs (cmd_migrate.c) */
+int cmd_snapshot(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+void cmd_snapshot_help(FILE *f);
+void cmd_restore_help(FILE *f);
+void cmd_migrate_help(FILE *f);
 void cmd_vm_help(FILE *f, const char *verb);
 /* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
 void cmd_set_connect(const char *path);

@@ -27,6 +27,9 @@ static const struct cmd commands[] = {
 	{ "stop", "ACPI power button, power off after --timeout", cmd_vm, NULL },
 	{ "kill", "end a VM's process at once", cmd_vm, NULL },
 	{ "rm", "delete a stopped VM", cmd_vm, NULL },
+	{ "snapshot", "save a running VM to a file", cmd_snapshot, cmd_snapshot_help },
+	{ "restore", "start a VM from a snapshot", cmd_restore, cmd_restore_help },
+	{ "migrate", "move a running VM live to hover run --incoming", cmd_migrate, cmd_migrate_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };
