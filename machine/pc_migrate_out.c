@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "include/hover/accel.h"
@@ -235,14 +236,36 @@ static int hello(struct out *o)
 	return migrate_hello_decode(h, "the destination", o->err, o->errlen);
 }
 
+/*
+ * The first full copy. Pages the guest never touched are holes in the RAM's
+ * memfd: SEEK_DATA skips them without reading (a read would allocate them,
+ * and scanning a big idle guest would cost the host its whole RAM size).
+ */
 static int send_all_ram(struct out *o)
 {
 	const struct guest_ram *ram = &o->vm->ram;
 	int ret = 0;
 
-	for (unsigned r = 0; r < ram->nregions && !ret; r++)
-		for (u64 off = 0; off < ram->region[r].size && !ret; off += PAGE)
-			ret = add_page(o, ram->region[r].gpa + off, ram->region[r].hva + off, true);
+	for (unsigned r = 0; r < ram->nregions && !ret; r++) {
+		const struct ram_region *rg = &ram->region[r];
+		bool seek = !rg->file_mapped;
+
+		for (u64 off = 0; off < rg->size && !ret;) {
+			if (seek && off % (64 * PAGE) == 0) {
+				off_t data = lseek(rg->fd, (off_t)off, SEEK_DATA);
+
+				if ((data < 0 && errno == ENXIO) || (data >= 0 && (u64)data >= rg->size))
+					break; /* only holes from here */
+				seek = data >= 0; /* a kernel without SEEK_DATA here: read everything */
+				if ((u64)data > off) {
+					off = (u64)data & ~(PAGE - 1);
+					continue;
+				}
+			}
+			ret = add_page(o, rg->gpa + off, rg->hva + off, true);
+			off += PAGE;
+		}
+	}
 	return ret ? ret : flush(o);
 }
 
@@ -409,7 +432,12 @@ static int precopy(struct out *o)
 		o->prog.expected_downtime_ns = o->prog.rate ? (u64)((double)o->prog.remaining_bytes *
 							1e9 / (double)o->prog.rate) : 0;
 		report(o);
-		if (o->prog.rate && o->prog.expected_downtime_ns <= o->p->max_downtime_ns) {
+		/*
+		 * At least one round after the full copy: what the guest wrote during
+		 * that long copy is better sent while it runs than while it waits.
+		 */
+		if ((o->prog.rounds || o->p->max_rounds == 0) && o->prog.rate &&
+		    o->prog.expected_downtime_ns <= o->p->max_downtime_ns) {
 			o->prog.converged = true;
 			return 0;
 		}

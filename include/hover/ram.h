@@ -18,6 +18,8 @@ struct ram_region {
 	u64 size;
 	u8 *hva;
 	int fd; /* memfd backing the mapping */
+	/* A snapshot's file is mapped over it (ram_image_map): the memfd's holes say nothing. */
+	bool file_mapped;
 };
 
 struct guest_ram {
