@@ -27,6 +27,34 @@ static const char *find_addr(int argc, char **argv)
 	return addr;
 }
 
+/*
+ * The source is another host: it may shape the machine (what `hover run`
+ * writes into a snapshot's "machine" section) and nothing else — no
+ * --no-sandbox, --jail, sockets or snapshot directories of its choosing.
+ */
+static int check_args(const char *const *a, unsigned n, char *err, size_t errlen)
+{
+	static const char *const with_value[] = { "--kernel", "--initrd", "--cmdline", "--memory",
+						  "--cpus", "--disk", "--net", "--console-port" };
+
+	for (unsigned i = 0; i < n; i++) {
+		bool ok = !strcmp(a[i], "--no-rng");
+
+		for (size_t k = 0; !ok && k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			if (!strcmp(a[i], with_value[k]) && i + 1 < n) {
+				ok = true;
+				i++;
+			}
+		if (!ok) {
+			snprintf(err, errlen, "the source sent \"%.64s\" among the machine's options; "
+				 "only --kernel --initrd --cmdline --memory --cpus --disk --net "
+				 "--console-port --no-rng are taken from it", a[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int run_incoming_begin(struct run_incoming *ri, int argc, char **argv, int *argc2, char ***argv2)
 {
 	const char *text = find_addr(argc, argv), *const *sargs;
@@ -65,6 +93,12 @@ int run_incoming_begin(struct run_incoming *ri, int argc, char **argv, int *argc
 		return ret == -EINVAL || ret == -EPROTO ? EXIT_USAGE : EXIT_HOST_ERROR;
 	}
 	n = pc_migrate_in_args(ri->in, &sargs);
+	if (check_args(sargs, n, err, sizeof(err))) {
+		pc_migrate_in_refuse(ri->fd, err);
+		fprintf(stderr, "hover: --incoming %s: %s\n", text, err);
+		run_incoming_end(ri);
+		return EXIT_USAGE;
+	}
 	ri->argv = calloc((size_t)argc + n + 1, sizeof(char *));
 	if (!ri->argv) {
 		run_incoming_end(ri);

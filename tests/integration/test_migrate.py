@@ -62,6 +62,43 @@ def hello(version):
     return h + struct.pack("<I", zlib.crc32(h))
 
 
+def section(name, payload, version=1):
+    rec = b"S" + bytes([len(name)]) + name.encode() + struct.pack("<III", 0, version, len(payload))
+    rec += payload
+    return rec + struct.pack("<I", zlib.crc32(rec))
+
+
+def state_stream(*sections):
+    end = b"E" + struct.pack("<I", len(sections))
+    return (b"HOVERVM\0" + struct.pack("<II", 1, 0) + b"".join(sections) + end +
+            struct.pack("<I", zlib.crc32(end)))
+
+
+def machine(*args):
+    return section("machine", struct.pack("<I", len(args)) + b"".join(
+        struct.pack("<I", len(a)) + a.encode() for a in args))
+
+
+def test_the_source_shapes_the_machine_and_nothing_else(hover, tmp_path):
+    """A source may send machine options only: --no-sandbox from it is refused, and it hears why."""
+    dst = incoming("unix:" + str(tmp_path / "m.sock"), tmp_path, "d")
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(str(tmp_path / "m.sock"))
+    c.settimeout(30)
+    c.sendall(hello(1))
+    assert c.recv(20) == hello(1)
+    setup = state_stream(machine("--memory", "64M", "--no-sandbox"),
+                         section("ram", struct.pack("<IQQ", 1, 0, 64 << 20)))
+    c.sendall(b"S" + struct.pack("<I", len(setup)) + setup)
+    dst.expect(pexpect.EOF, timeout=30)
+    dst.close()
+    reply = c.recv(4096)
+    c.close()
+    assert dst.exitstatus == 2, dst.before
+    assert '"--no-sandbox" among the machine\'s options' in dst.before
+    assert reply[:1] == b"N" and b"--no-sandbox" in reply
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
