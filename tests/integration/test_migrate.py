@@ -3,7 +3,7 @@
 --api-sock` to a `hover run --incoming` on this machine. One guest (one boot,
 to keep the tier short) counts on its console. A failing destination (nobody
 listening, another protocol version, killed mid-stream) leaves it running;
-then, while it also rewrites 16 MiB of random bytes in its RAM over and over,
+then, while it also rewrites 8 MiB of random bytes in its RAM over and over,
 it moves over tcp: within the 4 rounds it is given, and on again over unix:
 from the VM that arrived. Each time the count goes on without restarting, the
 bytes arrive intact and the source exits 0."""
@@ -182,9 +182,9 @@ def test_failures_leave_the_source_running_then_the_guest_moves_over_tcp_and_uni
     assert "destination" in rep["error"], rep
     still_counting()
 
-    # Busy: a writer copies 16 MiB of random bytes in the guest's RAM (the initramfs) over and
+    # Busy: a writer copies 8 MiB of random bytes in the guest's RAM (the initramfs) over and
     # over; at most 4 rounds, then it must finish, and the bytes must arrive intact.
-    src.sendline("dd if=/dev/urandom of=/tmp/src bs=1M count=16 2>/dev/null; md5sum /tmp/src; "
+    src.sendline("dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null; md5sum /tmp/src; "
                  "(while true; do cp /tmp/src /tmp/x; done) &")
     src.expect(r"([0-9a-f]{32})  /tmp/src", timeout=120)
     digest = src.match.group(1)
