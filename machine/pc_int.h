@@ -72,6 +72,7 @@ struct pc {
 	struct pci_host *pci;
 	struct irq_line pci_intx[4];
 	struct console_stdio *console;
+	struct block *disk_img[PC_MAX_DISKS]; /* owned by their virtio-blk (migration's lock hand-over) */
 };
 
 /*

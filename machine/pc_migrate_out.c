@@ -382,8 +382,12 @@ static int stop_and_copy(struct out *o)
 		ret = -ECONNABORTED;
 		goto out;
 	}
+	/* The disks' write locks go with the VM: let go before the destination is told to run. */
+	pc_disks_unlock(o->pc);
 	tag = MIGRATE_TAG_COMMIT;
 	ret = send_all(o, &tag, 1);
+	if (ret && pc_disks_lock(o->pc, o->err + strlen(o->err), o->errlen - strlen(o->err)))
+		log_error("the disks' locks could not be taken back after a failed commit");
 out:
 	stream_writer_destroy(meta);
 	stream_writer_destroy(dev);

@@ -736,6 +736,7 @@ int cmd_run(int argc, char **argv)
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
 			.restore = snap != NULL || incoming.fd >= 0,
+			.incoming = incoming.fd >= 0,
 			.thread_enter = o.no_sandbox ? NULL : thread_enter,
 			.thread_opaque = &sandbox,
 			.confine_dirs = o.confine,

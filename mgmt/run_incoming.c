@@ -125,6 +125,11 @@ int run_incoming_receive(struct run_incoming *ri, struct pc *pc, char *err, size
 		return ret == -EINVAL || ret == -EPROTO || ret == -ESTALE ? EXIT_USAGE
 									  : EXIT_HOST_ERROR;
 	}
+	/* The source let its disks' locks go before its commit; it may take a moment to show. */
+	for (int i = 0; (ret = pc_disks_lock(pc, err, errlen)) == -EAGAIN && i < 500; i++)
+		usleep(10000);
+	if (ret)
+		log_warn("%s (the VM runs on without the lock)", err);
 	log_info("migrated in: %.1f MiB, %llu pages in %.0f ms (state and handshake %.1f ms); "
 		 "the guest continues", st.bytes / (double)MiB, (unsigned long long)st.pages,
 		 (clock_ns() - t0) / 1e6, st.final_ns / 1e6);

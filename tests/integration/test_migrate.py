@@ -7,6 +7,7 @@ then, while it also rewrites 8 MiB of random bytes in its RAM over and over,
 it moves over tcp: within the 4 rounds it is given, and on again over unix:
 from the VM that arrived. Each time the count goes on without restarting, the
 bytes arrive intact and the source exits 0."""
+import hashlib
 import os
 import re
 import socket
@@ -117,12 +118,14 @@ def incoming(addr, tmp_path, name):
 def test_failures_leave_the_source_running_then_the_guest_moves_over_tcp_and_unix(
         hover, guest, tmp_path):
     sock = str(tmp_path / "src.sock")
+    disk = tmp_path / "d.img"
+    disk.write_bytes(bytes(16 << 20))
     src = spawn_hover(["run", "--accel", "emu", "--kernel", guest["kernel"],
                        "--initrd", guest["initrd"], "--memory", "256M", "--cmdline", CMDLINE,
-                       "--api-sock", sock])
+                       "--disk", f"{disk},format=raw", "--api-sock", sock])
     src.expect_exact("hover-guest: shell on the console", timeout=BOOT_TIMEOUT)
     src.expect_exact("# ")
-    src.sendline("echo moved > /tmp/mark; (i=0; while true; do i=$((i+1)); echo count $i; "
+    src.sendline("hover-load-virtio; echo moved > /tmp/mark; (i=0; while true; do i=$((i+1)); echo count $i; "
                  "sleep 0.3; done) &")
 
     def still_counting():
@@ -185,7 +188,9 @@ def test_failures_leave_the_source_running_then_the_guest_moves_over_tcp_and_uni
     # Busy: a writer copies 8 MiB of random bytes in the guest's RAM (the initramfs) over and
     # over; at most 4 rounds, then it must finish, and the bytes must arrive intact.
     src.sendline("dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null; md5sum /tmp/src; "
-                 "(while true; do cp /tmp/src /tmp/x; done) &")
+                 "(while true; do cp /tmp/src /tmp/x; done) & "
+                 "(while true; do dd if=/tmp/src of=/dev/vda bs=1M count=8 conv=fsync "
+                 "2>/dev/null || echo DISK-ERROR; done) &")
     src.expect(r"([0-9a-f]{32})  /tmp/src", timeout=120)
     digest = src.match.group(1)
     time.sleep(2)
@@ -230,6 +235,13 @@ def test_failures_leave_the_source_running_then_the_guest_moves_over_tcp_and_uni
     d4.sendline("md5sum /tmp/src")
     d4.expect(r"([0-9a-f]{32})  /tmp/src", timeout=60)
     assert d4.match.group(1) == digest
+    # The disk went along, lock and all: the writer kept going, and what it wrote is there.
+    d4.sendline("kill %3; sleep 1; dd if=/tmp/src of=/dev/vda bs=1M count=8 conv=fsync "
+                "2>/dev/null && echo WROTE-$((40+2))")
+    d4.expect_exact("WROTE-42", timeout=60)
+    assert "DISK-ERROR" not in src.before + dst.before + d4.before
+    with open(disk, "rb") as f:
+        assert hashlib.md5(f.read(8 << 20)).hexdigest() == digest
     d4.send("\x01x")
     d4.expect(pexpect.EOF, timeout=30)
     d4.close()
