@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 
 .PHONY: install all deps test test-asan unit integration run guest clean check-cpu fuzz bench bench-boot bench-cpu \
 	check-kvm bench-kvm bench-net bench-disk bench-snapshot bench-real bench-webui \
-	boot-guests bench-firmware bench-density bench-display test-display bench-ahci
+	boot-guests bench-firmware bench-density bench-display test-display bench-ahci bench-migrate
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -110,6 +110,9 @@ test-display: all guest
 # updates per second and the guest's own slowdown, beside QEMU TCG -vga std -vnc.
 bench-display: all guest
 	/usr/bin/python3 bench/display.py --build $(BUILD) --guest $(GUEST)
+
+bench-migrate: all guest
+	/usr/bin/python3 bench/migrate.py --build $(BUILD) --guest $(GUEST)
 
 bench-kvm: all guest
 	/usr/bin/python3 bench/kvm_boot.py --build $(BUILD) --guest $(GUEST)

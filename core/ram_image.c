@@ -111,6 +111,7 @@ int ram_image_map(struct guest_ram *ram, int fd, u64 off)
 
 		if (p == MAP_FAILED)
 			return -errno;
+		r->file_mapped = true;
 		pos += r->size;
 	}
 	return 0;

@@ -48,6 +48,19 @@ int block_lock_fd(int fd, bool readonly)
 	return 0;
 }
 
+int block_lock(struct block *b)
+{
+	return b->readonly ? 0 : block_lock_fd(b->fd, false);
+}
+
+void block_unlock(struct block *b)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (!b->readonly)
+		fcntl(b->fd, F_OFD_SETLK, &fl);
+}
+
 int block_pread_full(int fd, void *buf, size_t len, u64 off)
 {
 	while (len) {
@@ -331,7 +344,7 @@ static int open_at_depth(struct block **out, const char *path, enum block_format
 	ret = chain_add(chain, &st, path, err, errlen);
 	if (ret)
 		goto err;
-	ret = block_lock_fd(b->fd, readonly);
+	ret = o->defer_lock && !readonly ? 0 : block_lock_fd(b->fd, readonly);
 	if (ret) {
 		if (ret == -EAGAIN)
 			snprintf(err, errlen, "%s: the image is locked by another process (is another "
@@ -343,6 +356,13 @@ static int open_at_depth(struct block **out, const char *path, enum block_format
 	ret = choose(b->fd, path, fmt, readonly, &fmt, &guard, err, errlen);
 	if (ret)
 		goto err;
+	/* qcow2 metadata read now would be stale once the source writes on (migration). */
+	if (o->defer_lock && !readonly && fmt == BLOCK_FMT_QCOW2) {
+		snprintf(err, errlen, "%s: a writable qcow2 image cannot migrate yet (raw images "
+			 "and read-only ones can)", path);
+		ret = -EINVAL;
+		goto err;
+	}
 	b->guard_sector0 = guard;
 	ret = fmt == BLOCK_FMT_QCOW2 ? block_qcow2_open(b, chain, err, errlen)
 				     : block_raw_open(b, err, errlen);

@@ -83,6 +83,9 @@ struct block_open_opts {
 	bool backing; /* follow a qcow2 image's backing file (the user said backing=on) */
 	/* NULL, or a NULL-terminated list of directories every opened file must lie in. */
 	const char *const *confine;
+	/* Live migration in: a writable image is opened without its lock, which the source
+	 * still holds; block_lock() takes it once the source let go (raw only). */
+	bool defer_lock;
 };
 
 /* "raw", "qcow2" -> format; -EINVAL for anything else. */
@@ -105,6 +108,9 @@ int block_choose_format(const char *path, enum block_format fmt, bool readonly,
 int block_open(struct block **out, const char *path, const struct block_open_opts *o,
 	       char *err, size_t errlen) HOVER_WUR;
 void block_close(struct block *b);
+/* A writable image's exclusive lock: take it (-EAGAIN: another process has it), or let it go. */
+int block_lock(struct block *b) HOVER_WUR;
+void block_unlock(struct block *b);
 
 static inline int block_preadv(struct block *b, const struct iovec *iov, int n, u64 off)
 {

@@ -95,6 +95,7 @@ const char *sandbox_thread_name(enum sandbox_thread kind)
 		[SANDBOX_MAIN] = "main", [SANDBOX_LOOP] = "loop",
 		[SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io-disk",
 		[SANDBOX_DISPLAY] = "vnc",
+		[SANDBOX_MIGRATE] = "migrate",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";

@@ -25,6 +25,7 @@ enum sandbox_thread {
 	SANDBOX_VCPU, /* a vCPU: runs the guest and the device models it traps into */
 	SANDBOX_IO,   /* a virtio-blk I/O thread: flushes and discards */
 	SANDBOX_DISPLAY, /* the VNC server: viewers' sockets, screen updates, input */
+	SANDBOX_MIGRATE, /* live migration out: connects to the destination, sends RAM */
 };
 
 /* What the VM uses, which decides some rules. */

@@ -31,6 +31,9 @@
  *   pselect6 (libvncserver waits on its viewers' sockets with select),
  *   getsockopt setsockopt getsockname getpeername (a new viewer's socket
  *   options and address).
+ * migrate (live migration out) adds socket for AF_UNIX, AF_INET and AF_INET6,
+ *   connect, setsockopt (TCP_NODELAY, buffer sizes) and poll (transfers with
+ *   a time limit); it resolves no names (numeric addresses only).
  * With kvm, loop, vcpu and io threads may issue KVM ioctls (type 0xAE: KVM_RUN,
  *   KVM_IRQ_LINE, KVM_SIGNAL_MSI, register access); ioctl is otherwise refused
  *   (but for libslirp's two below).
@@ -184,6 +187,16 @@ static const struct sandbox_rule slirp_rules[] = {
 	ARG(SYS_ioctl, 1, 0xffffffff, FIONBIO),
 };
 
+static const struct sandbox_rule migrate_rules[] = {
+	ARG(SYS_socket, 0, 0xffffffff, AF_UNIX),
+	ARG(SYS_socket, 0, 0xffffffff, AF_INET),
+	ARG(SYS_socket, 0, 0xffffffff, AF_INET6),
+	ANY(SYS_connect),
+	ANY(SYS_setsockopt),
+	ANY(SYS_poll),
+	ANY(SYS_ppoll),
+};
+
 static const struct sandbox_rule main_rules[] = {
 	ANY(SYS_mmap),
 	ANY(SYS_mprotect),
@@ -303,11 +316,13 @@ size_t sandbox_rules(enum sandbox_thread kind, const struct sandbox_config *cfg,
 	}
 	if (kind == SANDBOX_LOOP && cfg->cdrom)
 		ADD(cdrom_rules);
+	if (kind == SANDBOX_MIGRATE)
+		ADD(migrate_rules);
 	if (kind == SANDBOX_VCPU && cfg->kvm)
 		ADD(vcpu_kvm_rules);
 	if (kind == SANDBOX_VCPU && !cfg->kvm)
 		ADD(vcpu_emu_rules);
-	if (cfg->slirp && kind != SANDBOX_IO)
+	if (cfg->slirp && kind != SANDBOX_IO && kind != SANDBOX_MIGRATE)
 		ADD(slirp_rules);
 	return n;
 }

@@ -357,7 +357,8 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
 		const struct pc_disk *d = &pc->cfg.disks[i];
-		struct block_open_opts o = { .readonly = d->readonly, .backing = d->backing };
+		struct block_open_opts o = { .readonly = d->readonly, .backing = d->backing,
+					     .defer_lock = pc->cfg.incoming };
 		struct virtio_blk *blk;
 		struct block *img;
 		int ret;
@@ -379,6 +380,8 @@ static int build_disks(struct pc *pc, char *err, size_t errlen)
 			block_close(img);
 		else
 			ret = pc_add(pc, &virtio_blk_state_ops, blk, destroy_blk);
+		if (ret == 0)
+			pc->disk_img[i] = img;
 		if (ret == 0)
 			ret = add_virtio_pci(pc, virtio_blk_dev(blk));
 		if (ret) {
@@ -741,6 +744,27 @@ enum vm_stop pc_run(struct pc *pc)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm->vcpu[i]->thread, NULL);
 	return vm_stopped(vm);
+}
+
+int pc_disks_lock(struct pc *pc, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++) {
+		int ret = pc->disk_img[i] ? block_lock(pc->disk_img[i]) : 0;
+
+		if (ret) {
+			snprintf(err, errlen, "%s: cannot lock the image: %s", pc->cfg.disks[i].path,
+				 ret == -EAGAIN ? "another process holds it" : strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void pc_disks_unlock(struct pc *pc)
+{
+	for (unsigned i = 0; i < pc->cfg.ndisks && i < PC_MAX_DISKS; i++)
+		if (pc->disk_img[i])
+			block_unlock(pc->disk_img[i]);
 }
 
 struct vm *pc_vm(struct pc *pc)

@@ -55,6 +55,8 @@ struct pc_config {
 	const char *boot_order;
 	/* RAM and vCPUs come from a snapshot (pc_snapshot_restore): the kernel is not loaded. */
 	bool restore;
+	/* Live migration in: writable disks open without their locks (pc_disks_lock takes them). */
+	bool incoming;
 	bool debug;
 	int console_in_fd;   /* -1: no console input */
 	int console_out_fd;
@@ -99,6 +101,9 @@ struct virtio_balloon *pc_balloon(struct pc *pc);
 /* One sentence on how guest RAM is backed ("" for plain 4 KiB shared pages). */
 const char *pc_ram_backing(struct pc *pc);
 void pc_destroy(struct pc *pc);
+/* Writable disks' image locks, handed over in a live migration: take them all, or release them. */
+int pc_disks_lock(struct pc *pc, char *err, size_t errlen) HOVER_WUR;
+void pc_disks_unlock(struct pc *pc);
 
 /* ---- control (mgmt: the per-VM API, the console socket) ----
  * All of these are called from the VM's event loop, i.e. with vm->lock held. */

@@ -100,6 +100,8 @@ struct pc {
 	struct i8042 *kbc;
 
 	struct ahci *ahci; /* NULL: no SATA drives */
+
+	struct block *disk_img[PC_MAX_DISKS]; /* owned by their virtio-blk (migration's lock hand-over) */
 };
 
 /*

@@ -112,7 +112,7 @@ static int disk_identity(const char *path, struct disk_id *id)
 /* ---- saving ---- */
 
 /* With vm->lock held: let the vCPUs reach their park (they may need the lock on the way). */
-static int wait_parked(struct pc *pc)
+int pc_wait_parked(struct pc *pc)
 {
 	struct vm *vm = pc->vm;
 	u64 until = clock_ns() + PARK_TIMEOUT_NS;
@@ -166,6 +166,16 @@ static int get_vcpus(struct pc *pc, u8 **buf, long *len, char *err, size_t errle
 	return ret;
 }
 
+int pc_state_put_args(struct stream_writer *sw, const char *const *args, unsigned nargs)
+{
+	struct state_writer *w = stream_begin_section(sw, SEC_MACHINE, 0, 1);
+
+	state_put_u32(w, nargs);
+	for (unsigned i = 0; i < nargs; i++)
+		put_str(w, args[i]);
+	return stream_end_section(sw);
+}
+
 static int save_meta(struct pc *pc, struct stream_writer *sw, const char *const *args,
 		     unsigned nargs, char *err, size_t errlen)
 {
@@ -175,12 +185,8 @@ static int save_meta(struct pc *pc, struct stream_writer *sw, const char *const 
 	struct state_writer *w;
 	int ret = get_vcpus(pc, vbuf, vlen, err, errlen);
 
-	w = stream_begin_section(sw, SEC_MACHINE, 0, 1);
-	state_put_u32(w, nargs);
-	for (unsigned i = 0; i < nargs; i++)
-		put_str(w, args[i]);
 	if (!ret)
-		ret = stream_end_section(sw);
+		ret = pc_state_put_args(sw, args, nargs);
 	w = stream_begin_section(sw, SEC_CLOCK, 0, 1);
 	state_put_u64(w, vm_clock_ns(vm));
 	if (!ret)
@@ -211,6 +217,16 @@ static int save_meta(struct pc *pc, struct stream_writer *sw, const char *const 
 		snprintf(err, errlen, "cannot save the VM's state: %s", strerror(-ret));
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		free(vbuf[i]);
+	return ret;
+}
+
+int pc_state_save(struct pc *pc, struct stream_writer *meta, struct stream_writer *dev,
+		  const char *const *args, unsigned nargs, char *err, size_t errlen)
+{
+	int ret = save_meta(pc, meta, args, nargs, err, errlen);
+
+	if (!ret)
+		ret = pc_save_devices(pc, dev, err, errlen);
 	return ret;
 }
 
@@ -272,7 +288,7 @@ int pc_snapshot_save(struct pc *pc, int dirfd, const char *path, const char *con
 	err[0] = 0;
 	if (!was_paused)
 		pc_pause(pc);
-	ret = wait_parked(pc);
+	ret = pc_wait_parked(pc);
 	if (ret) {
 		snprintf(err, errlen, "the vCPUs did not stop for the snapshot: %s", strerror(-ret));
 		goto out;
@@ -282,9 +298,7 @@ int pc_snapshot_save(struct pc *pc, int dirfd, const char *path, const char *con
 	if (!ret)
 		ret = stream_writer_create(&dev);
 	if (!ret)
-		ret = save_meta(pc, meta, args, nargs, err, errlen);
-	if (!ret)
-		ret = pc_save_devices(pc, dev, err, errlen);
+		ret = pc_state_save(pc, meta, dev, args, nargs, err, errlen);
 	if (!ret)
 		ret = stream_writer_finish(meta, &m, &ml);
 	if (!ret)
@@ -312,9 +326,7 @@ void pc_snapshot_close(struct pc_snapshot *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
-	for (unsigned i = 0; i < s->nargs; i++)
-		free(s->args[i]);
-	free(s->args);
+	pc_state_free_args(s->args, s->nargs);
 	free(s->meta);
 	free(s->dev);
 	free(s->path);
@@ -322,29 +334,59 @@ void pc_snapshot_close(struct pc_snapshot *s)
 }
 
 /* The "machine" section: the options, kept for the caller to rebuild the board. */
-static int read_args(struct pc_snapshot *s, struct state_reader *r)
+static int read_args(char ***args, unsigned *nargs, struct state_reader *r)
 {
 	u32 n = state_get_u32(r);
 
 	if (state_reader_error(r) || n > 4096)
 		return state_reader_fail(r, "%u machine options", n);
-	s->args = calloc(n ? n : 1, sizeof(char *));
-	if (!s->args)
+	*args = calloc(n ? n : 1, sizeof(char *));
+	if (!*args)
 		return -ENOMEM;
 	for (u32 i = 0; i < n; i++) {
-		s->args[i] = get_str(r, 65536);
-		if (!s->args[i])
+		(*args)[i] = get_str(r, 65536);
+		if (!(*args)[i])
 			return state_reader_error(r) ? state_reader_error(r) : -ENOMEM;
-		s->nargs++;
+		(*nargs)++;
 	}
 	return state_reader_error(r);
+}
+
+int pc_state_get_args(const void *data, size_t len, char ***args, unsigned *nargs, char *err,
+		      size_t errlen)
+{
+	struct stream_reader sr;
+	struct stream_section sec;
+	int ret = stream_reader_init(&sr, data, len, err, errlen);
+
+	*args = NULL;
+	*nargs = 0;
+	while (!ret && (ret = stream_reader_next(&sr, &sec, err, errlen)) == 1) {
+		ret = 0;
+		if (!strcmp(sec.name, SEC_MACHINE) && !*args) {
+			ret = read_args(args, nargs, &sec.payload);
+			if (ret)
+				snprintf(err, errlen, "section 'machine': %s",
+					 state_reader_message(&sec.payload));
+		}
+	}
+	if (!ret && !*args) {
+		snprintf(err, errlen, "the state has no 'machine' section");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+void pc_state_free_args(char **args, unsigned nargs)
+{
+	for (unsigned i = 0; i < nargs; i++)
+		free(args[i]);
+	free(args);
 }
 
 int pc_snapshot_open(struct pc_snapshot **out, const char *path, char *err, size_t errlen)
 {
 	struct pc_snapshot *s = calloc(1, sizeof(*s));
-	struct stream_reader sr;
-	struct stream_section sec;
 	u8 hdr[SNAPSHOT_HEADER_LEN];
 	struct stat st;
 	int ret;
@@ -392,23 +434,9 @@ int pc_snapshot_open(struct pc_snapshot **out, const char *path, char *err, size
 		goto fail;
 	}
 	/* The machine's options now: the caller builds the board from them. */
-	ret = stream_reader_init(&sr, s->meta, s->h.meta_len, err, errlen);
-	while (!ret && (ret = stream_reader_next(&sr, &sec, err, errlen)) == 1) {
-		ret = 0;
-		if (!strcmp(sec.name, SEC_MACHINE)) {
-			ret = read_args(s, &sec.payload);
-			if (ret)
-				snprintf(err, errlen, "section 'machine': %s",
-					 state_reader_message(&sec.payload));
-		}
-	}
+	ret = pc_state_get_args(s->meta, s->h.meta_len, &s->args, &s->nargs, err, errlen);
 	if (ret)
 		goto fail_named;
-	if (!s->args) {
-		snprintf(err, errlen, "the snapshot has no 'machine' section");
-		ret = -EINVAL;
-		goto fail_named;
-	}
 	*out = s;
 	return 0;
 
@@ -502,12 +530,12 @@ struct meta_seen {
 	bool clock;
 };
 
-static int walk_meta(struct pc *pc, struct pc_snapshot *s, bool vcpus, struct meta_seen *seen,
-		     char *err, size_t errlen)
+static int walk_meta(struct pc *pc, const void *meta, size_t meta_len, bool vcpus,
+		     struct meta_seen *seen, char *err, size_t errlen)
 {
 	struct stream_reader sr;
 	struct stream_section sec;
-	int ret = stream_reader_init(&sr, s->meta, s->h.meta_len, err, errlen);
+	int ret = stream_reader_init(&sr, meta, meta_len, err, errlen);
 
 	while (!ret && (ret = stream_reader_next(&sr, &sec, err, errlen)) == 1) {
 		ret = 0;
@@ -539,11 +567,34 @@ static int walk_meta(struct pc *pc, struct pc_snapshot *s, bool vcpus, struct me
 	return ret;
 }
 
-int pc_snapshot_restore(struct pc *pc, struct pc_snapshot *s, char *err, size_t errlen)
+int pc_state_load(struct pc *pc, const void *meta, size_t meta_len, const void *dev,
+		  size_t dev_len, char *err, size_t errlen)
 {
 	struct vm *vm = pc->vm;
 	struct meta_seen seen = { 0 };
 	int ret;
+
+	/* Disks and the clock first: no device is touched if a disk changed. */
+	ret = walk_meta(pc, meta, meta_len, false, &seen, err, errlen);
+	if (!ret && (!seen.clock || seen.vcpus != vm->ncpus || seen.disks != pc->cfg.ndisks)) {
+		snprintf(err, errlen, "the state has %u vCPUs and %u disks, the machine %u and %u%s",
+			 seen.vcpus, seen.disks, vm->ncpus, pc->cfg.ndisks,
+			 seen.clock ? "" : " (and no clock)");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = pc_load_devices(pc, dev, dev_len, err, errlen);
+	if (!ret)
+		ret = walk_meta(pc, meta, meta_len, true, &seen, err, errlen);
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s", strerror(-ret));
+	return ret;
+}
+
+int pc_snapshot_restore(struct pc *pc, struct pc_snapshot *s, char *err, size_t errlen)
+{
+	struct vm *vm = pc->vm;
+	int ret = 0;
 
 	err[0] = 0;
 	if (!pc->cfg.restore) {
@@ -556,25 +607,11 @@ int pc_snapshot_restore(struct pc *pc, struct pc_snapshot *s, char *err, size_t 
 			 (unsigned long long)(vm->ram.total / MiB));
 		return -EINVAL;
 	}
-	/* Disks and the clock first: nothing of the guest is touched if a disk changed. */
-	ret = walk_meta(pc, s, false, &seen, err, errlen);
-	if (!ret && (!seen.clock || seen.vcpus != vm->ncpus || seen.disks != pc->cfg.ndisks)) {
-		snprintf(err, errlen, "the snapshot has %u vCPUs and %u disks, the machine %u and %u%s",
-			 seen.vcpus, seen.disks, vm->ncpus, pc->cfg.ndisks,
-			 seen.clock ? "" : " (and no clock)");
-		ret = -EINVAL;
-	}
-	if (!ret) {
-		ret = ram_image_map(&vm->ram, s->fd, s->h.ram_off);
-		if (ret)
-			snprintf(err, errlen, "cannot map the snapshot's RAM: %s", strerror(-ret));
-	}
+	ret = ram_image_map(&vm->ram, s->fd, s->h.ram_off);
+	if (ret)
+		snprintf(err, errlen, "cannot map the snapshot's RAM: %s", strerror(-ret));
 	if (!ret)
-		ret = pc_load_devices(pc, s->dev, s->h.dev_len, err, errlen);
-	if (!ret)
-		ret = walk_meta(pc, s, true, &seen, err, errlen);
-	if (ret && !err[0])
-		snprintf(err, errlen, "%s", strerror(-ret));
+		ret = pc_state_load(pc, s->meta, s->h.meta_len, s->dev, s->h.dev_len, err, errlen);
 	if (ret) {
 		char why[512];
 

@@ -46,4 +46,25 @@ unsigned pc_snapshot_args(const struct pc_snapshot *s, const char *const **args)
 int pc_snapshot_restore(struct pc *pc, struct pc_snapshot *s, char *err, size_t errlen) HOVER_WUR;
 void pc_snapshot_close(struct pc_snapshot *s);
 
+/*
+ * The pieces snapshots and live migration (machine/pc_migrate.c) share.
+ * pc_wait_parked: with vm->lock held and a pause requested, wait (the lock
+ * dropped meanwhile) until every vCPU stands still; -ETIMEDOUT, -ESHUTDOWN.
+ * pc_state_save: with the vCPUs parked and vm->lock held, the meta stream
+ * (machine options, clock, vCPUs, disks' identities) and the device stream.
+ * pc_state_load: both back into a machine built with pc_config.restore whose
+ * RAM is in place (disks checked first); on failure destroy the machine.
+ * pc_state_put_args / pc_state_get_args: the "machine" section alone (the
+ * options a board is built from), written into or read from a stream.
+ */
+int pc_wait_parked(struct pc *pc) HOVER_WUR;
+int pc_state_save(struct pc *pc, struct stream_writer *meta, struct stream_writer *dev,
+		  const char *const *args, unsigned nargs, char *err, size_t errlen) HOVER_WUR;
+int pc_state_load(struct pc *pc, const void *meta, size_t meta_len, const void *dev,
+		  size_t dev_len, char *err, size_t errlen) HOVER_WUR;
+int pc_state_put_args(struct stream_writer *sw, const char *const *args, unsigned nargs) HOVER_WUR;
+int pc_state_get_args(const void *data, size_t len, char ***args, unsigned *nargs, char *err,
+		      size_t errlen) HOVER_WUR;
+void pc_state_free_args(char **args, unsigned nargs);
+
 #endif

@@ -17,6 +17,7 @@
 #include "host/png_write.h"
 #include "hw/vga.h"
 #include "machine/pc.h"
+#include "machine/pc_migrate.h"
 #include "machine/pc_snapshot.h"
 #include "mgmt/api.h"
 #include "mgmt/api_vm.h"
@@ -24,6 +25,7 @@
 #include "mgmt/parse.h"
 #include "mgmt/run_res.h"
 #include "virtio/balloon.h"
+#include "mgmt/run_migrate.h"
 
 struct api_vm {
 	struct api_vm_info info;
@@ -420,6 +422,56 @@ static void vm_cdrom(struct api_vm *a, const json_t *body, bool eject, struct ap
 				     path && path[0] ? path : NULL));
 }
 
+/*
+ * POST /vm/migrate {"to": "tcp:ADDR:PORT"|"unix:PATH", "max_downtime_ms": 50,
+ * "bandwidth": "100M", "max_rounds": 30}: start a live migration to a `hover
+ * run --incoming` there (mgmt/run_migrate.c) and answer at once (202); GET
+ * /vm/migrate follows it. On success this VM stops and `hover run` exits 0.
+ */
+static void vm_migrate(struct api_vm *a, const json_t *body, struct api_reply *rep)
+{
+	json_t *to = json_object_get(body, "to"), *dt = json_object_get(body, "max_downtime_ms");
+	json_t *bw = json_object_get(body, "bandwidth"), *mr = json_object_get(body, "max_rounds");
+	struct run_migrate_req req = { .max_downtime_ns = 50 * 1000000ULL,
+				       .max_rounds = PC_MIGRATE_MAX_ROUNDS,
+				       .args = a->info.machine_args,
+				       .nargs = a->info.nmachine_args };
+	char err[512];
+	int ret;
+
+	if (!a->info.migrate)
+		return api_error(rep, 409, "this VM cannot migrate");
+	if (!json_is_string(to))
+		return api_error(rep, 400, "migrate needs {\"to\": \"tcp:ADDR:PORT\" or "
+				 "\"unix:PATH\"[, \"max_downtime_ms\": 50][, \"bandwidth\": "
+				 "\"100M\"][, \"max_rounds\": 30]}");
+	req.to = json_string_value(to);
+	if (dt) {
+		if (!json_is_number(dt) || json_number_value(dt) < 1 || json_number_value(dt) > 600000)
+			return api_error(rep, 400, "max_downtime_ms: a number of milliseconds, 1 to "
+					 "600000 (default 50)");
+		req.max_downtime_ns = (u64)(json_number_value(dt) * 1e6);
+	}
+	if (bw) {
+		if (json_is_integer(bw) && json_integer_value(bw) > 0)
+			req.bandwidth = (u64)json_integer_value(bw);
+		else if (!json_is_string(bw) || parse_size(json_string_value(bw), &req.bandwidth) ||
+			 !req.bandwidth)
+			return api_error(rep, 400, "bandwidth: bytes per second, a number or a size "
+					 "such as \"100M\" (default: no limit)");
+	}
+	if (mr) {
+		if (!json_is_integer(mr) || json_integer_value(mr) < 0 || json_integer_value(mr) > 1000)
+			return api_error(rep, 400, "max_rounds: 0 to 1000 (default %d)",
+					 PC_MIGRATE_MAX_ROUNDS);
+		req.max_rounds = (unsigned)json_integer_value(mr);
+	}
+	ret = run_migrate_request(a->info.migrate, a->pc, &req, err, sizeof(err));
+	if (ret)
+		return api_error(rep, ret == -EBUSY ? 409 : ret == -EINVAL ? 400 : 500, "%s", err);
+	api_json(rep, 202, run_migrate_status(a->info.migrate));
+}
+
 static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		      struct api_reply *rep)
 {
@@ -429,6 +481,8 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return vm_set(a, body, rep);
 	} else if (strcmp(action, "cdrom") == 0 || strcmp(action, "eject") == 0) {
 		return vm_cdrom(a, body, strcmp(action, "eject") == 0, rep);
+	} else if (strcmp(action, "migrate") == 0) {
+		return vm_migrate(a, body, rep);
 	} else if (strcmp(action, "pause") == 0) {
 		if (pc_paused(a->pc))
 			return api_error(rep, 409, "vm %s is already paused", a->info.name);
@@ -455,7 +509,7 @@ static void vm_action(struct api_vm *a, const char *action, const json_t *body,
 		return api_json(rep, 202, json_pack("{s:s}", "action", "off"));
 	} else {
 		return api_error(rep, 404, "no action \"%s\" (pause, resume, shutdown, reset, off, "
-				 "snapshot, set, cdrom, eject)", action);
+				 "snapshot, set, cdrom, eject, migrate)", action);
 	}
 	api_json(rep, 200, vm_object(a));
 }
@@ -522,6 +576,11 @@ static void handle(void *opaque, const struct api_request *req, struct api_reply
 		if (!get)
 			return api_error(rep, 405, "%s %s: only GET", req->method, req->path);
 		return vm_screen(a, rep);
+	}
+	if (strcmp(seg[i], "migrate") == 0 && get) {
+		if (!a->info.migrate)
+			return api_error(rep, 404, "this VM cannot migrate");
+		return api_json(rep, 200, run_migrate_status(a->info.migrate));
 	}
 	if (!post)
 		return api_error(rep, 405, "%s %s: actions take POST", req->method, req->path);

@@ -15,6 +15,7 @@
 struct pc;
 struct api_vm;
 struct run_res;
+struct run_migrate;
 
 struct api_vm_info {
 	const char *name;
@@ -30,6 +31,8 @@ struct api_vm_info {
 	/* Where snapshots go: an O_PATH fd (-1: none) and its real path. */
 	int snapshot_dirfd;
 	const char *snapshot_dir;
+	/* POST/GET /vm/migrate (mgmt/run_migrate.h); NULL: not offered. */
+	struct run_migrate *migrate;
 };
 
 int api_vm_create(struct api_vm **out, const struct api_vm_info *info, char *err,

@@ -29,6 +29,13 @@ void cmd_set_help(FILE *f);
 /* hover screenshot NAME FILE.png (cmd_screenshot.c). */
 int cmd_screenshot(int argc, char **argv);
 void cmd_screenshot_help(FILE *f);
+/* hoverd's snapshot, restore and migrate verbs (cmd_migrate.c) */
+int cmd_snapshot(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+void cmd_snapshot_help(FILE *f);
+void cmd_restore_help(FILE *f);
+void cmd_migrate_help(FILE *f);
 void cmd_vm_help(FILE *f, const char *verb);
 /* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
 void cmd_set_connect(const char *path);

@@ -32,6 +32,7 @@
 #include "mgmt/cmd.h"
 #include "mgmt/panic_watch.h"
 #include "mgmt/parse.h"
+#include "mgmt/run_incoming.h"
 #include "mgmt/run_jail.h"
 #include "mgmt/run_mgmt.h"
 #include "mgmt/run_res.h"
@@ -62,6 +63,7 @@ struct run_opts {
 	char *disk_arg[PC_MAX_DISKS], *net_arg[PC_MAX_NICS];
 	char *cport_arg[VIRTIO_CONSOLE_MAX_PORTS];
 	const char *restore; /* --restore FILE */
+	const char *incoming; /* --incoming ADDR */
 	const char *snapshot_dir; /* --snapshot-dir DIR; NULL: the working directory */
 	/* --- network, console ports, rng --- */
 	struct net_config net[PC_MAX_NICS]; /* --net, in order */
@@ -132,6 +134,9 @@ void cmd_run_help(FILE *f)
 		"                     appended to a file (repeatable, up to 8)\n"
 		"  --restore FILE     continue the VM saved in FILE (hover snapshot, or POST\n"
 		"                     /vm/snapshot): its machine options come from the file\n"
+		"  --incoming tcp:ADDR:PORT|unix:PATH\n"
+		"                     wait there for a VM migrating live (POST /vm/migrate,\n"
+		"                     hover migrate) and run it: its options come from the source\n"
 		"  --snapshot-dir DIR where POST /vm/snapshot may write (default: the working\n"
 		"                     directory); the VM can create files nowhere else\n"
 		"  --no-rng           no virtio-rng (by default the guest gets one, fed by the\n"
@@ -300,7 +305,7 @@ static int check_firmware(struct run_opts *o)
 		return EXIT_USAGE;
 	}
 	free(image);
-	if (!o->ndisks && !o->restore)
+	if (!o->ndisks && !o->restore && !o->incoming)
 		return usage_error("%s", "nothing to boot: give --kernel BZIMAGE, or --disk IMAGE for "
 				   "the firmware to boot", "see `hover help run`");
 	return 0;
@@ -312,7 +317,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	       O_DEBUG, O_QUIET, O_HELP, O_CONFIG, O_NAME, O_API_SOCK, O_CONSOLE_SOCK,
 	       O_DISK, O_NET, O_CONSOLE_PORT, O_NO_RNG, O_RESTORE, O_SNAPSHOT_DIR, O_NO_SANDBOX,
 	       O_CONFINE_DIR, O_JAIL, O_JAIL_UID, O_JAIL_GID, O_FIRMWARE, O_BOOT, O_RES, O_DISPLAY,
-	       O_CDROM };
+	       O_CDROM, O_INCOMING };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -333,6 +338,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-rng", no_argument, NULL, O_NO_RNG },
 		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "restore", required_argument, NULL, O_RESTORE },
+		{ "incoming", required_argument, NULL, O_INCOMING },
 		{ "snapshot-dir", required_argument, NULL, O_SNAPSHOT_DIR },
 		{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 		{ "confine-dir", required_argument, NULL, O_CONFINE_DIR },
@@ -464,6 +470,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case O_RESTORE: o->restore = optarg; break;
+		case O_INCOMING: o->incoming = optarg; break; /* run_incoming_begin acted on it */
 		case O_SNAPSHOT_DIR: o->snapshot_dir = optarg; break;
 		case O_CONSOLE_PORT: {
 			char err[256];
@@ -523,6 +530,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return usage_error("unexpected argument '%s'", argv[optind], "see `hover help run`");
 	if (o->jail.root && (!o->jail.uid || !o->jail.gid))
 		return usage_error("%s", "--jail needs --jail-uid and --jail-gid", NULL);
+	if (o->restore && o->incoming)
+		return usage_error("%s", "--restore and --incoming: choose one", NULL);
 	if (check_firmware(o))
 		return EXIT_USAGE;
 	if ((o->kernel && check_file("--kernel", o->kernel, o)) ||
@@ -583,6 +592,7 @@ static int thread_enter(void *opaque, enum vm_thread kind, unsigned index)
 	static const enum sandbox_thread kinds[] = {
 		[VM_THREAD_LOOP] = SANDBOX_LOOP, [VM_THREAD_VCPU] = SANDBOX_VCPU,
 		[VM_THREAD_IO] = SANDBOX_IO, [VM_THREAD_DISPLAY] = SANDBOX_DISPLAY,
+		[VM_THREAD_MIGRATE] = SANDBOX_MIGRATE,
 	};
 	struct thread_setup *ts = opaque;
 	int ret = run_res_thread(ts->res, kind, index);
@@ -818,6 +828,7 @@ int cmd_run(int argc, char **argv)
 	unsigned nmargs;
 	struct pc_snapshot *snap;
 	struct vnc_server *vnc = NULL;
+	struct run_incoming incoming;
 	char **argv2;
 	int argc2, ret;
 	u64 t_start;
@@ -826,8 +837,16 @@ int cmd_run(int argc, char **argv)
 	ret = restore_argv(argc, argv, &snap, &argc2, &argv2);
 	if (ret)
 		return ret;
+	if (!snap) {
+		ret = run_incoming_begin(&incoming, argc, argv, &argc2, &argv2);
+		if (ret)
+			return ret;
+	} else {
+		incoming.fd = -1;
+	}
 	ret = parse_opts(argc2, argv2, &o);
 	if (ret) {
+		run_incoming_refuse(&incoming, "the destination refused the options (see its log)");
 		pc_snapshot_close(snap);
 		return ret < 0 ? 0 : ret;
 	}
@@ -933,6 +952,8 @@ int cmd_run(int argc, char **argv)
 		o.confine[0] = NULL; /* the jail holds only allowed files, under other names */
 		log_info("jailed in %s as uid %u", o.jail.root, o.jail.uid);
 	}
+	o.mgmt.thread_enter = o.no_sandbox ? NULL : thread_enter;
+	o.mgmt.thread_opaque = &sandbox;
 	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
 		run_mgmt_close(&o.mgmt);
 		run_res_close(&o.res);
@@ -975,7 +996,8 @@ int cmd_run(int argc, char **argv)
 			.no_rng = o.no_rng,
 			.console_tap = console_tap,
 			.tap_opaque = &rs,
-			.restore = snap != NULL,
+			.restore = snap != NULL || incoming.fd >= 0,
+			.incoming = incoming.fd >= 0,
 			.thread_enter = thread_enter,
 			.thread_opaque = &tsetup,
 			.balloon = o.res.balloon,
@@ -1014,6 +1036,20 @@ int cmd_run(int argc, char **argv)
 					 (t_state - t_build) / 1e6, (now - t_state) / 1e6);
 			}
 		}
+		if (incoming.fd >= 0) {
+			/* Once, like a restore; the source resumes if anything here fails. */
+			if (ret)
+				run_incoming_refuse(&incoming, msg);
+			else if ((ret = run_incoming_receive(&incoming, pc, msg, sizeof(msg))))
+				pc_destroy(pc);
+			run_incoming_end(&incoming);
+			if (ret) {
+				run_mgmt_close(&o.mgmt);
+				term_restore();
+				fprintf(stderr, "hover: --incoming: %s\n", msg);
+				return ret < 0 ? EXIT_USAGE : ret;
+			}
+		}
 		if (ret == 0 && vnc && vnc_attach(vnc, pc_vm(pc), pc_vga(pc), pc_i8042(pc))) {
 			pc_destroy(pc);
 			snprintf(msg, sizeof(msg), "--display: cannot show the screen over VNC (dirty "
@@ -1046,6 +1082,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		case VM_QUIT:
 			log_info("quit (Ctrl-A x)");
+			ret = EXIT_OK;
+			break;
+		case VM_MIGRATED:
+			log_info("%s; the VM runs at the destination now", vm->stop_detail);
 			ret = EXIT_OK;
 			break;
 		case VM_RESET:

@@ -69,6 +69,7 @@ struct hvm {
 	off_t log_start;      /* the log's size when this run started: its own lines follow */
 	struct ring *ring;
 	unsigned jail_uid; /* the uid its process runs as (0: not jailed) */
+	char restore_file[PATH_MAX]; /* the next start restores this snapshot (hoverd_migrate.c) */
 };
 
 #define HOVERD_MAX_ALLOW 16
@@ -167,5 +168,13 @@ struct api_reply;
 void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_reply *rep);
 
 void hoverd_wake(struct hoverd *d);
+
+/* ---- snapshot, restore, migrate (hoverd_migrate.c) ---- */
+/* true if act was one of them (the reply is in rep). */
+bool hoverd_migrate_route(struct hoverd *d, const char *name, const char *act,
+			  const struct api_request *req, struct api_reply *rep);
+/* STATE_DIR/snapshots/NAME: where the VM's snapshots go; made (and given to uid) at start. */
+void hoverd_snapshot_dir(struct hoverd *d, const char *name, char *buf, size_t len);
+int hoverd_snapshot_dir_make(struct hoverd *d, const char *name, unsigned uid) HOVER_WUR;
 
 #endif

@@ -560,6 +560,8 @@ void hoverd_api_handle(void *opaque, const struct api_request *req, struct api_r
 			return api_error(rep, 405, "%s %s: use POST", req->method, req->path);
 		return start(d, seg[1], rep);
 	}
+	if (n == 3 && hoverd_migrate_route(d, seg[1], seg[2], req, rep))
+		return;
 	if (n == 3)
 		return action(d, seg[1], seg[2], req, rep);
 	api_error(rep, 404, "no such path: %s (see GET /openapi.yaml)", req->path);

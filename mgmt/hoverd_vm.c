@@ -228,7 +228,9 @@ static void log_reason(const char *log_path, off_t from, char *buf, size_t len)
 int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 {
 	char def_path[PATH_MAX], log_path[PATH_MAX], api[HOVERD_SOCK_MAX], con[HOVERD_SOCK_MAX];
-	char bin[PATH_MAX], vmname[72], root[PATH_MAX], uidtext[16];
+	char bin[PATH_MAX], vmname[72], root[PATH_MAX], uidtext[16], snapdir[PATH_MAX];
+	char restore[PATH_MAX];
+	unsigned juid;
 	struct hvm *vm;
 	struct stat st;
 	off_t log_start = 0;
@@ -249,6 +251,8 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 	snprintf(con, sizeof(con), "%s", vm->console_sock);
 	snprintf(bin, sizeof(bin), "%s", d->hover_bin);
 	snprintf(vmname, sizeof(vmname), "%s", vm->name);
+	snprintf(restore, sizeof(restore), "%s", vm->restore_file);
+	hoverd_snapshot_dir(d, vm->name, snapdir, sizeof(snapdir));
 	jail = d->jail;
 	vm->jail_uid = 0;
 	if (jail) {
@@ -275,7 +279,10 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 				fprintf(stderr, "hoverd: %s: no cgroup limits: %s\n", vm->name, why);
 		}
 	}
+	juid = vm->jail_uid;
 	pthread_mutex_unlock(&d->lock);
+	if (hoverd_snapshot_dir_make(d, vmname, juid))
+		fprintf(stderr, "hoverd: %s: cannot make %s: %s\n", vmname, snapdir, strerror(errno));
 
 	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -291,10 +298,16 @@ int hvm_start(struct hoverd *d, const char *name, char *err, size_t errlen)
 		log_start = st.st_size;
 	unlink(con);
 	{
-		char *argv[18 + 2 * HOVERD_MAX_ALLOW] = { bin, "run", "--config", def_path, "--name",
+		char *argv[22 + 2 * HOVERD_MAX_ALLOW] = { bin, "run", "--config", def_path, "--name",
 							  vmname, "--api-sock", api, "--console-sock",
-							  con };
-		unsigned argc = 10;
+							  con, "--snapshot-dir", snapdir };
+		unsigned argc = 12;
+
+		/* A restore's machine options come from the snapshot, not the definition. */
+		if (restore[0]) {
+			argv[2] = "--restore";
+			argv[3] = restore;
+		}
 
 		/* The VM process checks the files it opens (backing files too) against
 		 * the same directories (d->allow_dir is fixed after start-up). */

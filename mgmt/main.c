@@ -30,6 +30,9 @@ static const struct cmd commands[] = {
 	{ "set", "change a running VM's memory target, CPU weight/cap/pinning, rt", cmd_set,
 	  cmd_set_help },
 	{ "screenshot", "save a VM's screen as a PNG", cmd_screenshot, cmd_screenshot_help },
+	{ "snapshot", "save a running VM to a file", cmd_snapshot, cmd_snapshot_help },
+	{ "restore", "start a VM from a snapshot", cmd_restore, cmd_restore_help },
+	{ "migrate", "move a running VM live to hover run --incoming", cmd_migrate, cmd_migrate_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };

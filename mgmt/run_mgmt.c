@@ -7,6 +7,7 @@
 
 #include "mgmt/api_vm.h"
 #include "mgmt/console_sock.h"
+#include "mgmt/run_migrate.h"
 #include "mgmt/run_mgmt.h"
 
 int run_mgmt_load_config(struct run_mgmt *m, int argc, char **argv, char *err, size_t errlen)
@@ -50,12 +51,18 @@ int run_mgmt_open(struct run_mgmt *m, const struct vm_def *eff, char *err, size_
 			return ret;
 	}
 	if (m->api_sock) {
+		ret = run_migrate_create(&m->migrate);
+		if (ret)
+			return ret;
+	}
+	if (m->api_sock) {
 		struct api_vm_info info = {
 			.name = m->name, .accel = eff->accel, .memory = eff->memory,
 			.cpus = eff->cpus, .config = m->config, .api_socket = m->api_sock,
 			.console_socket = m->console_sock,
 			.machine_args = m->machine_args, .nmachine_args = m->nmachine_args,
 			.snapshot_dirfd = m->snapshot_dirfd, .snapshot_dir = m->snapshot_dir,
+			.migrate = m->migrate,
 		};
 
 		ret = api_vm_create(&m->api, &info, err, errlen);
@@ -73,11 +80,15 @@ int run_mgmt_attach(struct run_mgmt *m, struct pc *pc)
 		ret = console_sock_attach(m->csock, pc);
 	if (!ret && m->api)
 		ret = api_vm_attach(m->api, pc);
+	/* From the main thread, whose sandbox still allows starting threads. */
+	if (!ret && m->migrate)
+		ret = run_migrate_start(m->migrate, m->thread_enter, m->thread_opaque);
 	return ret;
 }
 
 void run_mgmt_detach(struct run_mgmt *m)
 {
+	run_migrate_release(m->migrate);
 	if (m->api)
 		api_vm_detach(m->api);
 	if (m->csock)
@@ -88,6 +99,8 @@ void run_mgmt_close(struct run_mgmt *m)
 {
 	api_vm_destroy(m->api);
 	m->api = NULL;
+	run_migrate_destroy(m->migrate);
+	m->migrate = NULL;
 	console_sock_destroy(m->csock);
 	m->csock = NULL;
 	if (m->config)

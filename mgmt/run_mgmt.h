@@ -8,12 +8,14 @@
 #define HOVER_MGMT_RUN_MGMT_H
 
 #include "include/hover/types.h"
+#include "include/hover/vm.h"
 #include "mgmt/config_json.h"
 
 struct pc;
 struct api_vm;
 struct console_sock;
 struct run_res;
+struct run_migrate;
 
 struct run_mgmt {
 	struct vm_def def; /* from --config */
@@ -26,6 +28,11 @@ struct run_mgmt {
 	const char *snapshot_dir;
 	struct api_vm *api;
 	struct console_sock *csock;
+	/* Outgoing live migration (POST /vm/migrate): its worker, started by the first
+	 * attach, puts its sandbox on through thread_enter (NULL: none). */
+	struct run_migrate *migrate;
+	vm_thread_enter_fn *thread_enter;
+	void *thread_opaque;
 	json_t *config;
 };
 

@@ -184,6 +184,12 @@ static bool event_idx(const struct virtq *vq)
 static struct vring_avail *avail(const struct virtq *vq) { return vq->avail; }
 static struct vring_used *used(const struct virtq *vq) { return vq->used; }
 
+/* The device wrote its used ring: live migration's dirty log must see it (a no-op when off). */
+static void used_written(const struct virtq *vq)
+{
+	vm_dirty_mark(vq->vdev->vm, vq->s.used_gpa, 6 + 8ULL * vq->s.size);
+}
+
 static u16 load16(const u16 *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void store16(u16 *p, u16 v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
@@ -362,8 +368,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	}
 	vq->s.last_avail++;
 	/* Ask to be kicked for anything past what we have taken (2.7.10). */
-	if (event_idx(vq) && !vq->no_notify)
+	if (event_idx(vq) && !vq->no_notify) {
 		store16((u16 *)&used(vq)->ring[vq->s.size], vq->s.last_avail);
+		used_written(vq);
+	}
 	return 1;
 }
 
@@ -383,6 +391,7 @@ void virtq_push_head(struct virtq *vq, u16 head, u32 len)
 	ue->len = len;
 	vq->s.used_idx++;
 	store16(&used(vq)->idx, vq->s.used_idx);
+	used_written(vq);
 }
 
 void virtq_push(struct virtq *vq, const struct virtq_elem *e, u32 len)
@@ -428,6 +437,7 @@ void virtq_disable_notify(struct virtq *vq)
 	if (!vq->s.enabled || event_idx(vq))
 		return; /* with EVENT_IDX: not moving avail_event is enough */
 	store16(&used(vq)->flags, VIRTQ_USED_F_NO_NOTIFY);
+	used_written(vq);
 }
 
 bool virtq_enable_notify(struct virtq *vq)
@@ -439,6 +449,7 @@ bool virtq_enable_notify(struct virtq *vq)
 		store16((u16 *)&used(vq)->ring[vq->s.size], vq->s.last_avail);
 	else
 		store16(&used(vq)->flags, 0);
+	used_written(vq);
 	/* Our write must be visible before we look at avail->idx again (2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(&avail(vq)->idx) != vq->s.last_avail;

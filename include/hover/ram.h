@@ -22,6 +22,8 @@ struct ram_region {
 	int fd; /* memfd backing the mapping */
 	u64 page_size; /* host page backing it: 4 KiB, or 2 MiB with hugetlb */
 	bool device; /* a device's memory mapped like RAM (VRAM): not in the e820 map */
+	/* A snapshot's file is mapped over it (ram_image_map): the memfd's holes say nothing. */
+	bool file_mapped;
 };
 
 /*

@@ -33,6 +33,7 @@ enum vm_stop {
 	VM_PANIC,        /* guest kernel panicked */
 	VM_QUIT,         /* the user quit (Ctrl-A x) */
 	VM_ERROR,        /* host-side failure */
+	VM_MIGRATED,     /* handed to a destination that now runs it: exit 0 */
 };
 
 /*
@@ -52,7 +53,7 @@ struct vcpu_intc {
 };
 
 /* The threads a VM starts besides the one that built it (see vm_thread_enter). */
-enum vm_thread { VM_THREAD_LOOP, VM_THREAD_VCPU, VM_THREAD_IO, VM_THREAD_DISPLAY };
+enum vm_thread { VM_THREAD_LOOP, VM_THREAD_VCPU, VM_THREAD_IO, VM_THREAD_DISPLAY, VM_THREAD_MIGRATE };
 typedef int vm_thread_enter_fn(void *opaque, enum vm_thread kind, unsigned index);
 
 struct vcpu {
