@@ -27,6 +27,9 @@ static const struct cmd commands[] = {
 	{ "stop", "ACPI power button, power off after --timeout", cmd_vm, NULL },
 	{ "kill", "end a VM's process at once", cmd_vm, NULL },
 	{ "rm", "delete a stopped VM", cmd_vm, NULL },
+	{ "image", "build, list and remove base images (debian-12)", cmd_image, cmd_image_help },
+	{ "launch", "a VM from a base image, defined and started", cmd_launch, cmd_launch_help },
+	{ "shell", "SSH into a launched VM, or run a command there", cmd_shell, cmd_shell_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };
