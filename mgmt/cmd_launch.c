@@ -129,7 +129,7 @@ static int parse_opts(int argc, char **argv, struct launch_opts *o)
 	o->disk_size = 10ull << 30;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
 		case 'a': o->accel = optarg; break;

@@ -7,10 +7,12 @@ set -e
 PKGS="build-essential meson ninja-build pkg-config libcmocka-dev liblzma-dev libzstd-dev
 zlib1g-dev libcapstone-dev libunicorn-dev python3-pytest python3-pexpect busybox-static cpio
 qemu-system-x86 qemu-utils libslirp-dev libglib2.0-dev iproute2
-libjansson-dev libmicrohttpd-dev linux-libc-dev util-linux"
+libjansson-dev libmicrohttpd-dev linux-libc-dev util-linux
+mmdebstrap fdisk grub-pc-bin dosfstools mtools openssh-client"
 # linux-libc-dev: <linux/seccomp.h>, <linux/filter.h> and the syscall numbers the sandbox's
 # own BPF filters are built from (no libseccomp: see README "Security"); util-linux: setpriv
-# for the tests that act as another user.
+# for the tests that act as another user; mmdebstrap ... openssh-client: `hover image build`,
+# `hover launch` and `hover shell` (scripts/image-build-debian.sh, mgmt/cmd_launch.c).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
