@@ -147,7 +147,7 @@ def test_launch_shell_stop_rm(env):
     rec = json.loads(out)
     vmdir = rec["dir"]
     assert os.path.exists(os.path.join(vmdir, "disk.qcow2"))
-    info = subprocess.run(["qemu-img", "info", "--output=json",
+    info = subprocess.run(["qemu-img", "info", "-U", "--output=json",
                            os.path.join(vmdir, "disk.qcow2")], capture_output=True, text=True)
     assert json.loads(info.stdout)["virtual-size"] == 3 << 30
     # The name is taken now.
