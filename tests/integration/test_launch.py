@@ -135,6 +135,8 @@ def test_bad_input(env):
     assert rc == 2 and "unknown image" in err
     rc, out, err = env.cli("shell", "nothing-here")
     assert rc == 4, out + err
+    rc, out, err = env.cli("image", "rm", "debian-99")
+    assert rc == 2 and "no such image" in err
     # Nothing was left behind by the refused launches.
     assert not os.path.exists(os.path.join(env.store, "vms", "x"))
 
@@ -150,9 +152,11 @@ def test_launch_shell_stop_rm(env):
     info = subprocess.run(["qemu-img", "info", "-U", "--output=json",
                            os.path.join(vmdir, "disk.qcow2")], capture_output=True, text=True)
     assert json.loads(info.stdout)["virtual-size"] == 3 << 30
-    # The name is taken now.
+    # The name is taken now, and the image is in use.
     rc2, out2, err2 = env.cli("launch", IMAGE, "--name", "lt1")
     assert rc2 == 2 and "exists already" in err2
+    rc2, out2, err2 = env.cli("image", "rm", IMAGE)
+    assert rc2 == 1 and "(lt1); hover rm them first" in err2
 
     rc, out, err = env.cli("shell", "lt1", "--timeout", str(LAUNCH_TIMEOUT), "--",
                            "uname -a; hostname; cat /sys/block/vda/size; id -un",
