@@ -39,7 +39,8 @@ void cmd_image_help(FILE *f)
 	      "Images:\n", f);
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		fprintf(f, "  %-18s %s\n", known[i][0], known[i][1]);
-	fputs("\nbuild does nothing when NAME is built already (--rebuild builds it again).\n"
+	fputs("\nbuild does nothing when NAME is built already (--rebuild builds it again;\n"
+	      "launch then uses the newest build, VMs made before keep theirs).\n"
 	      "The store: $HOVER_IMAGE_DIR, else /var/lib/hover/images (root) or\n"
 	      "~/.local/share/hover/images: the directory hoverd serves by default.\n"
 	      "exit status: 0 ok, 1 the build failed, 2 bad usage or input, 3 host error\n", f);
@@ -126,7 +127,17 @@ static int build(const char *name, bool rebuild, bool json)
 	}
 	image_root(root, sizeof(root));
 	strftime(date, sizeof(date), "%Y%m%d", gmtime(&now));
-	snprintf(dir, sizeof(dir), "%s/base/%s/%s", root, name, date);
+	/* A rebuild never replaces a build: VMs' overlays may still sit on it. */
+	for (unsigned n = 1; n < 100; n++) {
+		struct stat st;
+
+		if (n == 1)
+			snprintf(dir, sizeof(dir), "%s/base/%s/%s", root, name, date);
+		else
+			snprintf(dir, sizeof(dir), "%s/base/%s/%s-%02u", root, name, date, n);
+		if (stat(dir, &st))
+			break;
+	}
 	ret = image_mkdirs(dir, 0755);
 	if (ret) {
 		fprintf(stderr, "hover: image build: cannot make %s: %s\n", dir, strerror(-ret));

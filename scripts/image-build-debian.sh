@@ -104,6 +104,10 @@ DHCP=yes
 # The host name is the seed's (hover-firstboot), not the DHCP server's.
 UseHostname=no
 EOF
+# Devices (ttyS0 for the serial getty, the disks) show up once udev has worked through
+# its coldplug, which under a software CPU on a busy host can take past systemd's 90 s.
+mkdir -p "$root/etc/systemd/system.conf.d"
+printf '[Manager]\nDefaultDeviceTimeoutSec=600\n' > "$root/etc/systemd/system.conf.d/hover.conf"
 # The journal stays in RAM: flushing it to /var/log costs a slow first boot minutes
 # under a software CPU, and `hover logs` keeps the console anyway.
 mkdir -p "$root/etc/systemd/journald.conf.d"
@@ -114,12 +118,11 @@ nameserver 10.0.2.3
 EOF
 cat > "$root/usr/local/sbin/hover-firstboot" <<'EOF'
 #!/bin/sh
-# hover's first-boot service: applies a NoCloud seed (a disk labelled CIDATA
-# with meta-data and user-data, as `hover launch` writes it and cloud-init
-# reads it) — hostname, one user with SSH keys and sudo — then makes the host
-# host key. A small subset of
-# cloud-config, parsed with sed: cloud-init's Python start-up costs much
-# more under a software CPU than this whole script.
+# hover's first-boot service: makes the SSH host key, then applies a NoCloud
+# seed (a disk labelled CIDATA with meta-data and user-data, as `hover launch`
+# writes it and cloud-init reads it): hostname, one user with SSH keys and
+# sudo. A small subset of cloud-config, parsed with sed, instead of cloud-init:
+# that is Python, which does not yet finish under the emu engine's JIT.
 set -u
 log() { echo "hover-firstboot: $*" > /dev/console; echo "hover-firstboot: $*"; }
 
