@@ -35,10 +35,12 @@ const char *jail_add(struct jail_config *cfg, const char *src, const char *name,
 
 	if (cfg->nfiles == JAIL_MAX_FILES)
 		return NULL;
-	f = &cfg->file[cfg->nfiles++];
+	f = &cfg->file[cfg->nfiles];
 	f->src = src;
 	f->writable = writable;
-	snprintf(f->name, sizeof(f->name), "/%s", name);
+	if ((size_t)snprintf(f->name, sizeof(f->name), "/%s", name) >= sizeof(f->name))
+		return NULL;
+	cfg->nfiles++;
 	return f->name;
 }
 
@@ -92,8 +94,9 @@ static int build_root(const struct jail_config *cfg, char *err, size_t errlen)
 		char *slash;
 
 		snprintf(dst, sizeof(dst), "%s%s", cfg->root, cfg->file[i].name);
-		slash = strrchr(dst + strlen(cfg->root) + 1, '/'); /* "etc/resolv.conf": make etc/ */
-		if (slash) {
+		/* "etc/resolv.conf", a backing file's "/var/lib/...": make the directories */
+		for (slash = strchr(dst + strlen(cfg->root) + 1, '/'); slash;
+		     slash = strchr(slash + 1, '/')) {
 			*slash = '\0';
 			mkdir(dst, 0755);
 			*slash = '/';

@@ -17,7 +17,7 @@
 /* One file the VM needs: bind-mounted from src to /name in the new root. */
 struct jail_file {
 	const char *src;
-	char name[32];
+	char name[256]; /* "/disk0"; a backing file's absolute path */
 	bool writable;
 };
 
@@ -40,7 +40,8 @@ struct jail_config {
  */
 int jail_enter(const struct jail_config *cfg, char *err, size_t errlen) HOVER_WUR;
 
-/* Add a file; returns its path inside the jail ("/name"), or NULL if full. */
+/* Add a file; returns its path inside the jail ("/name"; name may hold directories), or
+ * NULL if full or the name is too long. */
 const char *jail_add(struct jail_config *cfg, const char *src, const char *name, bool writable);
 
 #endif

@@ -37,6 +37,14 @@ void cmd_snapshot_help(FILE *f);
 void cmd_restore_help(FILE *f);
 void cmd_migrate_help(FILE *f);
 void cmd_vm_help(FILE *f, const char *verb);
+/* hover image build|ls|rm, launch, shell: images and VMs from them (cmd_image.c,
+ * cmd_launch.c, cmd_shell.c). */
+int cmd_image(int argc, char **argv);
+void cmd_image_help(FILE *f);
+int cmd_launch(int argc, char **argv);
+void cmd_launch_help(FILE *f);
+int cmd_shell(int argc, char **argv);
+void cmd_shell_help(FILE *f);
 /* hover --connect SOCKET VERB ...: hoverd's socket (default: hoverd's default). */
 void cmd_set_connect(const char *path);
 const char *cmd_connect_path(void);

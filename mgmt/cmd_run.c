@@ -942,8 +942,8 @@ int cmd_run(int argc, char **argv)
 
 		for (unsigned i = 0; i < o.nnets; i++)
 			slirp |= o.net[i].type == NET_USER;
-		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, &o.firmware, o.disk, o.ndisks, slirp, msg,
-				     sizeof(msg));
+		ret = run_jail_enter(&o.jail, o.memory, &o.kernel, &o.initrd, &o.firmware, o.disk,
+				     o.ndisks, slirp, o.confine, msg, sizeof(msg));
 		if (ret) {
 			fprintf(stderr, "hover: %s\n", msg);
 			run_mgmt_close(&o.mgmt);

@@ -18,6 +18,7 @@
 
 #include "mgmt/client.h"
 #include "mgmt/cmd.h"
+#include "mgmt/image_store.h"
 #include "mgmt/vm_actions.h"
 #include "mgmt/vm_cli.h"
 
@@ -478,6 +479,9 @@ int cmd_vm(int argc, char **argv)
 		ret = vm_cli_request("DELETE", path, NULL, o.json, &v);
 		if (!ret && !o.json)
 			printf("removed %s\n", o.arg);
+		/* A VM from `hover launch`: its overlay, seed and key go with it. */
+		if (!ret && image_vm_files_remove(o.arg) && !o.json)
+			printf("removed %s's disk, seed and key\n", o.arg);
 	} else {
 		char body[64] = "";
 

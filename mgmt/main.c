@@ -33,6 +33,9 @@ static const struct cmd commands[] = {
 	{ "snapshot", "save a running VM to a file", cmd_snapshot, cmd_snapshot_help },
 	{ "restore", "start a VM from a snapshot", cmd_restore, cmd_restore_help },
 	{ "migrate", "move a running VM live to hover run --incoming", cmd_migrate, cmd_migrate_help },
+	{ "image", "build, list and remove base images (debian-12)", cmd_image, cmd_image_help },
+	{ "launch", "a VM from a base image, defined and started", cmd_launch, cmd_launch_help },
+	{ "shell", "SSH into a launched VM, or run a command there", cmd_shell, cmd_shell_help },
 	{ "help", "show help for hover or for one verb", NULL, NULL },
 	{ "version", "print hover's version", NULL, NULL },
 };

@@ -4,7 +4,10 @@
  * mounts and the privilege drop). What goes in: the kernel as /kernel, the
  * initrd as /initrd, disk N as /diskN (writable unless readonly=on),
  * /etc/resolv.conf with --net user (libslirp's DNS forwarder reads it), and
- * the device nodes. libslirp is loaded first, since its file is not in the
+ * the device nodes. A qcow2 disk opened with backing=on brings its backing
+ * chain, read-only, each file where the jailed open will look for it (an
+ * absolute name at that path, a relative one beside the image that names it),
+ * once it is found inside the --confine-dir directories. libslirp is loaded first, since its file is not in the
  * jail; libmicrohttpd and the API/console sockets already are (run_mgmt_open).
  * RLIMIT_FSIZE counts every file the process sizes, memfds too: the largest
  * may be a disk (qcow2: its virtual size, plus room for metadata), guest RAM
@@ -13,12 +16,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/jail.h"
+#include "include/hover/path_confined.h"
 #include "host/slirp_lib.h"
 #include "machine/pc.h"
 #include "mgmt/run_jail.h"
@@ -51,9 +57,80 @@ static u64 disk_limit(const char *path)
 	return size;
 }
 
+/* The backing file name a qcow2 header at fd names (header bytes 8..19, big-endian
+ * offset and length), or "" when there is none or the file is no qcow2 image. */
+static void backing_name(int fd, char *name, size_t len)
+{
+	unsigned char h[20];
+	u64 off = 0;
+	u32 n = 0;
+
+	name[0] = '\0';
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, "QFI\xfb", 4))
+		return;
+	for (unsigned i = 8; i < 16; i++)
+		off = off << 8 | h[i];
+	for (unsigned i = 16; i < 20; i++)
+		n = n << 8 | h[i];
+	if (!off || !n || n >= len || pread(fd, name, n, (off_t)off) != (ssize_t)n)
+		return;
+	name[n] = '\0';
+}
+
+/* "dir/of/image" + name: name itself if absolute. */
+static void beside(const char *image, const char *name, char *out, size_t len)
+{
+	const char *slash = strrchr(image, '/');
+
+	if (name[0] == '/' || !slash)
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "%.*s/%s", (int)(slash - image), image, name);
+}
+
+/* Bind the backing chain of the image at host (seen in the jail as jailed). */
+static int add_backing_chain(struct jail_config *cfg, const char *host, const char *jailed,
+			     const char *const *confine, char *err, size_t errlen)
+{
+	char cur[PATH_MAX], in_jail[PATH_MAX];
+
+	snprintf(cur, sizeof(cur), "%s", host);
+	snprintf(in_jail, sizeof(in_jail), "%s", jailed);
+	for (unsigned depth = 0; depth < 16; depth++) {
+		char name[1024], next[PATH_MAX], next_jail[PATH_MAX], real[PATH_MAX];
+		const char *at;
+		int fd = open(cur, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return 0; /* the block layer reports it */
+		backing_name(fd, name, sizeof(name));
+		close(fd);
+		if (!name[0])
+			return 0;
+		beside(cur, name, next, sizeof(next));
+		beside(in_jail, name, next_jail, sizeof(next_jail));
+		if (strstr(next_jail, "/../") || !realpath(next, real))
+			return 0; /* refused or reported when the block layer opens it */
+		if (confine && confine[0] && !path_confined(real, confine)) {
+			snprintf(err, errlen, "%s: backing file %s lies outside the --confine-dir "
+				 "directories", cur, next);
+			return -EACCES;
+		}
+		at = jail_add(cfg, strdup(real), next_jail + 1, false);
+		if (!at) {
+			snprintf(err, errlen, "%s: backing file %s: too many files or too long a "
+				 "name for the jail", cur, next);
+			return -ENAMETOOLONG;
+		}
+		snprintf(cur, sizeof(cur), "%s", real);
+		snprintf(in_jail, sizeof(in_jail), "%s", at);
+	}
+	return 0;
+}
+
 int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const char **initrd,
-		   const char **firmware,
-		   struct pc_disk *disks, unsigned ndisks, bool slirp, char *err, size_t errlen)
+		   const char **firmware, struct pc_disk *disks, unsigned ndisks, bool slirp,
+		   const char *const *confine, char *err, size_t errlen)
 {
 	struct jail_config cfg = { .root = j->root, .uid = j->uid, .gid = j->gid,
 				   .fsize_limit = (ram > JIT_BUFFER ? ram : JIT_BUFFER) + LOG_ROOM };
@@ -82,6 +159,15 @@ int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const
 		d[n] = jail_add(&cfg, disks[n].path, name, !disks[n].readonly);
 		if (lim + LOG_ROOM > cfg.fsize_limit)
 			cfg.fsize_limit = lim + LOG_ROOM;
+		if (!d[n]) {
+			snprintf(err, errlen, "jail: too many files");
+			return -E2BIG;
+		}
+		if (disks[n].backing) {
+			ret = add_backing_chain(&cfg, disks[n].path, d[n], confine, err, errlen);
+			if (ret)
+				return ret;
+		}
 	}
 	if (slirp && access("/etc/resolv.conf", R_OK) == 0)
 		jail_add(&cfg, "/etc/resolv.conf", "etc/resolv.conf", false);

@@ -19,11 +19,11 @@ struct run_jail {
 	unsigned uid, gid;
 };
 
-/* ram: guest RAM (a memfd that size: RLIMIT_FSIZE must allow it). 0, or -errno
+/* ram: guest RAM (a memfd that size: RLIMIT_FSIZE must allow it); confine: the
+ * --confine-dir directories backing files must lie in (NULL: any). 0, or -errno
  * with one sentence in err. The path pointers are replaced. */
 int run_jail_enter(const struct run_jail *j, u64 ram, const char **kernel, const char **initrd,
-		   const char **firmware,
-		   struct pc_disk *disks, unsigned ndisks, bool slirp, char *err,
-		   size_t errlen) HOVER_WUR;
+		   const char **firmware, struct pc_disk *disks, unsigned ndisks, bool slirp,
+		   const char *const *confine, char *err, size_t errlen) HOVER_WUR;
 
 #endif
