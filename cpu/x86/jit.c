@@ -51,6 +51,7 @@ struct x86_jit {
 	size_t used;  /* code grows up from the start */
 	size_t top;   /* chain slots grow down from the end */
 	bool broken;  /* could not map: interpret everything */
+	u32 skip;     /* JIT_SKIP_* classes left to handler calls (HOVER_EMU_JIT_SKIP) */
 };
 
 /* push rbx; push r12; push r13; mov rbx, rdi: chained jumps enter after these. */
@@ -71,6 +72,11 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 	j->broken = true; /* the translator writes x86-64 code: interpret on other hosts */
 	return NULL;
 #endif
+	{
+		const char *sk = getenv("HOVER_EMU_JIT_SKIP");
+
+		j->skip = sk ? (u32)strtoul(sk, NULL, 0) : 0;
+	}
 	j->size = JIT_BUFFER_SIZE;
 	j->top = j->size;
 	fd = memfd_create("hover-jit", MFD_CLOEXEC);
@@ -211,7 +217,7 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 
 	jit_sync_rip(t);
 	t->flags_live = false;
-	if (pure_reg_form(in)) {
+	if (!(t->skip & JIT_SKIP_PURE) && pure_reg_form(in)) {
 		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
 		e_mov_imm64(a, H_RSI, (u64)(uintptr_t)in);
 		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)in->op);
@@ -356,7 +362,7 @@ static void emit_stubs(struct jit_ctx *t, const u8 *epilogue, struct x86_block_l
 			e_lea(a, H_RAX, H_R12, (s32)x->rip_off);
 			e_store64(a, H_RAX, H_RBX, JIT_OFF_RIP);
 		}
-		if (x->indirect) {
+		if (x->indirect && !(t->skip & JIT_SKIP_CHAIN)) {
 			/* rsi = &jc[x86_jc_index(rip)], 24-byte entries */
 			e_load64(a, H_RAX, H_RBX, JIT_OFF_RIP);
 			e_op_rr(a, true, 0x89, H_RAX, H_RSI);        /* mov rsi, rax */
@@ -376,7 +382,7 @@ static void emit_stubs(struct jit_ctx *t, const u8 *epilogue, struct x86_block_l
 			emit_chain(t, epilogue, NULL);
 			continue;
 		}
-		if (x->chain && *slots) {
+		if (x->chain && *slots && !(t->skip & JIT_SKIP_CHAIN)) {
 			emit_chain(t, epilogue, (*slots)++);
 			continue;
 		}
@@ -411,6 +417,11 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 
 	if (!j)
 		return NULL;
+	t.skip = j->skip;
+	if (((j->skip & JIT_SKIP_KERNEL) && !t.user) || ((j->skip & JIT_SKIP_USER) && t.user)) {
+		b->no_jit = true;
+		return NULL;
+	}
 	if (j->top - j->used < JIT_MAX_BLOCK_CODE + JIT_MAX_EXITS * sizeof(struct x86_block_link)) {
 		/* Out of room: everything goes, this block is interpreted once and translated again. */
 		x86_blocks_flush(cpu);

@@ -242,21 +242,21 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	/* NOP Ev and the hint space (0F 0D, 0F 18-1F): nothing to do, the operand is never accessed. */
 	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_0F][0x1f][X86_MP_NONE])
-		return true;
+		return !(t->skip & JIT_SKIP_NOP);
 	/* TEST Eb/Ev, imm: the generic group 3 handler (no fast.c form), registered in every column. */
 	if (in->map == X86_MAP_1B && (in->opcode == 0xf6 || in->opcode == 0xf7) &&
 	    !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE])
-		return (t->flags_live = jit_test_cmp8_insn(t, in));
+		return !(t->skip & JIT_SKIP_TEST8) && (t->flags_live = jit_test_cmp8_insn(t, in));
 	/* Generic handlers with templates: the slot's own handler (no mandatory-prefix variant). */
 	if (in->map == X86_MAP_1B && in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE]) {
 		unsigned o = in->opcode;
 
 		/* Ev,Gv / Ev,Iz / Ev,Ib / Eb,Ib on memory (register forms are fast.c's) */
 		if (((o < 0x40 && (o & 7) == 1) || o == 0x80 || o == 0x81 || o == 0x83) &&
-		    jit_rmw_insn(t, in))
+		    !(t->skip & JIT_SKIP_RMW) && jit_rmw_insn(t, in))
 			return true;
-		if (!(in->prefix & X86_PFX_LOCK) &&
+		if (!(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_ACC) &&
 		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
 			return (t->flags_live = jit_acc_imm_insn(t, in));
 	}
@@ -266,35 +266,35 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->map == X86_MAP_0F) {
 		if (in->opcode >= 0x80 && in->opcode <= 0x8f) {
 			t->flags_live = live;
-			ok = emit_jcc(t, in, in->opcode & 15);
+			ok = !(t->skip & JIT_SKIP_JCC) && emit_jcc(t, in, in->opcode & 15);
 		} else if (in->opcode == 0xb6 || in->opcode == 0xb7) {
-			ok = emit_movzx_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_MOVZX) && emit_movzx_insn(t, in);
 		}
 	} else if (in->map == X86_MAP_1B) {
 		switch (in->opcode) {
 		case 0x70 ... 0x7f:
 			t->flags_live = live;
-			ok = emit_jcc(t, in, in->opcode & 15);
+			ok = !(t->skip & JIT_SKIP_JCC) && emit_jcc(t, in, in->opcode & 15);
 			break;
 		case 0x00 ... 0x3f:
 		case 0x81:
 		case 0x83:
 		case 0x85:
-			ok = jit_alu_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_ALU) && jit_alu_insn(t, in);
 			break;
 		case 0x80:
 		case 0x84:
-			ok = jit_test_cmp8_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_TEST8) && jit_test_cmp8_insn(t, in);
 			break;
 		case 0xc1:
 		case 0xd1:
-			ok = jit_shift_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_SHIFT) && jit_shift_insn(t, in);
 			break;
 		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
-			ok = emit_mov_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_MOV) && emit_mov_insn(t, in);
 			break;
 		case 0xeb: case 0xe9: case 0xe8: case 0xc3: case 0x50 ... 0x5f:
-			ok = emit_branch_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_BRANCH) && emit_branch_insn(t, in);
 			break;
 		default:
 			break;

@@ -48,6 +48,14 @@ struct jit_slow {
 	bool write;
 };
 
+/* Template classes HOVER_EMU_JIT_SKIP can leave to handler calls, to find a mistranslation. */
+enum {
+	JIT_SKIP_JCC = 1 << 0, JIT_SKIP_ALU = 1 << 1, JIT_SKIP_TEST8 = 1 << 2, JIT_SKIP_RMW = 1 << 3,
+	JIT_SKIP_ACC = 1 << 4, JIT_SKIP_SHIFT = 1 << 5, JIT_SKIP_MOV = 1 << 6, JIT_SKIP_MOVZX = 1 << 7,
+	JIT_SKIP_BRANCH = 1 << 8, JIT_SKIP_NOP = 1 << 9, JIT_SKIP_PURE = 1 << 10,
+	JIT_SKIP_CHAIN = 1 << 11, JIT_SKIP_KERNEL = 1 << 12, JIT_SKIP_USER = 1 << 13,
+};
+
 struct jit_ctx {
 	struct jit_asm *a;
 	struct x86_cpu *cpu;
@@ -56,6 +64,7 @@ struct jit_ctx {
 	u32 off;           /* its offset from the block's first byte */
 	u32 rip_off;       /* cpu->rip holds r12 + rip_off (kept lazily) */
 	bool user;         /* the CPL the block is translated for is 3 */
+	u32 skip;          /* JIT_SKIP_* */
 	bool flags_live;   /* host RFLAGS hold the guest's arithmetic flags (last op was inline ALU) */
 	struct jit_exit exits[JIT_MAX_EXITS];
 	unsigned nexits;
