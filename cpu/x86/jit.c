@@ -241,7 +241,7 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 	t->flags_live = false;
 }
 
-void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
+void jit_exit_if(struct jit_ctx *t, int cc, s64 rip_off, u32 count)
 {
 	u8 *at = cc < 0 ? e_jmp32(t->a) : e_jcc32(t->a, (unsigned)cc);
 
@@ -262,7 +262,7 @@ void jit_exit_indirect(struct jit_ctx *t, u32 count)
 		t->exits[n].indirect = true;
 }
 
-void jit_exit_if_ended(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
+void jit_exit_if_ended(struct jit_ctx *t, int cc, s64 rip_off, u32 count)
 {
 	unsigned n = t->nexits;
 

@@ -109,7 +109,7 @@ static bool emit_movzx_insn(struct jit_ctx *t, const struct x86_insn *in)
  * the guest's, PF included) and let x86_cond() decide the rest. The record
  * at a given Jcc is nearly always the same kind, so the tests predict well.
  */
-static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
+static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, s64 target)
 {
 	static const struct { u8 op, size; } kinds[] = {
 		{ X86_LF_SUB, 8 }, { X86_LF_SUB, 4 }, { X86_LF_LOGIC, 8 }, { X86_LF_LOGIC, 4 },
@@ -172,10 +172,10 @@ static bool emit_jcc(struct jit_ctx *t, const struct x86_insn *in, unsigned cc)
 	if (!fits_s32(target))
 		return false;
 	if (!t->flags_live) {
-		emit_lazy_cond(t, cc, (u32)target);
+		emit_lazy_cond(t, cc, target);
 		return true;
 	}
-	jit_exit_if(t, (int)cc, (u32)target, t->k + 1);
+	jit_exit_if(t, (int)cc, target, t->k + 1);
 	return true; /* flags stay live on the fall-through path */
 }
 
@@ -190,7 +190,7 @@ static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
 	case 0xe9:
 		if (!fits_s32(target))
 			return false;
-		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		jit_exit_if(t, -1, target, t->k + 1);
 		return true;
 	case 0xe8: /* CALL rel: push the return address, then jump */
 		if (!fits_s32(target))
@@ -202,7 +202,7 @@ static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
 		e_op_mem(a, true, 0x83, 5, H_RBX, JIT_OFF_GPR(GPR_RSP)); /* sub qword [rsp], 8 */
 		e_u8(a, 8);
 		/* The stack write may have dropped code; the jump leaves the block either way. */
-		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		jit_exit_if(t, -1, target, t->k + 1);
 		return true;
 	case 0xc3: /* RET */
 		jit_load_gpr(t, H_RSI, GPR_RSP, true);

@@ -8,6 +8,7 @@
 #define HOVER_CPU_X86_JIT_INLINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cpu/x86/exec.h"
 #include "cpu/x86/jit.h"
@@ -24,12 +25,16 @@
 
 #define JIT_MAX_EXITS (X86_BLOCK_MAX_INSNS * 3)
 #define JIT_MAX_SLOW (X86_BLOCK_MAX_INSNS * 2)
-#define JIT_RIP_KEEP 0xffffffffu /* an exit that leaves cpu->rip as it is */
+/*
+ * An exit that leaves cpu->rip as it is. Outside every offset an exit can
+ * have: a branch may go before the block's start (-1 is a real target).
+ */
+#define JIT_RIP_KEEP INT64_MIN
 
 /* A jump out of the block: cpu->rip = r12 + rip_off (unless JIT_RIP_KEEP), count retired. */
 struct jit_exit {
 	u8 *at;       /* rel32 of the jump */
-	u32 rip_off;
+	s64 rip_off;  /* within s32 (the lea's displacement), or JIT_RIP_KEEP */
 	u32 count;
 	bool chain;   /* may jump straight into the next block (constant target, no end_block) */
 	bool indirect; /* target only known at run time (RET): chained through the jump cache */
@@ -73,11 +78,11 @@ struct jit_ctx {
 };
 
 /* Leave the block when host condition cc holds (HC_* or -1 for always). */
-void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count);
+void jit_exit_if(struct jit_ctx *t, int cc, s64 rip_off, u32 count);
 /* Leave the block for the RIP already in cpu->rip (RET): chained through the jump cache. */
 void jit_exit_indirect(struct jit_ctx *t, u32 count);
 /* The same for an exit taken because end_block is set: never chained. */
-void jit_exit_if_ended(struct jit_ctx *t, int cc, u32 rip_off, u32 count);
+void jit_exit_if_ended(struct jit_ctx *t, int cc, s64 rip_off, u32 count);
 /* Make cpu->rip the current instruction's (before anything that can fault or exit). */
 void jit_sync_rip(struct jit_ctx *t);
 /* Record an out-of-line slow access for the jne just emitted (rel32 at `at`). */

@@ -534,6 +534,30 @@ static void test_jit_self_modifying_block(void **state)
 	harness_destroy(h);
 }
 
+/*
+ * A branch to the byte just before its block's first byte (offset -1 from
+ * the block's RIP): python3's _PyWideStringList code has `ret` there. The
+ * exit once took -1 for "leave cpu->rip as it is" and re-ran the block
+ * forever. Once with the flags live from CMP (host Jcc), once after a MOV
+ * (the flags come from the lazy record), once as a JMP.
+ */
+static void test_jit_branch_before_block(void **state)
+{
+	/* xor eax, eax; jmp +1; hlt; L: inc eax; cmp eax, 5; jae L-1; jmp L */
+	static const u8 live[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0x83, 0xf8, 0x05,
+				   0x73, 0xf8, 0xeb, 0xf7 };
+	/* the same with mov ecx, eax between CMP and JAE */
+	static const u8 lazy[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0x83, 0xf8, 0x05,
+				   0x89, 0xc1, 0x73, 0xf6, 0xeb, 0xf5 };
+	/* xor eax, eax; jmp +1; hlt; L: inc eax; jmp L-1 */
+	static const u8 jmp[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0xeb, 0xfb };
+
+	(void)state;
+	run_both(live, sizeof(live), NULL);
+	run_both(lazy, sizeof(lazy), NULL);
+	run_both(jmp, sizeof(jmp), NULL);
+}
+
 #define UNMAPPED (DATA + 0x10000)
 
 static void prep_unmapped(struct cpu_harness *h)
@@ -568,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_jit_fs_gs),
 		cmocka_unit_test(test_jit_self_modifying_block),
 		cmocka_unit_test(test_jit_fault_mid_block),
+		cmocka_unit_test(test_jit_branch_before_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
