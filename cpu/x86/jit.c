@@ -52,6 +52,7 @@ struct x86_jit {
 	size_t top;   /* chain slots grow down from the end */
 	bool broken;  /* could not map: interpret everything */
 	u32 skip;     /* JIT_SKIP_* classes left to handler calls (HOVER_EMU_JIT_SKIP) */
+	struct jit_profile *prof; /* HOVER_EMU_PROFILE=helpers, else NULL */
 };
 
 /* push rbx; push r12; push r13; mov rbx, rdi: chained jumps enter after these. */
@@ -77,6 +78,7 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 
 		j->skip = sk ? (u32)strtoul(sk, NULL, 0) : 0;
 	}
+	j->prof = jit_profile_create();
 	j->size = JIT_BUFFER_SIZE;
 	j->top = j->size;
 	fd = memfd_create("hover-jit", MFD_CLOEXEC);
@@ -144,6 +146,8 @@ void x86_jit_destroy(struct x86_cpu *cpu)
 		munmap(j->rw, j->size);
 	if (j->rx)
 		munmap(j->rx, j->size);
+	jit_profile_report(j->prof);
+	free(j->prof);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -217,6 +221,10 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 
 	jit_sync_rip(t);
 	t->flags_live = false;
+	if (t->prof) { /* inc qword [counter] */
+		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)jit_profile_counter(t->prof, in));
+		e_op_mem(a, true, 0xff, 0, H_RAX, 0);
+	}
 	if (!(t->skip & JIT_SKIP_PURE) && pure_reg_form(in)) {
 		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
 		e_mov_imm64(a, H_RSI, (u64)(uintptr_t)in);
@@ -418,6 +426,7 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	if (!j)
 		return NULL;
 	t.skip = j->skip;
+	t.prof = j->prof;
 	if (((j->skip & JIT_SKIP_KERNEL) && !t.user) || ((j->skip & JIT_SKIP_USER) && t.user)) {
 		b->no_jit = true;
 		return NULL;

@@ -256,6 +256,14 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		if (((o < 0x40 && (o & 7) == 1) || o == 0x80 || o == 0x81 || o == 0x83) &&
 		    !(t->skip & JIT_SKIP_RMW) && jit_rmw_insn(t, in))
 			return true;
+		if ((o == 0xc1 || o == 0xd1) && !(t->skip & JIT_SKIP_SHIFT)) {
+			t->flags_live = live; /* jit_sync_flags may use the host's */
+			if (jit_rotate_insn(t, in)) {
+				t->flags_live = false;
+				return true;
+			}
+			t->flags_live = false;
+		}
 		if (!(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_ACC) &&
 		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
 			return (t->flags_live = jit_acc_imm_insn(t, in));

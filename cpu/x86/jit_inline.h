@@ -70,6 +70,8 @@ struct jit_ctx {
 	u32 rip_off;       /* cpu->rip holds r12 + rip_off (kept lazily) */
 	bool user;         /* the CPL the block is translated for is 3 */
 	u32 skip;          /* JIT_SKIP_* */
+	struct jit_profile *prof; /* HOVER_EMU_PROFILE=helpers counters, or NULL */
+	bool flags_logic;  /* with flags_live: the last op was a logic one (host AF undefined) */
 	bool flags_live;   /* host RFLAGS hold the guest's arithmetic flags (last op was inline ALU) */
 	struct jit_exit exits[JIT_MAX_EXITS];
 	unsigned nexits;
@@ -108,6 +110,19 @@ bool jit_test_cmp8_insn(struct jit_ctx *t, const struct x86_insn *in); /* F6/F7 
 bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in);       /* ALU on memory */
 bool jit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in);   /* rAX/AL, imm */
 bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in);     /* SHL/SHR/SAR imm */
+bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in);    /* ROL/ROR imm, 1 */
+/* cpu->rflags = the guest's arithmetic flags, lazy record emptied (for partial-flag templates). */
+void jit_sync_flags(struct jit_ctx *t);
+
+/* ---- HOVER_EMU_PROFILE=helpers (jit_profile.c) ---- */
+
+struct jit_profile;
+/* The counters if the variable asks for them, else NULL. */
+struct jit_profile *jit_profile_create(void);
+/* The counter of in's form, bumped by the code of each handler call. */
+u64 *jit_profile_counter(struct jit_profile *p, const struct x86_insn *in);
+/* Print the forms, most executed first, to stderr. */
+void jit_profile_report(struct jit_profile *p);
 
 /* Emit in as inline code if it has a template; false leaves it to a handler call. */
 bool jit_inline(struct jit_ctx *t, const struct x86_insn *in);

@@ -238,15 +238,17 @@ static void gen_insn(struct seq *s, struct rng *r)
 		put(s, b, 2);
 		break;
 	}
-	case 14: { /* shifts, IMUL, INC/DEC, SETcc, CMOVcc: handler calls between templates */
+	case 14: { /* shifts, rotates, IMUL, INC/DEC, SETcc, CMOVcc */
 		static const u8 forms[][3] = { { 0xc1, 0xe0, 3 }, { 0xd1, 0xe8, 0 }, { 0x0f, 0xaf, 0xc1 },
 					       { 0xff, 0xc0, 0 }, { 0x0f, 0x94, 0xc0 }, { 0x0f, 0x45, 0xc1 },
 					       { 0xc1, 0xe8, 0 }, { 0xc1, 0xf8, 0 }, { 0xd1, 0xe0, 0 },
-					       { 0xd1, 0xf8, 0 }, { 0xc1, 0xf0, 0 }, { 0xd3, 0xe0, 0 } };
-		unsigned f = rnd(r) % 12;
+					       { 0xd1, 0xf8, 0 }, { 0xc1, 0xf0, 0 }, { 0xd3, 0xe0, 0 },
+					       { 0xc1, 0xc0, 0 }, { 0xc1, 0xc8, 0 }, { 0xd1, 0xc0, 0 },
+					       { 0xd1, 0xc8, 0 } };
+		unsigned f = rnd(r) % 16;
 		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f][0], forms[f][1], forms[f][2] };
 
-		if (f >= 6 && f != 8 && f != 9 && f != 11) /* shift by a random immediate */
+		if (f >= 6 && f != 8 && f != 9 && f != 11 && f != 14 && f != 15) /* by a random immediate */
 			b[3] = (u8)rnd(r);
 		if (b[1] != 0x0f) { /* the register shifted: any writable one */
 			unsigned rm = pick_dst(r);
@@ -254,7 +256,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 			b[0] |= (u8)(rm >> 3);
 			b[2] = (u8)((b[2] & 0xf8) | (rm & 7));
 		}
-		put(s, b, (f == 1 || f == 3 || f == 8 || f == 9 || f == 11) ? 3 : 4);
+		put(s, b, (f == 1 || f == 3 || f == 8 || f == 9 || f == 11 || f >= 14) ? 3 : 4);
 		break;
 	}
 	case 18: { /* read-modify-write on memory, LOCK or not: 01/09/21/29/31, 81/83, 80 */
