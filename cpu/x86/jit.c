@@ -213,6 +213,80 @@ static bool pure_reg_form(const struct x86_insn *in)
 	return false;
 }
 
+/*
+ * Flag liveness within a block. A template may skip the flags it would
+ * write (the lazy record, CF/OF of a rotate) when no one can see them: a
+ * later instruction of the block overwrites all six before anything reads
+ * them, faults (the handler sees RFLAGS), leaves the block or calls a
+ * handler. So only these forms, inlined as register-only templates with no
+ * exit and no fault, are looked through:
+ *   FLAGS_WRITE: ADD/OR/AND/SUB/XOR/CMP/TEST on registers or rAX/AL with an
+ *     immediate, SHL/SHR/SAR by a non-zero immediate (all six flags);
+ *   FLAGS_PASS: MOV r,r / r,imm, MOVSXD and MOVZX r,r16, LEA (no access),
+ *     ROL/ROR by an immediate (CF/OF only: the rest passes through).
+ * Everything else counts as a reader. Interrupts are only taken between
+ * blocks, and single-stepped code is interpreted.
+ */
+enum { FLAGS_READ, FLAGS_WRITE, FLAGS_PASS };
+
+static int flags_effect(const struct jit_ctx *t, const struct x86_insn *in)
+{
+	const struct x86_optable *ot = x86_optable_get();
+	unsigned o = in->opcode, g = in->reg & 7;
+	bool reg = in->has_modrm && in->mod == 3, fast = in->op == x86_fast_select(in);
+
+	if (in->map == X86_MAP_0F)
+		return fast && reg && o == 0xb7 && !(t->skip & JIT_SKIP_MOVZX) ? FLAGS_PASS : FLAGS_READ;
+	if (in->map != X86_MAP_1B || (in->prefix & X86_PFX_LOCK))
+		return FLAGS_READ;
+	if (in->op == ot->fn[X86_MAP_1B][o][X86_MP_NONE] && (o == 0xc1 || o == 0xd1) && reg && g <= 1 &&
+	    (in->opsize == 4 || in->opsize == 8) && !(t->skip & JIT_SKIP_SHIFT))
+		return FLAGS_PASS;
+	if (in->op == ot->fn[X86_MAP_1B][o][X86_MP_NONE] && !(t->skip & JIT_SKIP_ACC) &&
+	    (in->opsize == 4 || in->opsize == 8 || o == 0x3c || o == 0xa8) &&
+	    (o == 0x05 || o == 0x0d || o == 0x25 || o == 0x2d || o == 0x35 || o == 0x3d ||
+	     o == 0x3c || o == 0xa8 || o == 0xa9))
+		return FLAGS_WRITE;
+	if (!fast)
+		return FLAGS_READ;
+	switch (o) {
+	case 0x01: case 0x03: case 0x09: case 0x0b: case 0x21: case 0x23: case 0x29: case 0x2b:
+	case 0x31: case 0x33: case 0x39: case 0x3b: case 0x85:
+		return reg && !(t->skip & JIT_SKIP_ALU) ? FLAGS_WRITE : FLAGS_READ;
+	case 0x81: case 0x83:
+		return reg && g != 2 && g != 3 && !(t->skip & JIT_SKIP_ALU) ? FLAGS_WRITE : FLAGS_READ;
+	case 0xc1: case 0xd1:
+		if (!reg || (t->skip & JIT_SKIP_SHIFT) || (g != 4 && g != 5 && g != 6 && g != 7))
+			return FLAGS_READ;
+		return o == 0xd1 || (in->imm & (in->opsize * 8u - 1)) ? FLAGS_WRITE : FLAGS_PASS;
+	case 0x89: case 0x8b: case 0x63:
+		return reg && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
+	case 0xb8 ... 0xbf:
+		return !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
+	case 0x8d:
+		return in->seg != SEG_FS && in->seg != SEG_GS && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS
+											     : FLAGS_READ;
+	default:
+		return FLAGS_READ;
+	}
+}
+
+/* dead[k]: no one sees the flags instruction k writes (see flags_effect). */
+static void flags_liveness(const struct jit_ctx *t, const struct x86_block *b, bool *dead)
+{
+	bool live = true; /* the next block, or an exit, may read them */
+
+	for (unsigned k = b->n; k-- > 0;) {
+		int e = flags_effect(t, &b->insns[k]);
+
+		dead[k] = !live && !(t->skip & JIT_SKIP_DEADFLAGS);
+		if (e == FLAGS_WRITE)
+			live = false;
+		else if (e == FLAGS_READ)
+			live = true;
+	}
+}
+
 /* Call in->op as the interpreter loop would, then its exit test (see the top of this file). */
 static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 {
@@ -422,6 +496,7 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	struct x86_block_link *slot_rx, *slots_rw;
 	size_t nslots;
 	u8 *start, *exit;
+	bool dead[X86_BLOCK_MAX_INSNS];
 
 	if (!j)
 		return NULL;
@@ -449,9 +524,11 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	}
 	e_load64(&a, H_R12, H_RBX, JIT_OFF_RIP);       /* r12 = entry rip (also after a chained jump) */
 
+	flags_liveness(&t, b, dead);
 	for (t.k = 0; t.k < b->n; t.k++) {
 		const struct x86_insn *in = &b->insns[t.k];
 
+		t.flags_dead = dead[t.k];
 		if (!jit_inline(&t, in))
 			emit_call(&t, in);
 		t.off += in->len;

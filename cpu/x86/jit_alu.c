@@ -34,6 +34,12 @@ static void emit_alu(struct jit_ctx *t, int op, unsigned size)
 	bool arith = op == F_ADD || op == F_SUB || op == F_CMP, w = size == 8;
 	u8 lop = op == F_ADD ? X86_LF_ADD : arith ? X86_LF_SUB : X86_LF_LOGIC;
 
+	if (t->flags_dead) { /* only the result */
+		e_op_rr(a, w, 0x89, H_RAX, H_RDX);
+		e_op_rr(a, w, (u8)(alu_host_op[op] - (size == 1)), H_RCX, H_RDX);
+		t->flags_live = false;
+		return;
+	}
 	e_store64(a, H_RAX, H_RBX, JIT_OFF_LF(src1));
 	e_store64(a, H_RCX, H_RBX, JIT_OFF_LF(src2));
 	e_store_imm16(a, H_RBX, JIT_OFF_LF(op), (u16)(lop | (size << 8)));
@@ -241,6 +247,7 @@ bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in)
 	jit_emit_write(t, in->seg, size);
 	e_pop(a, H_RCX);
 	e_pop(a, H_RAX);
+	t->flags_dead = false; /* the end_block test below may leave the block */
 	emit_alu(t, op, size);
 	jit_end_block_test(t, in);
 	t->flags_live = false; /* the test above compared */
@@ -296,6 +303,8 @@ bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in)
 	e_u8(a, (u8)(0xc0 | (digit << 3) | H_RDX));
 	e_u8(a, (u8)c);
 	jit_store_gpr(t, H_RDX, in->rm);
+	if (t->flags_dead)
+		return true;
 	e_u8(a, 0x9c);                                  /* pushfq; pop rcx */
 	e_u8(a, 0x59);
 	e_u8(a, 0x81);                                  /* and ecx, CF|PF|ZF|SF */
@@ -351,13 +360,16 @@ bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in)
 		jit_store_gpr(t, H_RAX, in->rm);
 		return true;
 	}
-	jit_sync_flags(t);
+	if (!t->flags_dead)
+		jit_sync_flags(t);
 	jit_load_gpr(t, H_RAX, in->rm, w);
 	e_rex(a, w, 0, 0, H_RAX, false);                /* rol/ror rax, c */
 	e_u8(a, 0xc1);
 	e_u8(a, (u8)(0xc0 | (g << 3) | H_RAX));
 	e_u8(a, (u8)c);
 	jit_store_gpr(t, H_RAX, in->rm);
+	if (t->flags_dead)
+		return true;
 	e_op_rr(a, w, 0x89, H_RAX, H_RDX);             /* rdx = result >> (bits - 2): MSB, next bit */
 	e_rex(a, w, 0, 0, H_RDX, false);
 	e_u8(a, 0xc1);

@@ -59,6 +59,7 @@ enum {
 	JIT_SKIP_ACC = 1 << 4, JIT_SKIP_SHIFT = 1 << 5, JIT_SKIP_MOV = 1 << 6, JIT_SKIP_MOVZX = 1 << 7,
 	JIT_SKIP_BRANCH = 1 << 8, JIT_SKIP_NOP = 1 << 9, JIT_SKIP_PURE = 1 << 10,
 	JIT_SKIP_CHAIN = 1 << 11, JIT_SKIP_KERNEL = 1 << 12, JIT_SKIP_USER = 1 << 13,
+	JIT_SKIP_DEADFLAGS = 1 << 14, /* compute flags even where no one sees them */
 };
 
 struct jit_ctx {
@@ -71,6 +72,7 @@ struct jit_ctx {
 	bool user;         /* the CPL the block is translated for is 3 */
 	u32 skip;          /* JIT_SKIP_* */
 	struct jit_profile *prof; /* HOVER_EMU_PROFILE=helpers counters, or NULL */
+	bool flags_dead;   /* no one sees the flags this instruction writes (jit.c's flags_liveness) */
 	bool flags_logic;  /* with flags_live: the last op was a logic one (host AF undefined) */
 	bool flags_live;   /* host RFLAGS hold the guest's arithmetic flags (last op was inline ALU) */
 	struct jit_exit exits[JIT_MAX_EXITS];

@@ -587,6 +587,23 @@ static void test_jit_fault_mid_block(void **state)
 	harness_destroy(h);
 }
 
+/*
+ * Flags a later instruction of the block overwrites are not computed, but a
+ * fault before that instruction shows them: ADD's flags reach the #PF here,
+ * a rotate's CF/OF too; the SUB and XOR after never run.
+ */
+static void test_jit_dead_flags_fault(void **state)
+{
+	/* add eax, ecx; mov rdx, [rbp + 0x40]; sub eax, eax; hlt */
+	static const u8 alu[] = { 0x01, 0xc8, 0x48, 0x8b, 0x55, 0x40, 0x29, 0xc0, 0xf4 };
+	/* xor eax, ecx; ror eax, 7; mov rdx, [rbp + 0x40]; xor eax, eax; hlt */
+	static const u8 rot[] = { 0x31, 0xc8, 0xc1, 0xc8, 0x07, 0x48, 0x8b, 0x55, 0x40, 0x31, 0xc0, 0xf4 };
+
+	(void)state;
+	run_both(alu, sizeof(alu), prep_unmapped);
+	run_both(rot, sizeof(rot), prep_unmapped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_jit_self_modifying_block),
 		cmocka_unit_test(test_jit_fault_mid_block),
 		cmocka_unit_test(test_jit_branch_before_block),
+		cmocka_unit_test(test_jit_dead_flags_fault),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
