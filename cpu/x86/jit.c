@@ -235,8 +235,20 @@ static int flags_effect(const struct jit_ctx *t, const struct x86_insn *in)
 	unsigned o = in->opcode, g = in->reg & 7;
 	bool reg = in->has_modrm && in->mod == 3, fast = in->op == x86_fast_select(in);
 
-	if (in->map == X86_MAP_0F)
-		return fast && reg && o == 0xb7 && !(t->skip & JIT_SKIP_MOVZX) ? FLAGS_PASS : FLAGS_READ;
+	if (in->map == X86_MAP_0F) {
+		if (fast && reg && o == 0xb7 && !(t->skip & JIT_SKIP_MOVZX))
+			return FLAGS_PASS;
+		if (t->skip & JIT_SKIP_REGOPS)
+			return FLAGS_READ;
+		if (fast && reg && o == 0xb6)
+			return FLAGS_PASS;
+		if (fast && reg && o == 0xaf) /* inline or a call: sets all six, cannot fault */
+			return FLAGS_WRITE;
+		if (o >= 0xc8 && o <= 0xcf && (in->opsize == 4 || in->opsize == 8) &&
+		    !(in->prefix & X86_PFX_LOCK) && in->op == ot->fn[X86_MAP_0F][o][X86_MP_NONE])
+			return FLAGS_PASS;
+		return FLAGS_READ;
+	}
 	if (in->map != X86_MAP_1B || (in->prefix & X86_PFX_LOCK))
 		return FLAGS_READ;
 	if (in->op == ot->fn[X86_MAP_1B][o][X86_MP_NONE] && (o == 0xc1 || o == 0xd1) && reg && g <= 1 &&
@@ -263,6 +275,8 @@ static int flags_effect(const struct jit_ctx *t, const struct x86_insn *in)
 		return reg && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
 	case 0xb8 ... 0xbf:
 		return !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
+	case 0x69: case 0x6b: /* IMUL r, r, imm: inline or a call, sets all six, cannot fault */
+		return reg && !(t->skip & JIT_SKIP_REGOPS) ? FLAGS_WRITE : FLAGS_READ;
 	case 0x8d:
 		return in->seg != SEG_FS && in->seg != SEG_GS && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS
 											     : FLAGS_READ;

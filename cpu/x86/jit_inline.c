@@ -268,6 +268,18 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
 			return (t->flags_live = jit_acc_imm_insn(t, in));
 	}
+	/* BSWAP, SETcc, CMOVcc: generic handlers; none touches the host flags, so live ones stay live. */
+	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_REGOPS) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_0F][in->opcode][X86_MP_NONE]) {
+		unsigned o = in->opcode;
+
+		t->flags_live = live;
+		if ((o >= 0xc8 && o <= 0xcf && jit_bswap_insn(t, in)) ||
+		    (o >= 0x90 && o <= 0x9f && jit_setcc_insn(t, in)) ||
+		    (o >= 0x40 && o <= 0x4f && jit_cmovcc_insn(t, in)))
+			return true;
+		t->flags_live = false;
+	}
 	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
 	if (in->op != x86_fast_select(in))
 		return false;
@@ -275,8 +287,15 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		if (in->opcode >= 0x80 && in->opcode <= 0x8f) {
 			t->flags_live = live;
 			ok = !(t->skip & JIT_SKIP_JCC) && emit_jcc(t, in, in->opcode & 15);
+		} else if (in->opcode == 0xb6 && in->mod == 3) {
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_movzx_r8_insn(t, in);
+			if (ok)
+				t->flags_live = live; /* movzx and mov leave the host flags */
+			return ok;
 		} else if (in->opcode == 0xb6 || in->opcode == 0xb7) {
 			ok = !(t->skip & JIT_SKIP_MOVZX) && emit_movzx_insn(t, in);
+		} else if (in->opcode == 0xaf) {
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_imul_insn(t, in);
 		}
 	} else if (in->map == X86_MAP_1B) {
 		switch (in->opcode) {
@@ -297,6 +316,10 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 		case 0xc1:
 		case 0xd1:
 			ok = !(t->skip & JIT_SKIP_SHIFT) && jit_shift_insn(t, in);
+			break;
+		case 0x69:
+		case 0x6b:
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_imul_insn(t, in);
 			break;
 		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
 			ok = !(t->skip & JIT_SKIP_MOV) && emit_mov_insn(t, in);

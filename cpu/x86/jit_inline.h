@@ -60,6 +60,7 @@ enum {
 	JIT_SKIP_BRANCH = 1 << 8, JIT_SKIP_NOP = 1 << 9, JIT_SKIP_PURE = 1 << 10,
 	JIT_SKIP_CHAIN = 1 << 11, JIT_SKIP_KERNEL = 1 << 12, JIT_SKIP_USER = 1 << 13,
 	JIT_SKIP_DEADFLAGS = 1 << 14, /* compute flags even where no one sees them */
+	JIT_SKIP_REGOPS = 1 << 15,    /* jit_regops.c's templates */
 };
 
 struct jit_ctx {
@@ -113,6 +114,12 @@ bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in);       /* ALU on
 bool jit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in);   /* rAX/AL, imm */
 bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in);     /* SHL/SHR/SAR imm */
 bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in);    /* ROL/ROR imm, 1 */
+/* jit_regops.c: BSWAP, MOVZX r,r8, SETcc/CMOVcc on live host flags, IMUL with dead flags */
+bool jit_bswap_insn(struct jit_ctx *t, const struct x86_insn *in);
+bool jit_movzx_r8_insn(struct jit_ctx *t, const struct x86_insn *in);
+bool jit_setcc_insn(struct jit_ctx *t, const struct x86_insn *in);
+bool jit_cmovcc_insn(struct jit_ctx *t, const struct x86_insn *in);
+bool jit_imul_insn(struct jit_ctx *t, const struct x86_insn *in);
 /* cpu->rflags = the guest's arithmetic flags, lazy record emptied (for partial-flag templates). */
 void jit_sync_flags(struct jit_ctx *t);
 

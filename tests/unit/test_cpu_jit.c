@@ -238,25 +238,30 @@ static void gen_insn(struct seq *s, struct rng *r)
 		put(s, b, 2);
 		break;
 	}
-	case 14: { /* shifts, rotates, IMUL, INC/DEC, SETcc, CMOVcc */
-		static const u8 forms[][3] = { { 0xc1, 0xe0, 3 }, { 0xd1, 0xe8, 0 }, { 0x0f, 0xaf, 0xc1 },
-					       { 0xff, 0xc0, 0 }, { 0x0f, 0x94, 0xc0 }, { 0x0f, 0x45, 0xc1 },
-					       { 0xc1, 0xe8, 0 }, { 0xc1, 0xf8, 0 }, { 0xd1, 0xe0, 0 },
-					       { 0xd1, 0xf8, 0 }, { 0xc1, 0xf0, 0 }, { 0xd3, 0xe0, 0 },
-					       { 0xc1, 0xc0, 0 }, { 0xc1, 0xc8, 0 }, { 0xd1, 0xc0, 0 },
-					       { 0xd1, 0xc8, 0 } };
-		unsigned f = rnd(r) % 16;
-		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f][0], forms[f][1], forms[f][2] };
+	case 14: { /* shifts, rotates, IMUL, INC/DEC, SETcc, CMOVcc, BSWAP, MOVZX r8 */
+		/* opcode bytes, length (REX included), 1 if the last byte is a random immediate */
+		static const struct { u8 b[3], len, imm; } forms[] = {
+			{ { 0xc1, 0xe0, 3 }, 4, 0 }, { { 0xd1, 0xe8 }, 3, 0 }, { { 0x0f, 0xaf, 0xc1 }, 4, 0 },
+			{ { 0xff, 0xc0 }, 3, 0 }, { { 0x0f, 0x94, 0xc0 }, 4, 0 }, { { 0x0f, 0x45, 0xc1 }, 4, 0 },
+			{ { 0xc1, 0xe8 }, 4, 1 }, { { 0xc1, 0xf8 }, 4, 1 }, { { 0xd1, 0xe0 }, 3, 0 },
+			{ { 0xd1, 0xf8 }, 3, 0 }, { { 0xc1, 0xf0 }, 4, 1 }, { { 0xd3, 0xe0 }, 3, 0 },
+			{ { 0xc1, 0xc0 }, 4, 1 }, { { 0xc1, 0xc8 }, 4, 1 }, { { 0xd1, 0xc0 }, 3, 0 },
+			{ { 0xd1, 0xc8 }, 3, 0 }, { { 0x0f, 0xc8 }, 3, 0 }, { { 0x0f, 0x92, 0xc1 }, 4, 0 },
+			{ { 0x0f, 0x43, 0xc2 }, 4, 0 }, { { 0x0f, 0xb6, 0xc3 }, 4, 0 }, { { 0x6b, 0xc0 }, 4, 1 },
+			{ { 0x0f, 0x9f, 0xc7 }, 4, 0 }, { { 0x0f, 0x4c, 0xf9 }, 4, 0 },
+		};
+		unsigned f = rnd(r) % (sizeof(forms) / sizeof(forms[0]));
+		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f].b[0], forms[f].b[1], forms[f].b[2] };
 
-		if (f >= 6 && f != 8 && f != 9 && f != 11 && f != 14 && f != 15) /* by a random immediate */
+		if (forms[f].imm)
 			b[3] = (u8)rnd(r);
-		if (b[1] != 0x0f) { /* the register shifted: any writable one */
+		if (b[1] != 0x0f) { /* the register operated on: any writable one */
 			unsigned rm = pick_dst(r);
 
 			b[0] |= (u8)(rm >> 3);
 			b[2] = (u8)((b[2] & 0xf8) | (rm & 7));
 		}
-		put(s, b, (f == 1 || f == 3 || f == 8 || f == 9 || f == 11 || f >= 14) ? 3 : 4);
+		put(s, b, forms[f].len);
 		break;
 	}
 	case 18: { /* read-modify-write on memory, LOCK or not: 01/09/21/29/31, 81/83, 80 */
@@ -604,6 +609,17 @@ static void test_jit_dead_flags_fault(void **state)
 	run_both(rot, sizeof(rot), prep_unmapped);
 }
 
+/* MOVZX and SETcc on AH..BH (no REX): byte 1 of rAX..rBX. */
+static void test_jit_high_byte_regs(void **state)
+{
+	/* movzx eax, ch; cmp edx, edi; setb dh; setg bl; movzx r9d, sil; hlt */
+	static const u8 code[] = { 0x0f, 0xb6, 0xc5, 0x39, 0xfa, 0x0f, 0x92, 0xc6, 0x0f, 0x9f, 0xc3,
+				   0x44, 0x0f, 0xb6, 0xce, 0xf4 };
+
+	(void)state;
+	run_both(code, sizeof(code), NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_jit_fault_mid_block),
 		cmocka_unit_test(test_jit_branch_before_block),
 		cmocka_unit_test(test_jit_dead_flags_fault),
+		cmocka_unit_test(test_jit_high_byte_regs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
