@@ -243,6 +243,14 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_0F][0x1f][X86_MP_NONE])
 		return !(t->skip & JIT_SKIP_NOP);
+	/* NOT r (F7 /2), MOV r, imm32 (C7 /0): generic handlers; the host flags are left as they were. */
+	if (in->map == X86_MAP_1B && (in->opcode == 0xf7 || in->opcode == 0xc7) && in->mod == 3 &&
+	    !(t->skip & JIT_SKIP_REGOPS) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE] &&
+	    jit_not_movi_insn(t, in)) {
+		t->flags_live = live;
+		return true;
+	}
 	/* TEST Eb/Ev, imm: the generic group 3 handler (no fast.c form), registered in every column. */
 	if (in->map == X86_MAP_1B && (in->opcode == 0xf6 || in->opcode == 0xf7) &&
 	    !(in->prefix & X86_PFX_LOCK) &&

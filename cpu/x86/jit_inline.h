@@ -116,6 +116,7 @@ bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in);     /* SHL/SH
 bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in);    /* ROL/ROR imm, 1 */
 /* jit_regops.c: BSWAP, MOVZX r,r8, SETcc/CMOVcc on live host flags, IMUL with dead flags */
 bool jit_bswap_insn(struct jit_ctx *t, const struct x86_insn *in);
+bool jit_not_movi_insn(struct jit_ctx *t, const struct x86_insn *in); /* NOT r, MOV r, imm32 */
 bool jit_movzx_r8_insn(struct jit_ctx *t, const struct x86_insn *in);
 bool jit_setcc_insn(struct jit_ctx *t, const struct x86_insn *in);
 bool jit_cmovcc_insn(struct jit_ctx *t, const struct x86_insn *in);

@@ -34,6 +34,29 @@ bool jit_bswap_insn(struct jit_ctx *t, const struct x86_insn *in)
 	return true;
 }
 
+/* NOT r32/r64 (F7 /2) and MOV r32/r64, imm32 (C7 /0): no flags, no fault. */
+bool jit_not_movi_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	bool w = in->opsize == 8;
+
+	if (in->mod != 3 || (in->opsize != 4 && !w) || (in->prefix & X86_PFX_LOCK))
+		return false;
+	if (in->opcode == 0xc7) {
+		if (in->reg & 7)
+			return false;
+		e_mov_imm64(t->a, H_RAX, w ? in->imm : (u32)in->imm);
+	} else {
+		if ((in->reg & 7) != 2)
+			return false;
+		jit_load_gpr(t, H_RAX, in->rm, w);
+		e_rex(t->a, w, 0, 0, H_RAX, false);     /* not rax/eax */
+		e_u8(t->a, 0xf7);
+		e_u8(t->a, 0xd0 | H_RAX);
+	}
+	jit_store_gpr(t, H_RAX, in->rm);
+	return true;
+}
+
 /* MOVZX r32/r64, r8 (0F B6 with a register operand). */
 bool jit_movzx_r8_insn(struct jit_ctx *t, const struct x86_insn *in)
 {

@@ -248,7 +248,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 			{ { 0xc1, 0xc0 }, 4, 1 }, { { 0xc1, 0xc8 }, 4, 1 }, { { 0xd1, 0xc0 }, 3, 0 },
 			{ { 0xd1, 0xc8 }, 3, 0 }, { { 0x0f, 0xc8 }, 3, 0 }, { { 0x0f, 0x92, 0xc1 }, 4, 0 },
 			{ { 0x0f, 0x43, 0xc2 }, 4, 0 }, { { 0x0f, 0xb6, 0xc3 }, 4, 0 }, { { 0x6b, 0xc0 }, 4, 1 },
-			{ { 0x0f, 0x9f, 0xc7 }, 4, 0 }, { { 0x0f, 0x4c, 0xf9 }, 4, 0 },
+			{ { 0x0f, 0x9f, 0xc7 }, 4, 0 }, { { 0x0f, 0x4c, 0xf9 }, 4, 0 }, { { 0xf7, 0xd0 }, 3, 0 },
 		};
 		unsigned f = rnd(r) % (sizeof(forms) / sizeof(forms[0]));
 		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f].b[0], forms[f].b[1], forms[f].b[2] };
@@ -609,6 +609,18 @@ static void test_jit_dead_flags_fault(void **state)
 	run_both(rot, sizeof(rot), prep_unmapped);
 }
 
+/* MOV r, imm32 (C7 /0, sign-extended with REX.W) between a CMP and the SETcc reading it. */
+static void test_jit_mov_imm_not(void **state)
+{
+	/* cmp eax, edx; mov rcx, -2; mov r9d, 0x80000001; not r9d; setl al; not rdx; hlt */
+	static const u8 code[] = { 0x39, 0xd0, 0x48, 0xc7, 0xc1, 0xfe, 0xff, 0xff, 0xff,
+				   0x41, 0xc7, 0xc1, 0x01, 0x00, 0x00, 0x80, 0x41, 0xf7, 0xd1,
+				   0x0f, 0x9c, 0xc0, 0x48, 0xf7, 0xd2, 0xf4 };
+
+	(void)state;
+	run_both(code, sizeof(code), NULL);
+}
+
 /* MOVZX and SETcc on AH..BH (no REX): byte 1 of rAX..rBX. */
 static void test_jit_high_byte_regs(void **state)
 {
@@ -630,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_jit_branch_before_block),
 		cmocka_unit_test(test_jit_dead_flags_fault),
 		cmocka_unit_test(test_jit_high_byte_regs),
+		cmocka_unit_test(test_jit_mov_imm_not),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
