@@ -403,3 +403,31 @@ bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in)
 	e_store64(a, H_RAX, H_RBX, JIT_OFF(rflags));
 	return true;
 }
+
+/*
+ * CMP Eb, Gb / CMP Gb, Eb (38, 3A) on a register or memory (64-bit
+ * addressing): string and byte-table loops (alu.c's handler: the lazy SUB
+ * record of the byte operands).
+ */
+bool jit_cmp8_rm_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	s32 r_off = !in->rex && in->reg >= 4 && in->reg < 8 ? JIT_OFF_GPR(in->reg - 4) + 1
+							   : JIT_OFF_GPR(in->reg);
+	unsigned first = in->opcode == 0x38 ? H_RAX : H_RCX, second = first == H_RAX ? H_RCX : H_RAX;
+
+	if (in->mod == 3) {
+		s32 m_off = !in->rex && in->rm >= 4 && in->rm < 8 ? JIT_OFF_GPR(in->rm - 4) + 1
+								  : JIT_OFF_GPR(in->rm);
+
+		e_op0f_mem(t->a, false, 0xb6, first, H_RBX, m_off);
+	} else {
+		if (in->addrsize != 8 || !jit_emit_ea(t, in))
+			return false;
+		jit_emit_read(t, in->seg, 1);
+		if (first != H_RAX)
+			e_op_rr(t->a, false, 0x89, H_RAX, first);
+	}
+	e_op0f_mem(t->a, false, 0xb6, second, H_RBX, r_off);
+	emit_alu(t, F_CMP, 1);
+	return true;
+}

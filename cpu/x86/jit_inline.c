@@ -272,6 +272,8 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 			}
 			t->flags_live = false;
 		}
+		if ((o == 0x38 || o == 0x3a) && !(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_TEST8))
+			return (t->flags_live = jit_cmp8_rm_insn(t, in));
 		if (!(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_ACC) &&
 		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
 			return (t->flags_live = jit_acc_imm_insn(t, in));

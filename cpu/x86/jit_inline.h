@@ -114,6 +114,7 @@ bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in);       /* ALU on
 bool jit_acc_imm_insn(struct jit_ctx *t, const struct x86_insn *in);   /* rAX/AL, imm */
 bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in);     /* SHL/SHR/SAR imm */
 bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in);    /* ROL/ROR imm, 1 */
+bool jit_cmp8_rm_insn(struct jit_ctx *t, const struct x86_insn *in);   /* CMP Eb,Gb / Gb,Eb */
 /* jit_regops.c: BSWAP, MOVZX r,r8, SETcc/CMOVcc on live host flags, IMUL with dead flags */
 bool jit_bswap_insn(struct jit_ctx *t, const struct x86_insn *in);
 bool jit_not_movi_insn(struct jit_ctx *t, const struct x86_insn *in); /* NOT r, MOV r, imm32 */

@@ -114,7 +114,7 @@ static void modrm_insn(struct seq *s, struct rng *r, bool w, const u8 *op, unsig
 static void gen_insn(struct seq *s, struct rng *r)
 {
 	static const u8 alu_ops[] = { 0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33,
-				      0x39, 0x3b, 0x85, 0x11, 0x19 };
+				      0x39, 0x3b, 0x85, 0x11, 0x19, 0x38, 0x3a };
 	bool w = rnd(r) & 1;
 	unsigned k = rnd(r) % 20;
 	u8 op[2];
@@ -123,7 +123,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 	switch (k) {
 	case 0: case 1: case 2: { /* ALU Ev,Gv / Gv,Ev (ADC/SBB too: no template) */
 		u8 o = alu_ops[rnd(r) % sizeof(alu_ops)];
-		bool to_mem = !(o & 2) && o != 0x39 && o != 0x85;
+		bool to_mem = !(o & 2) && o != 0x39 && o != 0x85 && o != 0x38;
 
 		op[0] = o;
 		modrm_insn(s, r, w, op, 1, (o & 2) ? pick_dst(r) : pick_any(r), true, to_mem);
@@ -621,12 +621,12 @@ static void test_jit_mov_imm_not(void **state)
 	run_both(code, sizeof(code), NULL);
 }
 
-/* MOVZX and SETcc on AH..BH (no REX): byte 1 of rAX..rBX. */
+/* MOVZX, CMP and SETcc on AH..BH (no REX): byte 1 of rAX..rBX. */
 static void test_jit_high_byte_regs(void **state)
 {
-	/* movzx eax, ch; cmp edx, edi; setb dh; setg bl; movzx r9d, sil; hlt */
+	/* movzx eax, ch; cmp edx, edi; setb dh; setg bl; movzx r9d, sil; cmp ch, ah; seta cl; hlt */
 	static const u8 code[] = { 0x0f, 0xb6, 0xc5, 0x39, 0xfa, 0x0f, 0x92, 0xc6, 0x0f, 0x9f, 0xc3,
-				   0x44, 0x0f, 0xb6, 0xce, 0xf4 };
+				   0x44, 0x0f, 0xb6, 0xce, 0x38, 0xe5, 0x0f, 0x97, 0xc1, 0xf4 };
 
 	(void)state;
 	run_both(code, sizeof(code), NULL);
