@@ -51,6 +51,8 @@ struct x86_jit {
 	size_t used;  /* code grows up from the start */
 	size_t top;   /* chain slots grow down from the end */
 	bool broken;  /* could not map: interpret everything */
+	u32 skip;     /* JIT_SKIP_* classes left to handler calls (HOVER_EMU_JIT_SKIP) */
+	struct jit_profile *prof; /* HOVER_EMU_PROFILE=helpers, else NULL */
 };
 
 /* push rbx; push r12; push r13; mov rbx, rdi: chained jumps enter after these. */
@@ -71,6 +73,12 @@ static struct x86_jit *jit_get(struct x86_cpu *cpu)
 	j->broken = true; /* the translator writes x86-64 code: interpret on other hosts */
 	return NULL;
 #endif
+	{
+		const char *sk = getenv("HOVER_EMU_JIT_SKIP");
+
+		j->skip = sk ? (u32)strtoul(sk, NULL, 0) : 0;
+	}
+	j->prof = jit_profile_create();
 	j->size = JIT_BUFFER_SIZE;
 	j->top = j->size;
 	fd = memfd_create("hover-jit", MFD_CLOEXEC);
@@ -138,6 +146,8 @@ void x86_jit_destroy(struct x86_cpu *cpu)
 		munmap(j->rw, j->size);
 	if (j->rx)
 		munmap(j->rx, j->size);
+	jit_profile_report(j->prof);
+	free(j->prof);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -203,6 +213,94 @@ static bool pure_reg_form(const struct x86_insn *in)
 	return false;
 }
 
+/*
+ * Flag liveness within a block. A template may skip the flags it would
+ * write (the lazy record, CF/OF of a rotate) when no one can see them: a
+ * later instruction of the block overwrites all six before anything reads
+ * them, faults (the handler sees RFLAGS), leaves the block or calls a
+ * handler. So only these forms, inlined as register-only templates with no
+ * exit and no fault, are looked through:
+ *   FLAGS_WRITE: ADD/OR/AND/SUB/XOR/CMP/TEST on registers or rAX/AL with an
+ *     immediate, SHL/SHR/SAR by a non-zero immediate (all six flags);
+ *   FLAGS_PASS: MOV r,r / r,imm, MOVSXD and MOVZX r,r16, LEA (no access),
+ *     ROL/ROR by an immediate (CF/OF only: the rest passes through).
+ * Everything else counts as a reader. Interrupts are only taken between
+ * blocks, and single-stepped code is interpreted.
+ */
+enum { FLAGS_READ, FLAGS_WRITE, FLAGS_PASS };
+
+static int flags_effect(const struct jit_ctx *t, const struct x86_insn *in)
+{
+	const struct x86_optable *ot = x86_optable_get();
+	unsigned o = in->opcode, g = in->reg & 7;
+	bool reg = in->has_modrm && in->mod == 3, fast = in->op == x86_fast_select(in);
+
+	if (in->map == X86_MAP_0F) {
+		if (fast && reg && o == 0xb7 && !(t->skip & JIT_SKIP_MOVZX))
+			return FLAGS_PASS;
+		if (t->skip & JIT_SKIP_REGOPS)
+			return FLAGS_READ;
+		if (fast && reg && o == 0xb6)
+			return FLAGS_PASS;
+		if (fast && reg && o == 0xaf) /* inline or a call: sets all six, cannot fault */
+			return FLAGS_WRITE;
+		if (o >= 0xc8 && o <= 0xcf && (in->opsize == 4 || in->opsize == 8) &&
+		    !(in->prefix & X86_PFX_LOCK) && in->op == ot->fn[X86_MAP_0F][o][X86_MP_NONE])
+			return FLAGS_PASS;
+		return FLAGS_READ;
+	}
+	if (in->map != X86_MAP_1B || (in->prefix & X86_PFX_LOCK))
+		return FLAGS_READ;
+	if (in->op == ot->fn[X86_MAP_1B][o][X86_MP_NONE] && (o == 0xc1 || o == 0xd1) && reg && g <= 1 &&
+	    (in->opsize == 4 || in->opsize == 8) && !(t->skip & JIT_SKIP_SHIFT))
+		return FLAGS_PASS;
+	if (in->op == ot->fn[X86_MAP_1B][o][X86_MP_NONE] && !(t->skip & JIT_SKIP_ACC) &&
+	    (in->opsize == 4 || in->opsize == 8 || o == 0x3c || o == 0xa8) &&
+	    (o == 0x05 || o == 0x0d || o == 0x25 || o == 0x2d || o == 0x35 || o == 0x3d ||
+	     o == 0x3c || o == 0xa8 || o == 0xa9))
+		return FLAGS_WRITE;
+	if (!fast)
+		return FLAGS_READ;
+	switch (o) {
+	case 0x01: case 0x03: case 0x09: case 0x0b: case 0x21: case 0x23: case 0x29: case 0x2b:
+	case 0x31: case 0x33: case 0x39: case 0x3b: case 0x85:
+		return reg && !(t->skip & JIT_SKIP_ALU) ? FLAGS_WRITE : FLAGS_READ;
+	case 0x81: case 0x83:
+		return reg && g != 2 && g != 3 && !(t->skip & JIT_SKIP_ALU) ? FLAGS_WRITE : FLAGS_READ;
+	case 0xc1: case 0xd1:
+		if (!reg || (t->skip & JIT_SKIP_SHIFT) || (g != 4 && g != 5 && g != 6 && g != 7))
+			return FLAGS_READ;
+		return o == 0xd1 || (in->imm & (in->opsize * 8u - 1)) ? FLAGS_WRITE : FLAGS_PASS;
+	case 0x89: case 0x8b: case 0x63:
+		return reg && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
+	case 0xb8 ... 0xbf:
+		return !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS : FLAGS_READ;
+	case 0x69: case 0x6b: /* IMUL r, r, imm: inline or a call, sets all six, cannot fault */
+		return reg && !(t->skip & JIT_SKIP_REGOPS) ? FLAGS_WRITE : FLAGS_READ;
+	case 0x8d:
+		return in->seg != SEG_FS && in->seg != SEG_GS && !(t->skip & JIT_SKIP_MOV) ? FLAGS_PASS
+											     : FLAGS_READ;
+	default:
+		return FLAGS_READ;
+	}
+}
+
+/* dead[k]: no one sees the flags instruction k writes (see flags_effect). */
+static void flags_liveness(const struct jit_ctx *t, const struct x86_block *b, bool *dead)
+{
+	bool live = true; /* the next block, or an exit, may read them */
+
+	for (unsigned k = b->n; k-- > 0;) {
+		int e = flags_effect(t, &b->insns[k]);
+
+		dead[k] = !live && !(t->skip & JIT_SKIP_DEADFLAGS);
+		if (e == FLAGS_WRITE)
+			live = false;
+		else if (e == FLAGS_READ)
+			live = true;
+	}
+}
+
 /* Call in->op as the interpreter loop would, then its exit test (see the top of this file). */
 static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 {
@@ -211,7 +309,11 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 
 	jit_sync_rip(t);
 	t->flags_live = false;
-	if (pure_reg_form(in)) {
+	if (t->prof) { /* inc qword [counter] */
+		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)jit_profile_counter(t->prof, in));
+		e_op_mem(a, true, 0xff, 0, H_RAX, 0);
+	}
+	if (!(t->skip & JIT_SKIP_PURE) && pure_reg_form(in)) {
 		e_op_rr(a, true, 0x89, H_RBX, H_RDI);
 		e_mov_imm64(a, H_RSI, (u64)(uintptr_t)in);
 		e_mov_imm64(a, H_RAX, (u64)(uintptr_t)in->op);
@@ -235,7 +337,7 @@ static void emit_call(struct jit_ctx *t, const struct x86_insn *in)
 	t->flags_live = false;
 }
 
-void jit_exit_if(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
+void jit_exit_if(struct jit_ctx *t, int cc, s64 rip_off, u32 count)
 {
 	u8 *at = cc < 0 ? e_jmp32(t->a) : e_jcc32(t->a, (unsigned)cc);
 
@@ -256,7 +358,7 @@ void jit_exit_indirect(struct jit_ctx *t, u32 count)
 		t->exits[n].indirect = true;
 }
 
-void jit_exit_if_ended(struct jit_ctx *t, int cc, u32 rip_off, u32 count)
+void jit_exit_if_ended(struct jit_ctx *t, int cc, s64 rip_off, u32 count)
 {
 	unsigned n = t->nexits;
 
@@ -356,7 +458,7 @@ static void emit_stubs(struct jit_ctx *t, const u8 *epilogue, struct x86_block_l
 			e_lea(a, H_RAX, H_R12, (s32)x->rip_off);
 			e_store64(a, H_RAX, H_RBX, JIT_OFF_RIP);
 		}
-		if (x->indirect) {
+		if (x->indirect && !(t->skip & JIT_SKIP_CHAIN)) {
 			/* rsi = &jc[x86_jc_index(rip)], 24-byte entries */
 			e_load64(a, H_RAX, H_RBX, JIT_OFF_RIP);
 			e_op_rr(a, true, 0x89, H_RAX, H_RSI);        /* mov rsi, rax */
@@ -376,7 +478,7 @@ static void emit_stubs(struct jit_ctx *t, const u8 *epilogue, struct x86_block_l
 			emit_chain(t, epilogue, NULL);
 			continue;
 		}
-		if (x->chain && *slots) {
+		if (x->chain && *slots && !(t->skip & JIT_SKIP_CHAIN)) {
 			emit_chain(t, epilogue, (*slots)++);
 			continue;
 		}
@@ -408,9 +510,16 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	struct x86_block_link *slot_rx, *slots_rw;
 	size_t nslots;
 	u8 *start, *exit;
+	bool dead[X86_BLOCK_MAX_INSNS];
 
 	if (!j)
 		return NULL;
+	t.skip = j->skip;
+	t.prof = j->prof;
+	if (((j->skip & JIT_SKIP_KERNEL) && !t.user) || ((j->skip & JIT_SKIP_USER) && t.user)) {
+		b->no_jit = true;
+		return NULL;
+	}
 	if (j->top - j->used < JIT_MAX_BLOCK_CODE + JIT_MAX_EXITS * sizeof(struct x86_block_link)) {
 		/* Out of room: everything goes, this block is interpreted once and translated again. */
 		x86_blocks_flush(cpu);
@@ -429,9 +538,11 @@ x86_jit_fn *x86_jit_translate(struct x86_cpu *cpu, struct x86_block *b)
 	}
 	e_load64(&a, H_R12, H_RBX, JIT_OFF_RIP);       /* r12 = entry rip (also after a chained jump) */
 
+	flags_liveness(&t, b, dead);
 	for (t.k = 0; t.k < b->n; t.k++) {
 		const struct x86_insn *in = &b->insns[t.k];
 
+		t.flags_dead = dead[t.k];
 		if (!jit_inline(&t, in))
 			emit_call(&t, in);
 		t.off += in->len;

@@ -34,6 +34,12 @@ static void emit_alu(struct jit_ctx *t, int op, unsigned size)
 	bool arith = op == F_ADD || op == F_SUB || op == F_CMP, w = size == 8;
 	u8 lop = op == F_ADD ? X86_LF_ADD : arith ? X86_LF_SUB : X86_LF_LOGIC;
 
+	if (t->flags_dead) { /* only the result */
+		e_op_rr(a, w, 0x89, H_RAX, H_RDX);
+		e_op_rr(a, w, (u8)(alu_host_op[op] - (size == 1)), H_RCX, H_RDX);
+		t->flags_live = false;
+		return;
+	}
 	e_store64(a, H_RAX, H_RBX, JIT_OFF_LF(src1));
 	e_store64(a, H_RCX, H_RBX, JIT_OFF_LF(src2));
 	e_store_imm16(a, H_RBX, JIT_OFF_LF(op), (u16)(lop | (size << 8)));
@@ -42,6 +48,46 @@ static void emit_alu(struct jit_ctx *t, int op, unsigned size)
 	e_op_rr(a, w, (u8)(alu_host_op[op] - (size == 1)), H_RCX, H_RDX);
 	e_store64(a, H_RDX, H_RBX, JIT_OFF_LF(res));  /* mov keeps the flags */
 	t->flags_live = true;
+	t->flags_logic = lop == X86_LF_LOGIC;
+}
+
+/*
+ * Make cpu->rflags hold the six arithmetic flags and empty the lazy record,
+ * as x86_flags_sync() does, for a template that changes only some flags.
+ * Right after an inline ALU template the host flags are the guest's (AF
+ * aside after a logic op: undefined on the host, 0 in the guest), so they
+ * are stored as they are; otherwise the record is computed by a call when
+ * one is pending.
+ */
+void jit_sync_flags(struct jit_ctx *t)
+{
+	struct jit_asm *a = t->a;
+	u8 *skip;
+
+	if (t->flags_live) {
+		u32 keep = (u32)(t->flags_logic ? X86_FLAGS_ARITH & ~X86_AF : X86_FLAGS_ARITH);
+
+		e_u8(a, 0x9c);                                  /* pushfq; pop rcx */
+		e_u8(a, 0x59);
+		e_u8(a, 0x81);                                  /* and ecx, keep */
+		e_u8(a, 0xe1);
+		e_u32(a, keep);
+		e_load64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+		e_rex(a, true, 0, 0, H_RAX, false);             /* and rax, ~ARITH */
+		e_u8(a, 0x25);
+		e_u32(a, (u32)~X86_FLAGS_ARITH);
+		e_op_rr(a, true, 0x09, H_RCX, H_RAX);          /* or rax, rcx */
+		e_store64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+		e_store_imm8(a, H_RBX, JIT_OFF_LF(op), X86_LF_NONE);
+		t->flags_live = false;
+		return;
+	}
+	e_cmp_mem8_imm(a, H_RBX, JIT_OFF_LF(op), X86_LF_NONE);
+	skip = e_jcc32(a, HC_E);
+	e_op_rr(a, true, 0x89, H_RBX, H_RDI);
+	e_mov_imm64(a, H_RAX, (u64)(uintptr_t)x86_flags_sync);
+	e_call_reg(a, H_RAX);
+	e_patch(skip, a->p);
 }
 
 /* rax = the byte register r (AH..BH without REX are not handled: false). */
@@ -201,6 +247,7 @@ bool jit_rmw_insn(struct jit_ctx *t, const struct x86_insn *in)
 	jit_emit_write(t, in->seg, size);
 	e_pop(a, H_RCX);
 	e_pop(a, H_RAX);
+	t->flags_dead = false; /* the end_block test below may leave the block */
 	emit_alu(t, op, size);
 	jit_end_block_test(t, in);
 	t->flags_live = false; /* the test above compared */
@@ -256,6 +303,8 @@ bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in)
 	e_u8(a, (u8)(0xc0 | (digit << 3) | H_RDX));
 	e_u8(a, (u8)c);
 	jit_store_gpr(t, H_RDX, in->rm);
+	if (t->flags_dead)
+		return true;
 	e_u8(a, 0x9c);                                  /* pushfq; pop rcx */
 	e_u8(a, 0x59);
 	e_u8(a, 0x81);                                  /* and ecx, CF|PF|ZF|SF */
@@ -285,5 +334,100 @@ bool jit_shift_insn(struct jit_ctx *t, const struct x86_insn *in)
 	e_op_rr(a, true, 0x09, H_RCX, H_RAX);          /* or rax, rcx */
 	e_store64(a, H_RAX, H_RBX, JIT_OFF(rflags));
 	e_store_imm8(a, H_RBX, JIT_OFF_LF(op), X86_LF_NONE);
+	return true;
+}
+
+/*
+ * ROL/ROR r32/r64 by an immediate or 1 (C1 and D1 /0 /1, shift.c's
+ * shift_calc()): the other four flags stay, so the lazy record is
+ * materialised first (jit_sync_flags); then CF and OF by shift.c's rule for
+ * every count (ROL: CF = bit 0 of the result, OF = MSB ^ CF; ROR: CF = MSB,
+ * OF = MSB ^ the bit below it). A zero count only writes (zero-extends)
+ * the register and changes no flag.
+ */
+bool jit_rotate_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	struct jit_asm *a = t->a;
+	unsigned g = in->reg & 7, bits = in->opsize * 8, c;
+	bool w = in->opsize == 8;
+
+	if (in->mod != 3 || g > 1 || (in->opsize != 4 && in->opsize != 8) ||
+	    (in->prefix & X86_PFX_LOCK))
+		return false;
+	c = in->opcode == 0xd1 ? 1 : (unsigned)in->imm & (bits - 1);
+	if (c == 0) {
+		jit_load_gpr(t, H_RAX, in->rm, w);
+		jit_store_gpr(t, H_RAX, in->rm);
+		return true;
+	}
+	if (!t->flags_dead)
+		jit_sync_flags(t);
+	jit_load_gpr(t, H_RAX, in->rm, w);
+	e_rex(a, w, 0, 0, H_RAX, false);                /* rol/ror rax, c */
+	e_u8(a, 0xc1);
+	e_u8(a, (u8)(0xc0 | (g << 3) | H_RAX));
+	e_u8(a, (u8)c);
+	jit_store_gpr(t, H_RAX, in->rm);
+	if (t->flags_dead)
+		return true;
+	e_op_rr(a, w, 0x89, H_RAX, H_RDX);             /* rdx = result >> (bits - 2): MSB, next bit */
+	e_rex(a, w, 0, 0, H_RDX, false);
+	e_u8(a, 0xc1);
+	e_u8(a, 0xea);
+	e_u8(a, (u8)(bits - 2));
+	if (g == 0) {                                   /* ROL: ecx = CF = bit 0 */
+		e_op_rr(a, false, 0x89, H_RAX, H_RCX);
+		e_u8(a, 0x83);                          /* and ecx, 1 */
+		e_u8(a, 0xe1);
+		e_u8(a, 1);
+		e_u8(a, 0xd1);                          /* shr edx, 1: edx = MSB */
+		e_u8(a, 0xea);
+	} else {                                        /* ROR: ecx = CF = MSB */
+		e_op_rr(a, false, 0x89, H_RDX, H_RCX);
+		e_u8(a, 0xd1);                          /* shr ecx, 1 */
+		e_u8(a, 0xe9);
+	}
+	e_op_rr(a, false, 0x31, H_RCX, H_RDX);         /* xor edx, ecx: OF in bit 0 */
+	e_u8(a, 0x83);                                  /* and edx, 1 */
+	e_u8(a, 0xe2);
+	e_u8(a, 1);
+	e_u8(a, 0xc1);                                  /* shl edx, 11 */
+	e_u8(a, 0xe2);
+	e_u8(a, 11);
+	e_op_rr(a, false, 0x09, H_RDX, H_RCX);         /* or ecx, edx */
+	e_load64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+	e_rex(a, true, 0, 0, H_RAX, false);             /* and rax, ~(CF|OF) */
+	e_u8(a, 0x25);
+	e_u32(a, (u32)~(X86_CF | X86_OF));
+	e_op_rr(a, true, 0x09, H_RCX, H_RAX);          /* or rax, rcx */
+	e_store64(a, H_RAX, H_RBX, JIT_OFF(rflags));
+	return true;
+}
+
+/*
+ * CMP Eb, Gb / CMP Gb, Eb (38, 3A) on a register or memory (64-bit
+ * addressing): string and byte-table loops (alu.c's handler: the lazy SUB
+ * record of the byte operands).
+ */
+bool jit_cmp8_rm_insn(struct jit_ctx *t, const struct x86_insn *in)
+{
+	s32 r_off = !in->rex && in->reg >= 4 && in->reg < 8 ? JIT_OFF_GPR(in->reg - 4) + 1
+							   : JIT_OFF_GPR(in->reg);
+	unsigned first = in->opcode == 0x38 ? H_RAX : H_RCX, second = first == H_RAX ? H_RCX : H_RAX;
+
+	if (in->mod == 3) {
+		s32 m_off = !in->rex && in->rm >= 4 && in->rm < 8 ? JIT_OFF_GPR(in->rm - 4) + 1
+								  : JIT_OFF_GPR(in->rm);
+
+		e_op0f_mem(t->a, false, 0xb6, first, H_RBX, m_off);
+	} else {
+		if (in->addrsize != 8 || !jit_emit_ea(t, in))
+			return false;
+		jit_emit_read(t, in->seg, 1);
+		if (first != H_RAX)
+			e_op_rr(t->a, false, 0x89, H_RAX, first);
+	}
+	e_op0f_mem(t->a, false, 0xb6, second, H_RBX, r_off);
+	emit_alu(t, F_CMP, 1);
 	return true;
 }

@@ -109,7 +109,7 @@ static bool emit_movzx_insn(struct jit_ctx *t, const struct x86_insn *in)
  * the guest's, PF included) and let x86_cond() decide the rest. The record
  * at a given Jcc is nearly always the same kind, so the tests predict well.
  */
-static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, u32 target)
+static void emit_lazy_cond(struct jit_ctx *t, unsigned cc, s64 target)
 {
 	static const struct { u8 op, size; } kinds[] = {
 		{ X86_LF_SUB, 8 }, { X86_LF_SUB, 4 }, { X86_LF_LOGIC, 8 }, { X86_LF_LOGIC, 4 },
@@ -172,10 +172,10 @@ static bool emit_jcc(struct jit_ctx *t, const struct x86_insn *in, unsigned cc)
 	if (!fits_s32(target))
 		return false;
 	if (!t->flags_live) {
-		emit_lazy_cond(t, cc, (u32)target);
+		emit_lazy_cond(t, cc, target);
 		return true;
 	}
-	jit_exit_if(t, (int)cc, (u32)target, t->k + 1);
+	jit_exit_if(t, (int)cc, target, t->k + 1);
 	return true; /* flags stay live on the fall-through path */
 }
 
@@ -190,7 +190,7 @@ static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
 	case 0xe9:
 		if (!fits_s32(target))
 			return false;
-		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		jit_exit_if(t, -1, target, t->k + 1);
 		return true;
 	case 0xe8: /* CALL rel: push the return address, then jump */
 		if (!fits_s32(target))
@@ -202,7 +202,7 @@ static bool emit_branch_insn(struct jit_ctx *t, const struct x86_insn *in)
 		e_op_mem(a, true, 0x83, 5, H_RBX, JIT_OFF_GPR(GPR_RSP)); /* sub qword [rsp], 8 */
 		e_u8(a, 8);
 		/* The stack write may have dropped code; the jump leaves the block either way. */
-		jit_exit_if(t, -1, (u32)target, t->k + 1);
+		jit_exit_if(t, -1, target, t->k + 1);
 		return true;
 	case 0xc3: /* RET */
 		jit_load_gpr(t, H_RSI, GPR_RSP, true);
@@ -242,23 +242,53 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	/* NOP Ev and the hint space (0F 0D, 0F 18-1F): nothing to do, the operand is never accessed. */
 	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_0F][0x1f][X86_MP_NONE])
+		return !(t->skip & JIT_SKIP_NOP);
+	/* NOT r (F7 /2), MOV r, imm32 (C7 /0): generic handlers; the host flags are left as they were. */
+	if (in->map == X86_MAP_1B && (in->opcode == 0xf7 || in->opcode == 0xc7) && in->mod == 3 &&
+	    !(t->skip & JIT_SKIP_REGOPS) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE] &&
+	    jit_not_movi_insn(t, in)) {
+		t->flags_live = live;
 		return true;
+	}
 	/* TEST Eb/Ev, imm: the generic group 3 handler (no fast.c form), registered in every column. */
 	if (in->map == X86_MAP_1B && (in->opcode == 0xf6 || in->opcode == 0xf7) &&
 	    !(in->prefix & X86_PFX_LOCK) &&
 	    in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE])
-		return (t->flags_live = jit_test_cmp8_insn(t, in));
+		return !(t->skip & JIT_SKIP_TEST8) && (t->flags_live = jit_test_cmp8_insn(t, in));
 	/* Generic handlers with templates: the slot's own handler (no mandatory-prefix variant). */
 	if (in->map == X86_MAP_1B && in->op == x86_optable_get()->fn[X86_MAP_1B][in->opcode][X86_MP_NONE]) {
 		unsigned o = in->opcode;
 
 		/* Ev,Gv / Ev,Iz / Ev,Ib / Eb,Ib on memory (register forms are fast.c's) */
 		if (((o < 0x40 && (o & 7) == 1) || o == 0x80 || o == 0x81 || o == 0x83) &&
-		    jit_rmw_insn(t, in))
+		    !(t->skip & JIT_SKIP_RMW) && jit_rmw_insn(t, in))
 			return true;
-		if (!(in->prefix & X86_PFX_LOCK) &&
+		if ((o == 0xc1 || o == 0xd1) && !(t->skip & JIT_SKIP_SHIFT)) {
+			t->flags_live = live; /* jit_sync_flags may use the host's */
+			if (jit_rotate_insn(t, in)) {
+				t->flags_live = false;
+				return true;
+			}
+			t->flags_live = false;
+		}
+		if ((o == 0x38 || o == 0x3a) && !(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_TEST8))
+			return (t->flags_live = jit_cmp8_rm_insn(t, in));
+		if (!(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_ACC) &&
 		    ((o < 0x40 && (o & 7) == 5) || o == 0x3c || o == 0xa8 || o == 0xa9))
 			return (t->flags_live = jit_acc_imm_insn(t, in));
+	}
+	/* BSWAP, SETcc, CMOVcc: generic handlers; none touches the host flags, so live ones stay live. */
+	if (in->map == X86_MAP_0F && !(in->prefix & X86_PFX_LOCK) && !(t->skip & JIT_SKIP_REGOPS) &&
+	    in->op == x86_optable_get()->fn[X86_MAP_0F][in->opcode][X86_MP_NONE]) {
+		unsigned o = in->opcode;
+
+		t->flags_live = live;
+		if ((o >= 0xc8 && o <= 0xcf && jit_bswap_insn(t, in)) ||
+		    (o >= 0x90 && o <= 0x9f && jit_setcc_insn(t, in)) ||
+		    (o >= 0x40 && o <= 0x4f && jit_cmovcc_insn(t, in)))
+			return true;
+		t->flags_live = false;
 	}
 	/* Only the plain forms the decoder gave to fast.c (no LOCK, 64-bit addressing, 32/64-bit). */
 	if (in->op != x86_fast_select(in))
@@ -266,35 +296,46 @@ bool jit_inline(struct jit_ctx *t, const struct x86_insn *in)
 	if (in->map == X86_MAP_0F) {
 		if (in->opcode >= 0x80 && in->opcode <= 0x8f) {
 			t->flags_live = live;
-			ok = emit_jcc(t, in, in->opcode & 15);
+			ok = !(t->skip & JIT_SKIP_JCC) && emit_jcc(t, in, in->opcode & 15);
+		} else if (in->opcode == 0xb6 && in->mod == 3) {
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_movzx_r8_insn(t, in);
+			if (ok)
+				t->flags_live = live; /* movzx and mov leave the host flags */
+			return ok;
 		} else if (in->opcode == 0xb6 || in->opcode == 0xb7) {
-			ok = emit_movzx_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_MOVZX) && emit_movzx_insn(t, in);
+		} else if (in->opcode == 0xaf) {
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_imul_insn(t, in);
 		}
 	} else if (in->map == X86_MAP_1B) {
 		switch (in->opcode) {
 		case 0x70 ... 0x7f:
 			t->flags_live = live;
-			ok = emit_jcc(t, in, in->opcode & 15);
+			ok = !(t->skip & JIT_SKIP_JCC) && emit_jcc(t, in, in->opcode & 15);
 			break;
 		case 0x00 ... 0x3f:
 		case 0x81:
 		case 0x83:
 		case 0x85:
-			ok = jit_alu_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_ALU) && jit_alu_insn(t, in);
 			break;
 		case 0x80:
 		case 0x84:
-			ok = jit_test_cmp8_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_TEST8) && jit_test_cmp8_insn(t, in);
 			break;
 		case 0xc1:
 		case 0xd1:
-			ok = jit_shift_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_SHIFT) && jit_shift_insn(t, in);
+			break;
+		case 0x69:
+		case 0x6b:
+			ok = !(t->skip & JIT_SKIP_REGOPS) && jit_imul_insn(t, in);
 			break;
 		case 0x89: case 0x8b: case 0xc7: case 0xc6: case 0xb8 ... 0xbf: case 0x8d: case 0x63:
-			ok = emit_mov_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_MOV) && emit_mov_insn(t, in);
 			break;
 		case 0xeb: case 0xe9: case 0xe8: case 0xc3: case 0x50 ... 0x5f:
-			ok = emit_branch_insn(t, in);
+			ok = !(t->skip & JIT_SKIP_BRANCH) && emit_branch_insn(t, in);
 			break;
 		default:
 			break;

@@ -15,8 +15,9 @@
  *  - implicit operands get pointers or small counts (string ops, XLAT,
  *    LEAVE/ENTER, MASKMOV*, shift counts in CL including 0, 1 and >= width,
  *    dividends that do and do not overflow);
- *  - relative branches always go forward, past the end of the sequence, so
- *    no case can loop; RET and indirect branches mostly do the same;
+ *  - relative branches always go forward, past the end of the sequence, or
+ *    (64-bit) to the unmapped byte just before it, so no case can loop; RET
+ *    and indirect branches mostly do the same;
  *  - floating-point state mixes normal, denormal, zero, infinity, QNaN and
  *    SNaN values, random rounding modes, FZ/DAZ and precision control.
  *
@@ -596,6 +597,13 @@ again:
 
 		if (chance(&g, 10))
 			exit_target = chance(&g, 2) ? rnd(&g) : DIFF_DATA + below(&g, DIFF_DATA_SIZE);
+		else if (m64 && chance(&g, 24))
+			/*
+			 * The byte before the block (not mapped: #PF): the
+			 * translator once took offset -1 for "keep RIP" and
+			 * re-ran the block forever.
+			 */
+			exit_target = L->ip0 - 1;
 		if (diff_seg16(mode)) { /* any IP lands in the code segment's HLT padding ... */
 			exit_target &= 0xffff;
 			if (exit_target < next) /* ... but not back in the sequence: it would loop */
@@ -731,7 +739,7 @@ again:
 				     !m64 && in.opsize == 2 ? 2 : 4;
 			u64 rel = exit_target - next;
 
-			if (w == 1 && rel > 127)
+			if (w == 1 && (s64)rel != (s8)rel)
 				rel = below(&g, 12);
 			/*
 			 * With a 66 prefix QEMU reads rel16 (AMD) and decodes the

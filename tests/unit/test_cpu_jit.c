@@ -114,7 +114,7 @@ static void modrm_insn(struct seq *s, struct rng *r, bool w, const u8 *op, unsig
 static void gen_insn(struct seq *s, struct rng *r)
 {
 	static const u8 alu_ops[] = { 0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33,
-				      0x39, 0x3b, 0x85, 0x11, 0x19 };
+				      0x39, 0x3b, 0x85, 0x11, 0x19, 0x38, 0x3a };
 	bool w = rnd(r) & 1;
 	unsigned k = rnd(r) % 20;
 	u8 op[2];
@@ -123,7 +123,7 @@ static void gen_insn(struct seq *s, struct rng *r)
 	switch (k) {
 	case 0: case 1: case 2: { /* ALU Ev,Gv / Gv,Ev (ADC/SBB too: no template) */
 		u8 o = alu_ops[rnd(r) % sizeof(alu_ops)];
-		bool to_mem = !(o & 2) && o != 0x39 && o != 0x85;
+		bool to_mem = !(o & 2) && o != 0x39 && o != 0x85 && o != 0x38;
 
 		op[0] = o;
 		modrm_insn(s, r, w, op, 1, (o & 2) ? pick_dst(r) : pick_any(r), true, to_mem);
@@ -238,23 +238,30 @@ static void gen_insn(struct seq *s, struct rng *r)
 		put(s, b, 2);
 		break;
 	}
-	case 14: { /* shifts, IMUL, INC/DEC, SETcc, CMOVcc: handler calls between templates */
-		static const u8 forms[][3] = { { 0xc1, 0xe0, 3 }, { 0xd1, 0xe8, 0 }, { 0x0f, 0xaf, 0xc1 },
-					       { 0xff, 0xc0, 0 }, { 0x0f, 0x94, 0xc0 }, { 0x0f, 0x45, 0xc1 },
-					       { 0xc1, 0xe8, 0 }, { 0xc1, 0xf8, 0 }, { 0xd1, 0xe0, 0 },
-					       { 0xd1, 0xf8, 0 }, { 0xc1, 0xf0, 0 }, { 0xd3, 0xe0, 0 } };
-		unsigned f = rnd(r) % 12;
-		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f][0], forms[f][1], forms[f][2] };
+	case 14: { /* shifts, rotates, IMUL, INC/DEC, SETcc, CMOVcc, BSWAP, MOVZX r8 */
+		/* opcode bytes, length (REX included), 1 if the last byte is a random immediate */
+		static const struct { u8 b[3], len, imm; } forms[] = {
+			{ { 0xc1, 0xe0, 3 }, 4, 0 }, { { 0xd1, 0xe8 }, 3, 0 }, { { 0x0f, 0xaf, 0xc1 }, 4, 0 },
+			{ { 0xff, 0xc0 }, 3, 0 }, { { 0x0f, 0x94, 0xc0 }, 4, 0 }, { { 0x0f, 0x45, 0xc1 }, 4, 0 },
+			{ { 0xc1, 0xe8 }, 4, 1 }, { { 0xc1, 0xf8 }, 4, 1 }, { { 0xd1, 0xe0 }, 3, 0 },
+			{ { 0xd1, 0xf8 }, 3, 0 }, { { 0xc1, 0xf0 }, 4, 1 }, { { 0xd3, 0xe0 }, 3, 0 },
+			{ { 0xc1, 0xc0 }, 4, 1 }, { { 0xc1, 0xc8 }, 4, 1 }, { { 0xd1, 0xc0 }, 3, 0 },
+			{ { 0xd1, 0xc8 }, 3, 0 }, { { 0x0f, 0xc8 }, 3, 0 }, { { 0x0f, 0x92, 0xc1 }, 4, 0 },
+			{ { 0x0f, 0x43, 0xc2 }, 4, 0 }, { { 0x0f, 0xb6, 0xc3 }, 4, 0 }, { { 0x6b, 0xc0 }, 4, 1 },
+			{ { 0x0f, 0x9f, 0xc7 }, 4, 0 }, { { 0x0f, 0x4c, 0xf9 }, 4, 0 }, { { 0xf7, 0xd0 }, 3, 0 },
+		};
+		unsigned f = rnd(r) % (sizeof(forms) / sizeof(forms[0]));
+		u8 b[4] = { (u8)(0x40 | (w << 3)), forms[f].b[0], forms[f].b[1], forms[f].b[2] };
 
-		if (f >= 6 && f != 8 && f != 9 && f != 11) /* shift by a random immediate */
+		if (forms[f].imm)
 			b[3] = (u8)rnd(r);
-		if (b[1] != 0x0f) { /* the register shifted: any writable one */
+		if (b[1] != 0x0f) { /* the register operated on: any writable one */
 			unsigned rm = pick_dst(r);
 
 			b[0] |= (u8)(rm >> 3);
 			b[2] = (u8)((b[2] & 0xf8) | (rm & 7));
 		}
-		put(s, b, (f == 1 || f == 3 || f == 8 || f == 9 || f == 11) ? 3 : 4);
+		put(s, b, forms[f].len);
 		break;
 	}
 	case 18: { /* read-modify-write on memory, LOCK or not: 01/09/21/29/31, 81/83, 80 */
@@ -534,6 +541,30 @@ static void test_jit_self_modifying_block(void **state)
 	harness_destroy(h);
 }
 
+/*
+ * A branch to the byte just before its block's first byte (offset -1 from
+ * the block's RIP): python3's _PyWideStringList code has `ret` there. The
+ * exit once took -1 for "leave cpu->rip as it is" and re-ran the block
+ * forever. Once with the flags live from CMP (host Jcc), once after a MOV
+ * (the flags come from the lazy record), once as a JMP.
+ */
+static void test_jit_branch_before_block(void **state)
+{
+	/* xor eax, eax; jmp +1; hlt; L: inc eax; cmp eax, 5; jae L-1; jmp L */
+	static const u8 live[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0x83, 0xf8, 0x05,
+				   0x73, 0xf8, 0xeb, 0xf7 };
+	/* the same with mov ecx, eax between CMP and JAE */
+	static const u8 lazy[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0x83, 0xf8, 0x05,
+				   0x89, 0xc1, 0x73, 0xf6, 0xeb, 0xf5 };
+	/* xor eax, eax; jmp +1; hlt; L: inc eax; jmp L-1 */
+	static const u8 jmp[] = { 0x31, 0xc0, 0xeb, 0x01, 0xf4, 0xff, 0xc0, 0xeb, 0xfb };
+
+	(void)state;
+	run_both(live, sizeof(live), NULL);
+	run_both(lazy, sizeof(lazy), NULL);
+	run_both(jmp, sizeof(jmp), NULL);
+}
+
 #define UNMAPPED (DATA + 0x10000)
 
 static void prep_unmapped(struct cpu_harness *h)
@@ -561,6 +592,46 @@ static void test_jit_fault_mid_block(void **state)
 	harness_destroy(h);
 }
 
+/*
+ * Flags a later instruction of the block overwrites are not computed, but a
+ * fault before that instruction shows them: ADD's flags reach the #PF here,
+ * a rotate's CF/OF too; the SUB and XOR after never run.
+ */
+static void test_jit_dead_flags_fault(void **state)
+{
+	/* add eax, ecx; mov rdx, [rbp + 0x40]; sub eax, eax; hlt */
+	static const u8 alu[] = { 0x01, 0xc8, 0x48, 0x8b, 0x55, 0x40, 0x29, 0xc0, 0xf4 };
+	/* xor eax, ecx; ror eax, 7; mov rdx, [rbp + 0x40]; xor eax, eax; hlt */
+	static const u8 rot[] = { 0x31, 0xc8, 0xc1, 0xc8, 0x07, 0x48, 0x8b, 0x55, 0x40, 0x31, 0xc0, 0xf4 };
+
+	(void)state;
+	run_both(alu, sizeof(alu), prep_unmapped);
+	run_both(rot, sizeof(rot), prep_unmapped);
+}
+
+/* MOV r, imm32 (C7 /0, sign-extended with REX.W) between a CMP and the SETcc reading it. */
+static void test_jit_mov_imm_not(void **state)
+{
+	/* cmp eax, edx; mov rcx, -2; mov r9d, 0x80000001; not r9d; setl al; not rdx; hlt */
+	static const u8 code[] = { 0x39, 0xd0, 0x48, 0xc7, 0xc1, 0xfe, 0xff, 0xff, 0xff,
+				   0x41, 0xc7, 0xc1, 0x01, 0x00, 0x00, 0x80, 0x41, 0xf7, 0xd1,
+				   0x0f, 0x9c, 0xc0, 0x48, 0xf7, 0xd2, 0xf4 };
+
+	(void)state;
+	run_both(code, sizeof(code), NULL);
+}
+
+/* MOVZX, CMP and SETcc on AH..BH (no REX): byte 1 of rAX..rBX. */
+static void test_jit_high_byte_regs(void **state)
+{
+	/* movzx eax, ch; cmp edx, edi; setb dh; setg bl; movzx r9d, sil; cmp ch, ah; seta cl; hlt */
+	static const u8 code[] = { 0x0f, 0xb6, 0xc5, 0x39, 0xfa, 0x0f, 0x92, 0xc6, 0x0f, 0x9f, 0xc3,
+				   0x44, 0x0f, 0xb6, 0xce, 0x38, 0xe5, 0x0f, 0x97, 0xc1, 0xf4 };
+
+	(void)state;
+	run_both(code, sizeof(code), NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +639,10 @@ int main(void)
 		cmocka_unit_test(test_jit_fs_gs),
 		cmocka_unit_test(test_jit_self_modifying_block),
 		cmocka_unit_test(test_jit_fault_mid_block),
+		cmocka_unit_test(test_jit_branch_before_block),
+		cmocka_unit_test(test_jit_dead_flags_fault),
+		cmocka_unit_test(test_jit_high_byte_regs),
+		cmocka_unit_test(test_jit_mov_imm_not),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
