@@ -952,8 +952,9 @@ int cmd_run(int argc, char **argv)
 		o.confine[0] = NULL; /* the jail holds only allowed files, under other names */
 		log_info("jailed in %s as uid %u", o.jail.root, o.jail.uid);
 	}
-	o.mgmt.thread_enter = o.no_sandbox ? NULL : thread_enter;
-	o.mgmt.thread_opaque = &sandbox;
+	/* Each machine thread (vCPUs, loop, migration, VNC) is pinned, then confined. */
+	o.mgmt.thread_enter = thread_enter;
+	o.mgmt.thread_opaque = &tsetup;
 	if (!o.no_sandbox && sandbox_start(&o, &sandbox)) {
 		run_mgmt_close(&o.mgmt);
 		run_res_close(&o.res);
