@@ -73,6 +73,22 @@ def test_iso_boots_seabios_grub_linux_shell(hover, boot_guests, tmp_path):
 
 
 @needs_seabios
+@pytest.mark.parametrize("order, first", [("cdrom,disk", "Booting from DVD/CD"),
+                                          ("disk,cdrom", "Booting from Hard Disk")])
+def test_boot_order_between_sata_cdrom_and_virtio_disk(hover, boot_guests, order, first):
+    """Both the SATA CD-ROM and the virtio disk hold GRUB: --boot decides
+    which one SeaBIOS starts (fw_cfg's bootorder names each drive's path)."""
+    iso = os.path.join(boot_guests, "rescue.iso")
+    child = spawn_hover(fw_args(iso + ",format=raw,readonly=on") + ["--cdrom", iso,
+                                                                    "--boot", order])
+    child.expect_exact("SeaBIOS (version")
+    i = child.expect_exact(["Booting from DVD/CD", "Booting from Hard Disk"], timeout=120)
+    assert ["Booting from DVD/CD", "Booting from Hard Disk"][i] == first
+    child.expect_exact("GRUB: loading Linux")
+    child.terminate(force=True)
+
+
+@needs_seabios
 def test_memtest_starts_testing(hover, boot_guests):
     iso = os.path.join(boot_guests, "memtest.iso")
     if not os.path.exists(iso):
