@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, HOVER
+from conftest import BUILD, HOVER, spawn_hover
 from unixhttp import api
 
 HOVERD = os.path.join(BUILD, "hoverd")
@@ -188,3 +188,25 @@ def test_launch_shell_stop_rm(env):
     assert rc == 0, out + err
     assert not os.path.exists(vmdir)
     assert api(env.sock, "GET", "/vms/lt1")[0] == 404
+
+
+def test_firmware_boots_the_image_to_its_login_prompt(env, tmp_path):
+    """Issue 15's disk boot: no --kernel, so SeaBIOS boots the image's MBR,
+    GRUB (on the serial line) boots Debian's kernel, systemd starts a getty
+    on ttyS0. An overlay keeps the cached base as built."""
+    rc, out, err = env.cli("image", "ls", "--json")
+    base = os.path.join({i["name"]: i for i in json.loads(out)}[IMAGE]["dir"], "disk.qcow2")
+    ov = str(tmp_path / "ov.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, ov],
+                   check=True)
+    child = spawn_hover(["run", "--accel", "emu", "--memory", "1G",
+                         "--disk", ov + ",format=qcow2,backing=on"], timeout=600)
+    child.logfile_read = None  # systemd's boot is long; the expectations say what matters
+    try:
+        child.expect_exact("SeaBIOS (version")
+        child.expect_exact("Booting from Hard Disk")
+        child.expect_exact("GNU GRUB")
+        child.expect_exact("Booting `Debian GNU/Linux 12")
+        child.expect(r"login: ")
+    finally:
+        child.terminate(force=True)
