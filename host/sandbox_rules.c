@@ -224,7 +224,7 @@ static const struct sandbox_rule main_rules[] = {
 	ANY(SYS_sigaltstack),
 	ANY(SYS_unlink),
 	ANY(SYS_unlinkat),
-	ANY(SYS_rmdir), /* the VM's own cgroup at exit (--cpu-weight, --cpu-cap) */
+	ANY(SYS_rmdir), /* the VM's own cgroup when it ends (--cpu-weight, --cpu-cap) */
 	ANY(SYS_rename),
 	ANY(SYS_renameat),
 	ANY(SYS_mkdir),
