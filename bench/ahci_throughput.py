@@ -22,43 +22,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-import pexpect
+from disk_throughput import run_guest as disk_run_guest
 
 CMDLINE = "console=ttyS0 quiet panic=-1"
 
 
 def run_guest(argv, size_mib, timeout):
-    """Boot, run the two dd commands, return {'write': MiB/s, 'read': MiB/s}."""
-    child = pexpect.spawn(argv[0], argv[1:], timeout=timeout, encoding="utf-8",
-                          codec_errors="replace", dimensions=(40, 200))
-    try:
-        child.expect_exact("hover-guest: shell on the console")
-        child.expect_exact("# ")
-        child.sendline("hover-load-hw ahci sd_mod >/dev/null; "
-                       "while [ ! -b /dev/sda ]; do sleep 0.1; done")
-        child.expect_exact("# ")
-        out = {}
-        for name, cmd in (
-                ("write", f"dd if=/dev/zero of=/dev/sda bs=1M count={size_mib} oflag=direct"),
-                ("read", f"dd if=/dev/sda of=/dev/null bs=1M count={size_mib} iflag=direct")):
-            start = time.monotonic()
-            child.sendline(cmd + "; echo dd-status=$?")
-            child.expect(r"dd-status=(\d+)")
-            secs = time.monotonic() - start
-            status = int(child.match.group(1))
-            child.expect_exact("# ")
-            if status != 0:
-                return None
-            out[name] = size_mib / secs
-        child.sendline("poweroff -f")
-        child.expect(pexpect.EOF, timeout=60)
-        return out
-    except (pexpect.TIMEOUT, pexpect.EOF):
-        return None
-    finally:
-        child.close(force=True)
+    """The SATA disk's dd run: disk_throughput's, on /dev/sda behind the AHCI driver."""
+    return disk_run_guest(argv, timeout, size_mib=size_mib, dev="/dev/sda",
+                          load="hover-load-hw ahci sd_mod >/dev/null")
 
 
 def main():

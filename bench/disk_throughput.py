@@ -27,19 +27,21 @@ CMDLINE = "console=ttyS0 quiet panic=-1"
 SIZE_MIB = 256
 
 
-def run_guest(argv, timeout):
-    """Boot, run the two dd commands, return {'write': MiB/s, 'read': MiB/s}."""
+def run_guest(argv, timeout, size_mib=SIZE_MIB, dev="/dev/vda", load="/sbin/hover-load-virtio"):
+    """Boot, load the disk's driver (`load`), run the two dd commands on `dev`,
+    return {'write': MiB/s, 'read': MiB/s}; None if a step failed.
+    bench/ahci_throughput.py uses it for the SATA disk too."""
     child = pexpect.spawn(argv[0], argv[1:], timeout=timeout, encoding="utf-8",
                           codec_errors="replace", dimensions=(40, 200))
     try:
         child.expect_exact("hover-guest: shell on the console")
         child.expect_exact("# ")
-        child.sendline("/sbin/hover-load-virtio; while [ ! -b /dev/vda ]; do sleep 0.1; done")
+        child.sendline(f"{load}; while [ ! -b {dev} ]; do sleep 0.1; done")
         child.expect_exact("# ")
         out = {}
         for name, cmd in (
-                ("write", f"dd if=/dev/zero of=/dev/vda bs=1M count={SIZE_MIB} oflag=direct"),
-                ("read", f"dd if=/dev/vda of=/dev/null bs=1M count={SIZE_MIB} iflag=direct")):
+                ("write", f"dd if=/dev/zero of={dev} bs=1M count={size_mib} oflag=direct"),
+                ("read", f"dd if={dev} of=/dev/null bs=1M count={size_mib} iflag=direct")):
             start = time.monotonic()
             child.sendline(cmd + "; echo dd-status=$?")
             child.expect(r"dd-status=(\d+)")
@@ -48,7 +50,7 @@ def run_guest(argv, timeout):
             child.expect_exact("# ")
             if status != 0:
                 return None
-            out[name] = SIZE_MIB / secs
+            out[name] = size_mib / secs
         child.sendline("poweroff -f")
         child.expect(pexpect.EOF, timeout=60)
         return out
