@@ -307,6 +307,7 @@ int ahci_create(struct ahci **out, const struct ahci_config *cfg)
 		return -ENOMEM;
 	}
 	a->ram = cfg->ram;
+	a->vm = cfg->vm;
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name ? cfg->name : "ahci");
 	pci_dev_init(&a->pci, "ahci", 0x8086, 0x2922, 0x010601, 0x02, 0x8086, 0x2922);
 	a->pci.cfg[PCI_INTERRUPT_PIN] = 1;

@@ -32,6 +32,9 @@ struct ahci_drive_config {
 
 struct ahci_config {
 	const struct guest_ram *ram;
+	/* Told of every DMA write into guest RAM (vm_ram_written: the dirty log for
+	 * migration, the emu CPU's stale code). NULL: nobody (unit tests). */
+	struct vm *vm;
 	struct ahci_drive_config drive[AHCI_PORTS]; /* port n; AHCI_NONE: nothing attached */
 	const char *name;                            /* for log lines */
 };

@@ -23,6 +23,7 @@
 #include "host/block.h"
 #include "hw/ahci_int.h"
 #include "include/hover/log.h"
+#include "include/hover/vm.h"
 
 #define CMDHDR_SIZE 32
 #define CMDHDR_ATAPI (1u << 5)
@@ -56,10 +57,17 @@ static int prd_entry(struct ahci_cmd *c, u32 i, u64 *addr, u64 *len)
 	return 0;
 }
 
+/* The HBA wrote [gpa, gpa+len) of guest RAM: as any DMA, it is reported (vm_ram_written). */
+static void dma_written(const struct ahci *a, u64 gpa, u64 len)
+{
+	if (a->vm)
+		vm_ram_written(a->vm, gpa, len);
+}
+
 int ahci_dma_image(struct ahci_cmd *c, struct block *img, u64 off, u64 len, bool write)
 {
 	struct iovec iov[PRD_BATCH];
-	u64 chunk = 0;
+	u64 gpa[PRD_BATCH], chunk = 0;
 	int n = 0, ret;
 
 	for (u32 i = 0; i < c->prdtl && len; i++) {
@@ -72,6 +80,7 @@ int ahci_dma_image(struct ahci_cmd *c, struct block *img, u64 off, u64 len, bool
 		p = ram_ptr(c->a->ram, addr, l);
 		if (!p)
 			return -EFAULT;
+		gpa[n] = addr;
 		iov[n].iov_base = p;
 		iov[n++].iov_len = l;
 		chunk += l;
@@ -80,6 +89,8 @@ int ahci_dma_image(struct ahci_cmd *c, struct block *img, u64 off, u64 len, bool
 			ret = write ? block_pwritev(img, iov, n, off) : block_preadv(img, iov, n, off);
 			if (ret)
 				return ret;
+			for (int k = 0; !write && k < n; k++) /* marked once the data is there */
+				dma_written(c->a, gpa[k], iov[k].iov_len);
 			c->xfer += chunk;
 			off += chunk;
 			chunk = 0;
@@ -104,6 +115,7 @@ int ahci_dma_out(struct ahci_cmd *c, const void *buf, u32 len)
 		if (!p)
 			return -EFAULT;
 		memcpy(p, src, l);
+		dma_written(c->a, addr, l);
 		src += l;
 		len -= (u32)l;
 		c->xfer += (u32)l;
@@ -119,7 +131,9 @@ static void put_fis(struct ahci *a, unsigned p, u32 off, const u8 *fis, u32 len)
 
 	if (!(ps->cmd & PXCMD_FRE))
 		return;
-	if (ram_write(a->ram, lohi(ps->fb, ps->fbu) + off, fis, len))
+	if (ram_write(a->ram, lohi(ps->fb, ps->fbu) + off, fis, len) == 0)
+		dma_written(a, lohi(ps->fb, ps->fbu) + off, len);
+	else
 		log_ratelimited(LOG_WARN, "%s: port %u: received-FIS area at %#llx is not guest RAM",
 				a->name, p, (unsigned long long)lohi(ps->fb, ps->fbu));
 }
@@ -239,7 +253,9 @@ static u32 run_slot(struct ahci *a, unsigned p, unsigned slot)
 		ata_disk_command(&c);
 	}
 	ahci_put32(hdr + 4, c.xfer); /* PRDBC */
-	if (ram_write(a->ram, hdr_addr + 4, hdr + 4, 4))
+	if (ram_write(a->ram, hdr_addr + 4, hdr + 4, 4) == 0)
+		dma_written(a, hdr_addr + 4, 4);
+	else
 		log_ratelimited(LOG_WARN, "%s: port %u: command header left guest RAM", a->name, p);
 	ps->status = c.status;
 	ps->error = c.error;

@@ -118,6 +118,7 @@ struct ahci_drive {
 struct ahci {
 	struct pci_dev pci;
 	const struct guest_ram *ram;
+	struct vm *vm; /* NULL: DMA writes reported to nobody */
 	char name[32];
 	u8 msi_cap;
 	struct ahci_state s;

@@ -51,7 +51,7 @@ static void close_drives(struct ahci_config *ac)
 
 int pc_build_ahci(struct pc *pc, char *err, size_t errlen)
 {
-	struct ahci_config ac = { .ram = &pc->vm->ram, .name = "ahci" };
+	struct ahci_config ac = { .ram = &pc->vm->ram, .vm = pc->vm, .name = "ahci" };
 	unsigned port = 0;
 	int ret;
 
